@@ -1,0 +1,41 @@
+"""The `hoiexport` click group. Each command lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hoiexport import __version__
+from hoiexport.sdk.errors import HOIExportError
+
+
+class _App(click.Group):
+    """Turns hoiexport's own errors into one clear line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except HOIExportError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_App, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hoiexport")
+def app() -> None:
+    """Text to 3D human-object interactions, exported as glTF / USD game assets."""
+
+
+def _register() -> None:
+    from hoiexport.cli import doctor
+
+    app.add_command(doctor.doctor)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="hoiexport")

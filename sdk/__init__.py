@@ -1,0 +1,45 @@
+"""hoiexport.sdk: data model, body models, contacts, bundles, generators."""
+
+from hoiexport.sdk.errors import (
+    BundleError,
+    ExportError,
+    HOIExportError,
+    InputError,
+    ModelUnavailableError,
+    ValidationFailed,
+)
+from hoiexport.sdk.types import (
+    BODY_PARTS,
+    SCHEMA_VERSION,
+    BodyFit,
+    Contact,
+    ContactConfig,
+    HOIAsset,
+    Mesh,
+    Penetration,
+    Prompt,
+    Provenance,
+    Skeleton,
+    Texture,
+)
+
+__all__ = [
+    "BODY_PARTS",
+    "SCHEMA_VERSION",
+    "BodyFit",
+    "BundleError",
+    "Contact",
+    "ContactConfig",
+    "ExportError",
+    "HOIAsset",
+    "HOIExportError",
+    "InputError",
+    "Mesh",
+    "ModelUnavailableError",
+    "Penetration",
+    "Prompt",
+    "Provenance",
+    "Skeleton",
+    "Texture",
+    "ValidationFailed",
+]

@@ -1,0 +1,113 @@
+"""The `BodyModel` protocol every body backend implements (DESIGN §5).
+
+Pose convention (both backends): SMPL-style. `pose` holds one axis-angle rotation
+per SMPL-24 joint, in radians, each a rotation of that joint's frame relative to
+its parent, applied about the joint's rest position; joint frames at rest are
+aligned with the internal frame axes (+Y up, character faces +Z, +X is the
+character's left). `pose[0]` is the global orientation of the pelvis.
+All positions are metres in the internal frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+
+@dataclass
+class BodyParams:
+    """Parameters of one body.
+
+    Attributes:
+        pose: (24, 3) axis-angle radians, SMPL-24 order; row 0 = global orientation.
+        shape: backend-specific shape parameters: for `anny` a phenotype dict
+            (gender, age, muscle, weight, height, proportions in [0, 1]); for `smpl`
+            {"betas": [...]} (up to 10 floats).
+        transl: (3,) metres, added to every vertex and joint after posing.
+        scale: uniform scale applied about the origin before `transl`.
+    """
+
+    pose: np.ndarray = field(default_factory=lambda: np.zeros((24, 3), np.float32))
+    shape: dict[str, Any] = field(default_factory=dict)
+    transl: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
+    scale: float = 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pose": np.asarray(self.pose, dtype=float).tolist(),
+            "shape": {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v) for k, v in self.shape.items()},
+            "transl": np.asarray(self.transl, dtype=float).tolist(),
+            "scale": float(self.scale),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> BodyParams:
+        return cls(
+            pose=np.asarray(d["pose"], np.float32).reshape(24, 3),
+            shape=dict(d.get("shape", {})),
+            transl=np.asarray(d.get("transl", [0, 0, 0]), np.float32).reshape(3),
+            scale=float(d.get("scale", 1.0)),
+        )
+
+
+@dataclass
+class BodyOutput:
+    """Differentiable result of `BodyModel.forward` (torch, batch B).
+
+    Attributes:
+        vertices: (B, V, 3) posed vertices, metres, internal frame.
+        joints: (B, 24, 3) posed joint positions, metres.
+        joint_transforms: (B, 24, 4, 4) joint-to-world rigid transforms
+            (rotation part = accumulated pose rotation, so identity at rest).
+        rest_joints: (B, 24, 3) joint positions in the rest pose (shape applied).
+    """
+
+    vertices: torch.Tensor
+    joints: torch.Tensor
+    joint_transforms: torch.Tensor
+    rest_joints: torch.Tensor
+
+
+@runtime_checkable
+class BodyModel(Protocol):
+    """A parametric body posed through the 24 SMPL joints."""
+
+    name: str
+    joint_names: tuple[str, ...]
+    parents: np.ndarray  # (24,) int32
+    faces: np.ndarray  # (F, 3) int32 triangles
+
+    @property
+    def skin_weights(self) -> np.ndarray:
+        """(V, 24) float32 skin weights onto the SMPL-24 joints, rows sum to 1."""
+        ...
+
+    @property
+    def part_labels(self) -> np.ndarray:
+        """(V,) int8 body-part index into `hoiexport.sdk.types.BODY_PARTS`."""
+        ...
+
+    def forward(
+        self,
+        pose: torch.Tensor,
+        shape: dict[str, Any] | None = None,
+        transl: torch.Tensor | None = None,
+        scale: torch.Tensor | float = 1.0,
+    ) -> BodyOutput:
+        """Pose the body (differentiable in `pose`, `transl`, `scale`).
+
+        Args:
+            pose: (B, 24, 3) float32 axis-angle radians (see module docstring).
+            shape: shape parameters (see `BodyParams.shape`).
+            transl: (B, 3) metres.
+            scale: uniform scale, scalar or (B,).
+        """
+        ...
+
+    def fit(self, params: BodyParams):  # -> hoiexport.sdk.types.BodyFit
+        """Evaluate `params` (no grad) into a `BodyFit` with mesh, skeleton,
+        skin weights and part labels, all numpy."""
+        ...
