@@ -28,9 +28,10 @@ def app() -> None:
 
 
 def _register() -> None:
-    from hoiexport.cli import doctor
+    from hoiexport.cli import doctor, validate
 
     app.add_command(doctor.doctor)
+    app.add_command(validate.validate)
 
 
 _register()

@@ -1,12 +1,122 @@
-"""`hoiexport doctor`: what this machine can run."""
+"""`hoiexport doctor`: what this machine can run, and what to do about what it can't."""
 
 from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import click
 
 
+@dataclass
+class Check:
+    """One line of the doctor's report.
+
+    Attributes:
+        name: what was checked.
+        ok: whether it is usable.
+        detail: version, path or the fix.
+        required: needed by the CPU default path (compose + export + validate).
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+
+def _check_python() -> Check:
+    ok = sys.version_info >= (3, 11)
+    return Check("python", ok, platform.python_version() + ("" if ok else " (needs >= 3.11)"))
+
+
+def _check_torch() -> list[Check]:
+    try:
+        import torch
+    except ImportError:
+        return [Check("torch", False, "not installed: run scripts/setup.sh")]
+    cuda = torch.cuda.is_available()
+    detail = torch.cuda.get_device_name(0) if cuda else "not available (GPU generator disabled; CPU default works)"
+    return [Check("torch", True, torch.__version__), Check("cuda", cuda, detail, required=False)]
+
+
+def _check_anny() -> Check:
+    try:
+        from hoiexport.sdk.bodies import anny_cache
+    except ImportError as exc:
+        return Check("body model anny", False, f"cannot import: {exc}")
+    return Check("body model anny", *anny_cache.cache_status())
+
+
+def _check_smpl() -> Check:
+    try:
+        from hoiexport.sdk.bodies import smpl_body
+    except ImportError as exc:
+        return Check("body model smpl", False, f"cannot import: {exc}", required=False)
+    found, detail = smpl_body.find_model_files(os.environ.get("HOIEXPORT_SMPL_DIR"))
+    return Check("body model smpl", found, detail, required=False)
+
+
+def _check_validators() -> list[Check]:
+    out = []
+    node = shutil.which("node")
+    out.append(Check("node", node is not None, node or "not found: install Node.js >= 18"))
+    try:
+        from hoiexport.exporters import validate_gltf as v
+
+        install = v.locate_gltf_validator()
+        out.append(Check("gltf-validator", True, str(install)))
+    except Exception as exc:  # noqa: BLE001 - report any failure as a doctor line
+        out.append(Check("gltf-validator", False, str(exc)))
+    try:
+        from pxr import Usd, UsdValidation  # noqa: F401
+
+        out.append(Check("usd validation", True, "usd-core " + ".".join(map(str, Usd.GetVersion()))))
+    except ImportError as exc:
+        out.append(Check("usd validation", False, f"pxr.UsdValidation missing ({exc}): install usd-core>=25.5"))
+    return out
+
+
+CHECKS: list[Callable[[], Check | list[Check]]] = [
+    _check_python,
+    _check_torch,
+    _check_anny,
+    _check_smpl,
+    _check_validators,
+]
+
+
+def run_checks() -> list[Check]:
+    """Run every check and flatten the results."""
+    results: list[Check] = []
+    for fn in CHECKS:
+        r = fn()
+        results.extend(r if isinstance(r, list) else [r])
+    return results
+
+
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def doctor(as_json: bool) -> None:
-    """Report Python, torch, CUDA, body models, validators and model weights."""
-    raise SystemExit(0)
+    """Report Python, torch, CUDA, body models, SMPL files and validators.
+
+    Exits 0 when the CPU default path (body model, export, validation) can run.
+    """
+    from hoiexport import __version__
+
+    checks = run_checks()
+    ok = all(c.ok for c in checks if c.required)
+    if as_json:
+        click.echo(json.dumps({"version": __version__, "ok": ok, "checks": [asdict(c) for c in checks]}, indent=2))
+    else:
+        click.echo(f"hoiexport {__version__}")
+        for c in checks:
+            mark = "ok " if c.ok else ("-- " if not c.required else "XX ")
+            click.echo(f"  {mark} {c.name:<18} {c.detail}")
+        click.echo("ready: the CPU default path can run" if ok else "not ready: fix the XX lines above")
+    sys.exit(0 if ok else 1)
