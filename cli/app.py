@@ -28,10 +28,12 @@ def app() -> None:
 
 
 def _register() -> None:
-    from hoiexport.cli import doctor, validate
+    from hoiexport.cli import contacts, doctor, export, validate
 
     app.add_command(doctor.doctor)
     app.add_command(validate.validate)
+    app.add_command(export.export_cmd)
+    app.add_command(contacts.contacts)
 
 
 _register()

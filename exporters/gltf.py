@@ -42,7 +42,6 @@ import numpy as np
 import pygltflib
 from scipy.spatial.transform import Rotation
 
-from hoiexport.exporters.bake import encode_png
 from hoiexport.exporters.presets import TargetPreset
 from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSocket
 from hoiexport.exporters.skin import MAX_INFLUENCES, add_root_joint
@@ -325,7 +324,7 @@ def gather_skin(scene: ExportScene, b: GltfBuilder, joint_nodes: list[int]) -> i
 
 def gather_texture(mesh: ExportMesh, b: GltfBuilder, sampler: int, image_name: str | None) -> int:
     """The base-colour image (embedded in the buffer, or a file `image_name`) and its texture."""
-    png = encode_png(mesh.texture)  # rows top-down, as glTF reads them (v = 0 at the top)
+    png = mesh.png()  # rows top-down, as glTF reads them (v = 0 at the top)
     image = pygltflib.Image(name=f"{mesh.name}_basecolor", mimeType="image/png")
     index = len(b.gltf.images)
     if image_name is None:

@@ -54,6 +54,8 @@ class ExportMesh:
         weights: (V, 4) float32 weights, rows sum to 1.
         rigid_joint: joint index when the mesh is bound rigidly to one joint
             (then every row of `joints` is that joint with weight 1), else None.
+        texture_png: the texture encoded as PNG, filled by `png()` on first use
+            so that every writer of one export shares one encoding.
     """
 
     name: str
@@ -66,6 +68,15 @@ class ExportMesh:
     joints: np.ndarray
     weights: np.ndarray
     rigid_joint: int | None = None
+    texture_png: bytes | None = field(default=None, repr=False)
+
+    def png(self) -> bytes:
+        """`texture` as PNG bytes (rows top-down, as glTF and USD read them), encoded once."""
+        if self.texture_png is None:
+            from hoiexport.exporters.bake import encode_png
+
+            self.texture_png = encode_png(self.texture)
+        return self.texture_png
 
 
 @dataclass

@@ -39,7 +39,7 @@ from pxr import Kind, Sdf, Tf, Usd, UsdGeom, UsdSkel, UsdUtils, Vt
 
 from hoiexport.exporters.presets import TargetPreset
 from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSocket
-from hoiexport.exporters.usd_material import bind_material, define_material, png_bytes, texture_path
+from hoiexport.exporters.usd_material import bind_material, define_material, texture_path
 from hoiexport.exporters.skin import add_root_joint
 from hoiexport.exporters.usd_skel import (
     bind_mesh,
@@ -262,7 +262,7 @@ def _check_basename(basename: str) -> None:
 
 def texture_files(scene: ExportScene, basename: str) -> dict[str, bytes]:
     """{relative texture path: PNG bytes} for every mesh of the scene."""
-    return {texture_path(basename, prim_name(m.name, "mesh")): png_bytes(m.texture) for m in scene.meshes}
+    return {texture_path(basename, prim_name(m.name, "mesh")): m.png() for m in scene.meshes}
 
 
 def _export(

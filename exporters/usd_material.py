@@ -7,15 +7,11 @@ an explicit roughness; bound to the mesh with MaterialBindingAPI.
 
 from __future__ import annotations
 
-import io
 
-import numpy as np
-from PIL import Image
 from pxr import Sdf, Usd, UsdShade
 
 from hoiexport.exporters.scene import ExportMesh
 from hoiexport.sdk.errors import ExportError
-from hoiexport.sdk.types import Texture
 
 ST_PRIMVAR = "st"
 """Name of the texture-coordinate primvar the materials read."""
@@ -24,18 +20,6 @@ ST_PRIMVAR = "st"
 def texture_path(basename: str, mesh_name: str) -> str:
     """Relative asset path of a mesh's base-colour PNG, e.g. "textures/chair_human_basecolor.png"."""
     return f"textures/{basename}_{mesh_name}_basecolor.png"
-
-
-def png_bytes(texture: Texture) -> bytes:
-    """The texture as PNG bytes (RGB or RGBA, 8 bit, sRGB as stored).
-
-    USD reads the first image row as the top (t = 1), as glTF does for v = 0, so the
-    image is written unchanged and the mesh's `st` flips v instead.
-    """
-    image = np.ascontiguousarray(texture.image, np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(image, "RGBA" if image.shape[2] == 4 else "RGB").save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def define_material(
