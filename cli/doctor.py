@@ -54,12 +54,14 @@ def _check_anny() -> Check:
 
 
 def _check_smpl() -> Check:
+    from hoiexport.sdk.bodies import smpl_body
+    from hoiexport.sdk.errors import ModelUnavailableError
+
     try:
-        from hoiexport.sdk.bodies import smpl_body
-    except ImportError as exc:
-        return Check("body model smpl", False, f"cannot import: {exc}", required=False)
-    found, detail = smpl_body.find_model_files(os.environ.get("HOIEXPORT_SMPL_DIR"))
-    return Check("body model smpl", found, detail, required=False)
+        path = smpl_body.find_smpl_file(os.environ.get("HOIEXPORT_SMPL_DIR") or None)
+    except ModelUnavailableError as exc:
+        return Check("body model smpl", False, f"optional, not found: {exc}", required=False)
+    return Check("body model smpl", True, str(path), required=False)
 
 
 def _check_validators() -> list[Check]:
@@ -70,7 +72,7 @@ def _check_validators() -> list[Check]:
         from hoiexport.exporters import validate_gltf as v
 
         install = v.locate_gltf_validator()
-        out.append(Check("gltf-validator", True, str(install)))
+        out.append(Check("gltf-validator", True, f"{install.version} in {install.node_modules}"))
     except Exception as exc:  # noqa: BLE001 - report any failure as a doctor line
         out.append(Check("gltf-validator", False, str(exc)))
     try:

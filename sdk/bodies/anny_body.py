@@ -1,0 +1,383 @@
+"""The Anny body (PyPI `anny`, CC0/Apache assets) posed through the 24 SMPL joints.
+
+Anny's 104-bone rig is mapped onto SMPL-24 by summing each bone's skin weights
+into one SMPL joint (`smpl_joint_of_anny_bone`), so posing the 24 joints equals
+posing Anny with every bone moving rigidly with its SMPL joint (LBS is linear in
+the weights). The mesh keeps Anny's topology (13,718 vertices, 27,420 triangles)
+and its per-corner UVs (`corner_uv`, `face_uv_indices`, `uv_mesh`).
+
+Frames: Anny is Z up, the character faces -Y, its left is +X, metres. It is
+converted once, here, by `ANNY_TO_INTERNAL` to the internal frame (+Y up, faces
++Z, left +X, metres). The rest pose is Anny's A-pose with the pelvis near the
+origin (feet at y ≈ -0.8 m for the default phenotype); it is not re-centred.
+
+Shape: Anny phenotypes `PHENOTYPES`, floats in [0, 1], default 0.5 each. Age
+anchors are newborn -1/3, baby 0, child 1/3, young adult 2/3, old 1 (so 0.5 is an
+adolescent); gender 0 = male, 1 = female.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from hoiexport.sdk.bodies.parts import part_labels_from_weights
+from hoiexport.sdk.bodies.protocol import BodyOutput, BodyParams
+from hoiexport.sdk.bodies.skinning import (
+    as_pose,
+    axis_angle_to_matrix,
+    place,
+    pose_skeleton,
+    skin_vertices,
+    vertex_normals,
+)
+from hoiexport.sdk.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
+from hoiexport.sdk.types import BodyFit, Mesh, Skeleton
+
+if TYPE_CHECKING:
+    import anny
+
+ANNY_TO_INTERNAL: np.ndarray = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+"""(3, 3) rotation from Anny's frame (Z up, faces -Y) to the internal frame (Y up,
+faces +Z): p_internal = ANNY_TO_INTERNAL @ p_anny (x stays, y = z_anny, z = -y_anny)."""
+
+PHENOTYPES: tuple[str, ...] = ("gender", "age", "muscle", "weight", "height", "proportions")
+"""Anny phenotype names accepted in `BodyParams.shape` (floats in [0, 1])."""
+DEFAULT_PHENOTYPE_VALUE = 0.5
+
+_FACE_BONE_STEMS = frozenset(
+    {"head", "eye", "jaw", "tongue", "levator", "oris", "orbicularis", "special", "temporalis", "oculi", "risorius"}
+)
+_SIDED_STEMS = {  # bone stem (letters before any digit) → SMPL joint without the side prefix
+    "upperleg": "hip",
+    "lowerleg": "knee",
+    "foot": "ankle",
+    "toe": "foot",
+    "clavicle": "collar",
+    "shoulder": "collar",
+    "upperarm": "shoulder",
+    "lowerarm": "elbow",
+    "wrist": "wrist",
+    "metacarpal": "wrist",
+    "finger": "hand",
+}
+_SPINE = {"spine05": "pelvis", "spine04": "spine1", "spine03": "spine1", "spine02": "spine2", "spine01": "spine3"}
+
+
+def smpl_joint_of_anny_bone(label: str) -> str:
+    """The SMPL-24 joint an Anny bone's skin weights are added to.
+
+    pelvis ← root, pelvis.L/R, spine05; spine1 ← spine04, spine03; spine2 ← spine02;
+    spine3 ← spine01 (and breast bones, absent from the default rig); neck ← neck01-03;
+    head ← head, eyes and every face bone (jaw, tongue, ...); hip ← upperleg01/02;
+    knee ← lowerleg01/02; ankle ← foot; foot ← toes; collar ← clavicle, shoulder01;
+    shoulder ← upperarm01/02; elbow ← lowerarm01/02; wrist ← wrist, metacarpals;
+    hand ← all finger bones (thumb included). `.L` → left_*, `.R` → right_*.
+
+    Raises:
+        ModelUnavailableError: a bone this mapping does not know (another anny rig).
+    """
+    side = {".L": "left_", ".R": "right_"}.get(label[-2:], "")
+    base = label[:-2] if side else label
+    stem = re.match(r"[a-z]*", base).group(0)
+    if base in ("root", "pelvis") or base in _SPINE:
+        return _SPINE.get(base, "pelvis")
+    if stem == "neck":
+        return "neck"
+    if stem in _FACE_BONE_STEMS:
+        return "head"
+    if stem == "breast":
+        return "spine3"
+    if side and stem in _SIDED_STEMS:
+        return side + _SIDED_STEMS[stem]
+    raise ModelUnavailableError(
+        f"Anny bone {label!r} has no SMPL-24 joint in hoiexport's mapping; "
+        "use the anny version pinned in pyproject (anny==0.6.2)"
+    )
+
+
+def joint_anchor_bones(joint: str) -> tuple[str, ...]:
+    """Anny bones whose rest head positions (averaged) define an SMPL joint's position.
+
+    pelvis: root; hips: upperleg01; knees: lowerleg01; ankles: foot; feet: the
+    five toeN-1 heads (ball of the foot); spine1: spine04; spine2: spine02;
+    spine3: spine01; neck: neck01; head: head; collars: clavicle; shoulders:
+    upperarm01; elbows: lowerarm01; wrists: wrist; hands: finger2-1..finger5-1
+    heads (the knuckles, thumb excluded).
+    """
+    side = {"left_": ".L", "right_": ".R"}
+    for prefix, s in side.items():
+        if joint.startswith(prefix):
+            part = joint[len(prefix) :]
+            if part == "foot":
+                return tuple(f"toe{i}-1{s}" for i in range(1, 6))
+            if part == "hand":
+                return tuple(f"finger{i}-1{s}" for i in range(2, 6))
+            bone = {
+                "hip": "upperleg01",
+                "knee": "lowerleg01",
+                "ankle": "foot",
+                "collar": "clavicle",
+                "shoulder": "upperarm01",
+                "elbow": "lowerarm01",
+                "wrist": "wrist",
+            }[part]
+            return (bone + s,)
+    return ({"pelvis": "root", "spine1": "spine04", "spine2": "spine02", "spine3": "spine01", "neck": "neck01"}.get(
+        joint, joint
+    ),)
+
+
+def split_uv_seams(
+    mesh: Mesh, corner_uv: np.ndarray, face_uv_indices: np.ndarray
+) -> tuple[Mesh, np.ndarray]:
+    """Give a mesh with per-corner UVs one UV per vertex by splitting seam vertices.
+
+    Args:
+        mesh: (V, 3) vertices and (F, 3) faces.
+        corner_uv: (T, 2) texture coordinates.
+        face_uv_indices: (F, 3) index into `corner_uv` for each face corner.
+
+    Returns:
+        (split mesh with `uv`, (V',) int64 original vertex index of each new vertex).
+        Normals and colours are carried over.
+    """
+    corner_uv = np.asarray(corner_uv)
+    face_uv_indices = np.asarray(face_uv_indices, dtype=np.int64)
+    if face_uv_indices.shape != mesh.faces.shape:
+        raise InputError(f"face_uv_indices must be {mesh.faces.shape}, got {face_uv_indices.shape}")
+    num_uv = len(corner_uv)
+    keys = mesh.faces.reshape(-1).astype(np.int64) * num_uv + face_uv_indices.reshape(-1)
+    unique, inverse = np.unique(keys, return_inverse=True)
+    vertex_map = unique // num_uv
+    split = Mesh(
+        vertices=mesh.vertices[vertex_map],
+        faces=inverse.reshape(-1, 3),
+        uv=corner_uv[unique % num_uv],
+        colors=None if mesh.colors is None else mesh.colors[vertex_map],
+        normals=None if mesh.normals is None else mesh.normals[vertex_map],
+        name=mesh.name,
+    )
+    return split, vertex_map
+
+
+class AnnyBody:
+    """Anny as a `BodyModel` over the 24 SMPL joints (see module docstring).
+
+    Attributes:
+        name: "anny".
+        joint_names: SMPL-24 names.
+        parents: (24,) int32 SMPL parents.
+        faces: (27420, 3) int32 triangles, counter-clockwise seen from outside.
+        bone_labels: Anny's 104 bone names.
+        bone_joints: (104,) int64 SMPL joint index of each Anny bone.
+    """
+
+    name = "anny"
+    joint_names: tuple[str, ...] = SMPL_JOINT_NAMES
+    parents: np.ndarray = SMPL_PARENTS
+
+    def __init__(self, model: anny.Anny) -> None:
+        """Wrap a constructed `anny.Anny` (see `anny_cache.load_anny_model`)."""
+        from anny.skinning.skinning import dense_bone_weights
+
+        if model.local_change_labels or model.facial_action_labels:
+            raise ModelUnavailableError("AnnyBody needs an Anny model without local changes or facial actions")
+        if list(model.phenotype_labels) != list(PHENOTYPES):
+            raise ModelUnavailableError(
+                f"AnnyBody needs Anny's default phenotypes {PHENOTYPES}, got {model.phenotype_labels}"
+            )
+        self._model = model
+        self.bone_labels: tuple[str, ...] = tuple(model.bone_labels)
+        self.bone_joints = np.array(
+            [JOINT_INDEX[smpl_joint_of_anny_bone(b)] for b in self.bone_labels], dtype=np.int64
+        )
+        nb, nj = len(self.bone_labels), len(SMPL_JOINT_NAMES)
+
+        with torch.no_grad():
+            to_internal = torch.as_tensor(ANNY_TO_INTERNAL, dtype=model.dtype)
+            bone_to_joint = torch.zeros(nb, nj, dtype=model.dtype)
+            bone_to_joint[torch.arange(nb), torch.as_tensor(self.bone_joints)] = 1.0
+            weights = dense_bone_weights(model.vertex_bone_weights, model.vertex_bone_indices, nb) @ bone_to_joint
+            regressor = torch.zeros(nj, nb, dtype=model.dtype)
+            for j, joint in enumerate(SMPL_JOINT_NAMES):
+                anchors = [self.bone_labels.index(b) for b in joint_anchor_bones(joint)]
+                regressor[j, anchors] = 1.0 / len(anchors)
+            f32 = torch.float32
+            self._template = (model.template_vertices @ to_internal.T).to(f32)  # (V, 3)
+            self._blendshapes = (model.blendshapes @ to_internal.T).to(f32)  # (K, V, 3)
+            self._joint_template = (regressor @ model.template_bone_heads @ to_internal.T).to(f32)  # (24, 3)
+            self._joint_blendshapes = torch.einsum(
+                "jb,kbc->kjc", regressor, model.bone_heads_blendshapes @ to_internal.T
+            ).to(f32)  # (K, 24, 3)
+            self._weights = weights.to(f32)  # (V, 24)
+        self._parents_t = torch.as_tensor(SMPL_PARENTS, dtype=torch.int64)
+        self.faces = model.faces.cpu().numpy().astype(np.int32)
+        uv = model.texture_coordinates.cpu().numpy().astype(np.float32)
+        self._corner_uv = np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1)
+        self._face_uv_indices = model.face_texture_coordinate_indices.cpu().numpy().astype(np.int32)
+
+        rest = self._rest(None, 1, f32)[0][0].numpy()
+        self._part_labels = part_labels_from_weights(self.skin_weights, vertex_normals(rest, self.faces))
+
+    # --- static data -------------------------------------------------------------------
+
+    @property
+    def anny_model(self) -> anny.Anny:
+        """The wrapped `anny.Anny` (Anny frame, 104 bones), for Anny-native use."""
+        return self._model
+
+    @property
+    def skin_weights(self) -> np.ndarray:
+        """(13718, 24) float32 skin weights onto the SMPL-24 joints, rows sum to 1."""
+        return self._weights.numpy().copy()
+
+    @property
+    def part_labels(self) -> np.ndarray:
+        """(13718,) int8 body-part indices into `BODY_PARTS` (see `parts.py`)."""
+        return self._part_labels.copy()
+
+    @property
+    def corner_uv(self) -> np.ndarray:
+        """(T, 2) float32 Anny texture coordinates, glTF convention (v = 1 - v_anny, v grows down)."""
+        return self._corner_uv.copy()
+
+    @property
+    def face_uv_indices(self) -> np.ndarray:
+        """(F, 3) int32 index into `corner_uv` for each corner of `faces`."""
+        return self._face_uv_indices.copy()
+
+    def uv_mesh(self, mesh: Mesh) -> tuple[Mesh, np.ndarray]:
+        """Split an Anny-topology mesh (e.g. `fit(...).mesh`) along UV seams.
+
+        Returns:
+            (mesh with per-vertex `uv` (14,898 vertices for Anny 0.6.2),
+             (V',) int64 index of each new vertex in `mesh`); use the index to
+            carry skin weights and part labels over.
+        """
+        if mesh.faces.shape != self.faces.shape or not np.array_equal(mesh.faces, self.faces):
+            raise InputError(f"{mesh.name} does not have Anny's topology ({len(self.faces)} faces)")
+        return split_uv_seams(mesh, self._corner_uv, self._face_uv_indices)
+
+    # --- shape -------------------------------------------------------------------------
+
+    def phenotype(self, shape: dict[str, Any] | None) -> dict[str, float]:
+        """All 6 phenotype values (defaults filled in) as plain floats; validates `shape`."""
+        coeffs = self._phenotype_tensor(shape, 1)
+        return {name: float(coeffs[0, i]) for i, name in enumerate(PHENOTYPES)}
+
+    def _phenotype_tensor(self, shape: dict[str, Any] | None, batch: int) -> torch.Tensor:
+        """(B, 6) float64 phenotype values from a shape dict (floats or (B,) tensors)."""
+        shape = dict(shape or {})
+        unknown = sorted(set(shape) - set(PHENOTYPES))
+        if unknown:
+            raise InputError(f"unknown Anny shape key(s) {unknown}; use {list(PHENOTYPES)} (floats in [0, 1])")
+        columns = []
+        for name in PHENOTYPES:
+            value = shape.get(name, DEFAULT_PHENOTYPE_VALUE)
+            if torch.is_tensor(value):
+                t = value.to(device="cpu", dtype=torch.float64)  # Anny's phenotype buffers live on the CPU
+            else:
+                t = torch.as_tensor(np.asarray(value, dtype=np.float64))
+            if t.dim() == 0:
+                t = t.expand(batch)
+            elif t.shape == (1,):
+                t = t.expand(batch)
+            elif t.shape != (batch,):
+                raise InputError(f"Anny shape {name!r} must be a float or ({batch},), got {tuple(t.shape)}")
+            if not t.requires_grad and not bool(((t >= 0.0) & (t <= 1.0)).all()):
+                raise InputError(f"Anny shape {name!r} must be in [0, 1], got {t.tolist()}")
+            columns.append(t)
+        return torch.stack(columns, dim=1)
+
+    def _coefficients(self, shape: dict[str, Any] | None, batch: int) -> torch.Tensor:
+        """(B, K) float64 blend-shape coefficients of the phenotypes (Anny's own formula)."""
+        from anny.models.phenotype import phenotype_blendshape_weights
+
+        m = self._model
+        weights = phenotype_blendshape_weights(
+            self._phenotype_tensor(shape, batch),
+            list(m.phenotype_labels),
+            m.anchors,
+            m.stacked_phenotype_blend_shapes_mask,
+            extrapolate=m.extrapolate_phenotypes,
+        )
+        if m.phenotype_blendshape_projection is not None:
+            weights = weights @ m.phenotype_blendshape_projection
+        return weights
+
+    def _rest(
+        self, shape: dict[str, Any] | None, batch: int, dtype: torch.dtype, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rest vertices (B, V, 3) and rest joints (B, 24, 3) of a shape, internal frame, metres."""
+        like = {"dtype": dtype, "device": device}
+        coeffs = self._coefficients(shape, batch).to(**like)
+        vertices = self._template.to(**like) + torch.einsum("bk,kvc->bvc", coeffs, self._blendshapes.to(**like))
+        joints = self._joint_template.to(**like) + torch.einsum(
+            "bk,kjc->bjc", coeffs, self._joint_blendshapes.to(**like)
+        )
+        return vertices, joints
+
+    # --- posing ------------------------------------------------------------------------
+
+    def forward(
+        self,
+        pose: torch.Tensor,
+        shape: dict[str, Any] | None = None,
+        transl: torch.Tensor | None = None,
+        scale: torch.Tensor | float = 1.0,
+    ) -> BodyOutput:
+        """Pose the body through the 24 SMPL joints (differentiable).
+
+        Args:
+            pose: (B, 24, 3) axis-angle radians, SMPL convention (`protocol.py`);
+                float32 (float64 computes in float64); outputs follow its device.
+            shape: phenotype dict (`PHENOTYPES`), floats or (B,) tensors (tensors
+                with grad are differentiable); missing keys are 0.5.
+            transl: (B, 3) metres, added after posing and scaling.
+            scale: uniform scale about the origin, scalar or (B,).
+
+        Returns:
+            `BodyOutput`: vertices (B, 13718, 3), joints (B, 24, 3), joint_transforms
+            (B, 24, 4, 4), rest_joints (B, 24, 3) (unscaled), metres, internal frame.
+        """
+        dtype = pose.dtype if torch.is_tensor(pose) and pose.dtype == torch.float64 else torch.float32
+        pose_t = as_pose(pose, len(SMPL_JOINT_NAMES), dtype)
+        rest_vertices, rest_joints = self._rest(shape, pose_t.shape[0], dtype, pose_t.device)
+        world, skin = pose_skeleton(axis_angle_to_matrix(pose_t), rest_joints, self._parents_t.to(pose_t.device))
+        vertices = skin_vertices(rest_vertices, self._weights.to(dtype=dtype, device=pose_t.device), skin)
+        vertices, world = place(vertices, world, scale, transl)
+        return BodyOutput(
+            vertices=vertices, joints=world[..., :3, 3], joint_transforms=world, rest_joints=rest_joints
+        )
+
+    def fit(self, params: BodyParams) -> BodyFit:
+        """Evaluate `params` (no grad) into a `BodyFit` (mesh without UVs: see `uv_mesh`)."""
+        pose = as_pose(np.asarray(params.pose, np.float32), len(SMPL_JOINT_NAMES), torch.float32)
+        if pose.shape[0] != 1:
+            raise InputError(f"BodyParams.pose must be (24, 3), got {tuple(np.shape(params.pose))}")
+        phenotype = self.phenotype(params.shape)
+        with torch.no_grad():
+            out = self.forward(
+                pose,
+                phenotype,
+                torch.as_tensor(np.asarray(params.transl, np.float32)).reshape(1, 3),
+                float(params.scale),
+            )
+        vertices = out.vertices[0].numpy()
+        mesh = Mesh(vertices=vertices, faces=self.faces, normals=vertex_normals(vertices, self.faces), name="body")
+        skeleton = Skeleton(list(SMPL_JOINT_NAMES), SMPL_PARENTS, out.joint_transforms[0].numpy())
+        fit_params = {**params.to_json(), "shape": phenotype, "phenotype": phenotype}
+        fit_params["global_orient"] = fit_params["pose"][0]
+        return BodyFit(
+            model=self.name,
+            params=fit_params,
+            skeleton=skeleton,
+            mesh=mesh,
+            skin_weights=self.skin_weights,
+            part_labels=self.part_labels,
+        )
