@@ -128,11 +128,8 @@ def _with_appearance(mesh: Mesh) -> Mesh:
 
 
 def _bake_one(prepared: PreparedMesh, atlas: UVAtlas, opts: BakeOptions) -> tuple[Texture, dict[str, Any]]:
-    source_face = prepared.source_face
-    if source_face is not None and not atlas.kept_source_uv:
-        # xatlas keeps the face order, so target face i still copies source face source_face[i].
-        source_face = source_face[: len(atlas.mesh.faces)]
-    result = bake(prepared.source, atlas.mesh, opts, source_face)
+    # xatlas keeps face and corner order, so target face i still copies source face source_face[i].
+    result = bake(prepared.source, atlas.mesh, opts, prepared.source_face)
     return result.texture, {
         "bake_path": result.path,
         "appearance": result.appearance,
@@ -157,7 +154,9 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
     timings["prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    atlases = unwrap_many([p.mesh for p in prepared], options.uv)
+    # pack charts at the texture's resolution so texel density matches the bake
+    uv_opts = dataclasses.replace(options.uv, resolution=options.bake.size)
+    atlases = unwrap_many([p.mesh for p in prepared], uv_opts)
     timings["uv"] = time.perf_counter() - t
 
     t = time.perf_counter()

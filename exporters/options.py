@@ -1,0 +1,206 @@
+"""Frozen, typed options of the export stages (DESIGN §8).
+
+One dataclass per stage; an `ExportOptions` composes them. Every option validates
+itself on construction and raises `InputError` naming the field and the fix.
+
+Example::
+
+    PrepareOptions(floater_fraction=0.002)
+    UVOptions(resolution=1024, padding=4, keep_uv=True)
+    BakeOptions(size=1024, gutter_px=8)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from hoiexport.sdk.errors import InputError
+
+HUMAN_MAX_FACES = 40_000
+"""Default face budget of the human mesh."""
+
+OBJECT_MAX_FACES = 20_000
+"""Default face budget of the object mesh."""
+
+MIN_TEXTURE_SIZE = 512
+"""Smallest baked texture edge, texels."""
+
+MAX_TEXTURE_SIZE = 4096
+"""Largest baked texture edge, texels."""
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise InputError(message)
+
+
+def _finite_nonneg(name: str, value: float) -> None:
+    _check(
+        isinstance(value, (int, float)) and math.isfinite(value) and value >= 0,
+        f"{name} must be a finite number >= 0, got {value!r}",
+    )
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Stage 1, `prepare_mesh`: weld, clean, drop floaters, decimate.
+
+    Attributes:
+        human_max_faces: face budget the export uses for the human mesh.
+        object_max_faces: face budget the export uses for the object mesh.
+        weld_tolerance_m: vertices whose positions round to the same multiple of
+            this length (metres) and whose other attributes match are welded.
+        uv_tolerance: uv coordinates equal after rounding to this step count as equal.
+        floater_fraction: connected pieces smaller than this fraction of the
+            whole mesh (measured by `floater_measure`) are dropped; the largest
+            piece is always kept. 0 keeps every piece.
+        floater_measure: "area" (surface area, m²) or "faces" (face count).
+        decimation_aggressiveness: `fast_simplification` `agg` (0 = best shape,
+            slow; 10 = fastest); only used when a mesh is over its face budget.
+        preserve_border: forbid collapsing open-border edges while decimating.
+    """
+
+    human_max_faces: int = HUMAN_MAX_FACES
+    object_max_faces: int = OBJECT_MAX_FACES
+    weld_tolerance_m: float = 1e-6
+    uv_tolerance: float = 1e-6
+    floater_fraction: float = 0.001
+    floater_measure: Literal["area", "faces"] = "area"
+    decimation_aggressiveness: float = 7.0
+    preserve_border: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("human_max_faces", "object_max_faces"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, int) and value >= 4,
+                f"{name} must be an integer >= 4 faces, got {value!r}",
+            )
+        _check(
+            isinstance(self.weld_tolerance_m, (int, float))
+            and math.isfinite(self.weld_tolerance_m)
+            and self.weld_tolerance_m > 0,
+            f"weld_tolerance_m must be a length > 0 metres, got {self.weld_tolerance_m!r}",
+        )
+        _check(
+            isinstance(self.uv_tolerance, (int, float))
+            and math.isfinite(self.uv_tolerance)
+            and self.uv_tolerance > 0,
+            f"uv_tolerance must be > 0, got {self.uv_tolerance!r}",
+        )
+        _finite_nonneg("floater_fraction", self.floater_fraction)
+        _check(
+            self.floater_fraction < 0.5,
+            f"floater_fraction must be < 0.5 (a fraction of the mesh), got {self.floater_fraction}",
+        )
+        _check(
+            self.floater_measure in ("area", "faces"),
+            f"floater_measure must be 'area' or 'faces', got {self.floater_measure!r}",
+        )
+        _finite_nonneg("decimation_aggressiveness", self.decimation_aggressiveness)
+
+
+@dataclass(frozen=True)
+class UVOptions:
+    """Stage 2, `unwrap`: xatlas chart and pack settings.
+
+    Attributes:
+        resolution: atlas edge xatlas packs for, texels; use the bake size.
+        padding: texels left between charts at `resolution`.
+        max_chart_size: largest chart edge in texels, 0 = unlimited.
+        texels_per_unit: texels per metre, 0 = chosen by xatlas to fit `resolution`.
+        bilinear: leave room around charts for bilinear filtering.
+        block_align: align charts to 4×4 blocks (helps block compression).
+        brute_force: slower, tighter packing.
+        rotate_charts: let the packer rotate charts.
+        max_iterations: chart-growing iterations (more = better charts, slower).
+        max_cost: chart-growing cost limit (lower = more, flatter charts).
+        keep_uv: keep the mesh's own uv when they pass `source_uv_problem`'s check
+            (no xatlas run then).
+        keep_uv_max_overlap: largest fraction of covered uv area covered twice
+            that still counts as "not overlapping" for `keep_uv`.
+        keep_uv_max_degenerate: largest fraction of faces with zero uv area that
+            `keep_uv` accepts.
+        workers: processes `unwrap_many` uses; 1 runs in this process.
+    """
+
+    resolution: int = 2048
+    padding: int = 4
+    max_chart_size: int = 0
+    texels_per_unit: float = 0.0
+    bilinear: bool = True
+    block_align: bool = False
+    brute_force: bool = False
+    rotate_charts: bool = True
+    max_iterations: int = 1
+    max_cost: float = 2.0
+    keep_uv: bool = False
+    keep_uv_max_overlap: float = 0.02
+    keep_uv_max_degenerate: float = 0.01
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.resolution, int) and 64 <= self.resolution <= 16384,
+            f"uv resolution must be an integer in [64, 16384] texels, got {self.resolution!r}",
+        )
+        for name in ("padding", "max_chart_size"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, int) and value >= 0,
+                f"uv {name} must be an integer >= 0 texels, got {value!r}",
+            )
+        _finite_nonneg("texels_per_unit", self.texels_per_unit)
+        _check(
+            isinstance(self.max_iterations, int) and self.max_iterations >= 1,
+            f"uv max_iterations must be an integer >= 1, got {self.max_iterations!r}",
+        )
+        _finite_nonneg("max_cost", self.max_cost)
+        for name in ("keep_uv_max_overlap", "keep_uv_max_degenerate"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, (int, float)) and 0.0 <= value <= 1.0,
+                f"uv {name} must be a fraction in [0, 1], got {value!r}",
+            )
+        _check(
+            isinstance(self.workers, int) and self.workers >= 1,
+            f"uv workers must be an integer >= 1, got {self.workers!r}",
+        )
+
+
+@dataclass(frozen=True)
+class BakeOptions:
+    """Stage 3, `bake_base_color`: re-sample the source appearance into the atlas.
+
+    Attributes:
+        size: texture edge, texels (square texture); 512..4096.
+        gutter_px: texels around each chart filled with the nearest chart colour,
+            so bilinear filtering and mip-maps do not pull in background.
+        linear_blend: interpolate colours in linear light (sRGB decoded) and
+            encode back to sRGB; False blends the sRGB values directly.
+        source_wrap: how source uv outside [0, 1] address the source texture:
+            "repeat" (the glTF default sampler) or "clamp".
+    """
+
+    size: int = 2048
+    gutter_px: int = 8
+    linear_blend: bool = True
+    source_wrap: Literal["repeat", "clamp"] = "repeat"
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.size, int) and MIN_TEXTURE_SIZE <= self.size <= MAX_TEXTURE_SIZE,
+            f"bake size must be an integer in [{MIN_TEXTURE_SIZE}, {MAX_TEXTURE_SIZE}] texels, "
+            f"got {self.size!r}",
+        )
+        _check(
+            isinstance(self.gutter_px, int) and self.gutter_px >= 0,
+            f"bake gutter_px must be an integer >= 0 texels (4 or more keeps mip-maps clean), "
+            f"got {self.gutter_px!r}",
+        )
+        _check(
+            self.source_wrap in ("repeat", "clamp"),
+            f"bake source_wrap must be 'repeat' or 'clamp', got {self.source_wrap!r}",
+        )
