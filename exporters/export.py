@@ -128,8 +128,23 @@ def _with_appearance(mesh: Mesh) -> Mesh:
 
 
 def _bake_one(prepared: PreparedMesh, atlas: UVAtlas, opts: BakeOptions) -> tuple[Texture, dict[str, Any]]:
+    """Stage 3 for one mesh.
+
+    When the mesh kept its own uv and its appearance is a texture alone (no vertex
+    colours, not decimated), re-baking would resample the texture onto itself: the
+    texture passes through, resized to `opts.size` when it differs.
+    """
+    src = prepared.source
+    if atlas.kept_source_uv and src.texture is not None and src.colors is None and src is prepared.mesh:
+        image = src.texture.image
+        if image.shape[0] != opts.size or image.shape[1] != opts.size:
+            from PIL import Image
+
+            mode = "RGBA" if image.shape[2] == 4 else "RGB"
+            image = np.asarray(Image.fromarray(image, mode).resize((opts.size, opts.size), Image.Resampling.LANCZOS))
+        return Texture(np.ascontiguousarray(image[..., :3])), {"bake_path": "passthrough", "appearance": "texture"}
     # xatlas keeps face and corner order, so target face i still copies source face source_face[i].
-    result = bake(prepared.source, atlas.mesh, opts, prepared.source_face)
+    result = bake(src, atlas.mesh, opts, prepared.source_face)
     return result.texture, {
         "bake_path": result.path,
         "appearance": result.appearance,
@@ -159,21 +174,30 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
     atlases = unwrap_many([p.mesh for p in prepared], uv_opts)
     timings["uv"] = time.perf_counter() - t
 
+    # bake both meshes and skin the human concurrently (numpy / scipy release the GIL)
     t = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        baked = list(pool.map(lambda pa: _bake_one(pa[0], pa[1], options.bake), zip(prepared, atlases, strict=True)))
-    timings["bake"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    skeleton = export_skeleton(asset.body)
     human_mesh, object_mesh = atlases[0].mesh, atlases[1].mesh
-    binding = transfer_skin_weights(
-        human_mesh.vertices, human_mesh.faces, asset.body, options.skin, target_normals=human_mesh.normals
-    )
+
+    def _timed(fn, *args, **kwargs):
+        t0 = time.perf_counter()
+        return fn(*args, **kwargs), time.perf_counter() - t0
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        skin_f = pool.submit(
+            _timed, transfer_skin_weights, human_mesh.vertices, human_mesh.faces, asset.body, options.skin,
+            target_normals=human_mesh.normals,
+        )
+        bake_fs = [pool.submit(_timed, _bake_one, p, a, options.bake) for p, a in zip(prepared, atlases, strict=True)]
+        baked = [f.result()[0] for f in bake_fs]
+        binding, skin_s = skin_f.result()
+    timings["bake"] = max(f.result()[1] for f in bake_fs)
+    timings["skin"] = skin_s
+    timings["bake+skin"] = time.perf_counter() - t
+
+    skeleton = export_skeleton(asset.body)
     joint_name = choose_object_joint(asset.contacts, asset.contact_config)
     object_joint = skeleton.joint_names.index(joint_name) if joint_name else 0
     rigid = rigid_binding(len(object_mesh.vertices), object_joint)
-    timings["skin"] = time.perf_counter() - t
 
     meshes = []
     for label, mesh, (texture, _), skin, rough in (
