@@ -1,10 +1,11 @@
-"""Shared test set-up: one torch thread, quiet warp, and a shared Anny cache."""
+"""Shared test set-up: one torch thread; GPU tests skipped without CUDA.
+
+The Anny body is built with torch skinning (sdk/bodies/anny_cache.py), so warp is
+never imported and prints no banner; its model data comes from the shared cache
+under HOIEXPORT_CACHE, built once by scripts/setup.sh, never per test.
+"""
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("WARP_LOG_LEVEL", "error")
 
 import pytest
 import torch
