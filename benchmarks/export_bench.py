@@ -102,7 +102,7 @@ def main() -> None:
 
     tex = checker_texture(args.texture)
     options = ExportOptions(bake=BakeOptions(size=args.texture))
-    stages = ("prepare", "uv", "bake", "skin", "bake+skin", "encode_glb", "encode_usdc", "encode_usdz", "write", "validate")
+    stages = ("prepare", "uv", "bake", "skin", "uv+bake+skin", "encode_glb", "encode_usdc", "encode_usdz", "write", "validate")
     print(f"texture {args.texture}², formats glb+usdc+usdz, anchor Blender 4.5 ≈ {BLENDER_ANCHOR_S:.1f} s (40k case)")
     print(f"{'human faces':>12} {'object':>7} " + " ".join(f"{s:>11}" for s in stages) + f" {'total':>7} {'no-valid':>8} {'vs Blender':>10}")
     for target in (int(s) for s in args.sizes.split(",")):

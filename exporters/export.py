@@ -27,6 +27,7 @@ from hoiexport.exporters.prepare import PreparedMesh, prepare_mesh
 from hoiexport.exporters.presets import TargetPreset, get_preset
 from hoiexport.exporters.scene import ExportMesh, ExportScene
 from hoiexport.exporters.skin import (
+    SkinBinding,
     SkinOptions,
     choose_object_joint,
     export_skeleton,
@@ -152,6 +153,34 @@ def _bake_one(prepared: PreparedMesh, atlas: UVAtlas, opts: BakeOptions) -> tupl
     }
 
 
+def _timed(fn, *args, **kwargs):
+    """(fn(*args, **kwargs), seconds it took)."""
+    t0 = time.perf_counter()
+    return fn(*args, **kwargs), time.perf_counter() - t0
+
+
+def _skin_worker():
+    """A one-process pool (forked, Linux) for the skin transfer, or an inline executor."""
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    if sys.platform.startswith("linux"):
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(max_workers=1)
+
+
+def _remap_binding(binding: SkinBinding, vertex_map: np.ndarray) -> SkinBinding:
+    """The binding of the unwrapped mesh: vertex i copies prepared vertex vertex_map[i]."""
+    return SkinBinding(
+        joints=binding.joints[vertex_map],
+        weights=binding.weights[vertex_map],
+        rigid_joint=binding.rigid_joint,
+        distance_m=None if binding.distance_m is None else binding.distance_m[vertex_map],
+        inpainted=None if binding.inpainted is None else binding.inpainted[vertex_map],
+    )
+
+
 def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportScene, dict[str, float], dict[str, Any]]:
     """Stages 1–4: the format-neutral `ExportScene` of `asset`.
 
@@ -168,31 +197,27 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
         prepared = [human_f.result(), object_f.result()]
     timings["prepare"] = time.perf_counter() - t
 
+    # The human's skin transfer depends only on its prepared vertices, so it runs in
+    # a forked worker while xatlas (which holds the GIL) unwraps here; then both
+    # bakes run in threads (numpy releases the GIL).
     t = time.perf_counter()
-    # pack charts at the texture's resolution so texel density matches the bake
-    uv_opts = dataclasses.replace(options.uv, resolution=options.bake.size)
-    atlases = unwrap_many([p.mesh for p in prepared], uv_opts)
-    timings["uv"] = time.perf_counter() - t
-
-    # bake both meshes and skin the human concurrently (numpy / scipy release the GIL)
-    t = time.perf_counter()
+    human_prep = prepared[0].mesh
+    skin_args = (human_prep.vertices, human_prep.faces, asset.body, options.skin)
+    with _skin_worker() as worker:
+        skin_f = worker.submit(_timed, transfer_skin_weights, *skin_args, target_normals=human_prep.normals)
+        # pack charts at the texture's resolution so texel density matches the bake
+        uv_opts = dataclasses.replace(options.uv, resolution=options.bake.size)
+        atlases = unwrap_many([p.mesh for p in prepared], uv_opts)
+        timings["uv"] = time.perf_counter() - t
+        t_bake = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            bake_fs = [pool.submit(_timed, _bake_one, p, a, options.bake) for p, a in zip(prepared, atlases, strict=True)]
+            baked = [f.result()[0] for f in bake_fs]
+        timings["bake"] = time.perf_counter() - t_bake
+        binding, timings["skin"] = skin_f.result()
+    timings["uv+bake+skin"] = time.perf_counter() - t
     human_mesh, object_mesh = atlases[0].mesh, atlases[1].mesh
-
-    def _timed(fn, *args, **kwargs):
-        t0 = time.perf_counter()
-        return fn(*args, **kwargs), time.perf_counter() - t0
-
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        skin_f = pool.submit(
-            _timed, transfer_skin_weights, human_mesh.vertices, human_mesh.faces, asset.body, options.skin,
-            target_normals=human_mesh.normals,
-        )
-        bake_fs = [pool.submit(_timed, _bake_one, p, a, options.bake) for p, a in zip(prepared, atlases, strict=True)]
-        baked = [f.result()[0] for f in bake_fs]
-        binding, skin_s = skin_f.result()
-    timings["bake"] = max(f.result()[1] for f in bake_fs)
-    timings["skin"] = skin_s
-    timings["bake+skin"] = time.perf_counter() - t
+    binding = _remap_binding(binding, atlases[0].vertex_map)
 
     skeleton = export_skeleton(asset.body)
     joint_name = choose_object_joint(asset.contacts, asset.contact_config)
