@@ -5,7 +5,9 @@ Three source sizes in one run:
     no decimation, same-topology bake);
   * ~100k and ~200k-face humans (over the 40k budget: decimated, re-unwrapped with
     xatlas, baked by closest point on the source surface).
-The object is a ~12k-face vertex-coloured sphere held in the right hand.
+Two objects per size: a ~12k-face vertex-coloured sphere without uv held in the
+right hand (needs xatlas + a bake), and a procedural compose chair (textured, clean
+uv: kept, texture passed through).
 
 The humans are the Anny body (Anny's UVs, seam-split, 27,420 faces) subdivided with
 its UVs interpolated (all faces, then a prefix of faces) to hit the size exactly.
@@ -62,12 +64,23 @@ def make_human(faces_target: int, texture: np.ndarray):
     return Mesh(v, f, uv=uv, texture=Texture(texture), name="human"), fit
 
 
-def make_asset(human, fit):
+def make_asset(human, fit, object_kind: str = "sphere"):
+    """The human holding an object: "sphere" (12k faces, vertex colours, no uv) or
+    "chair" (a procedural compose chair: textured, with its own clean uv)."""
     from hoiexport.sdk.contacts import analyze_asset
     from hoiexport.sdk.skeleton import JOINT_INDEX
     from hoiexport.sdk.types import HOIAsset, Mesh, Prompt, Provenance
 
     hand = fit.skeleton.world_transforms[JOINT_INDEX["right_hand"], :3, 3]
+    if object_kind == "chair":
+        from hoiexport.sdk.compose.objects import make_object
+
+        chair = make_object("chair", 0).mesh
+        obj = Mesh(chair.vertices + np.array([hand[0] - 0.5, 0.0, 0.0], np.float32) - [0, chair.vertices[:, 1].min(), 0],
+                   chair.faces, uv=chair.uv, texture=chair.texture, name="object")
+        report = analyze_asset(fit, fit.mesh, obj)
+        return HOIAsset(Prompt("a person next to a chair", object="chair"), human, obj, fit,
+                        report.contacts, report.contact_config, report.penetration, Provenance("benchmark"))
     ball = trimesh.creation.icosphere(subdivisions=4, radius=0.11)  # 5,120 faces
     ball = trimesh.Trimesh(*trimesh.remesh.subdivide(ball.vertices, ball.faces))  # 20,480
     ball = trimesh.Trimesh(*_decimate(ball, 12_000))
@@ -104,10 +117,10 @@ def main() -> None:
     options = ExportOptions(bake=BakeOptions(size=args.texture))
     stages = ("prepare", "uv", "bake", "skin", "uv+bake+skin", "encode_glb", "encode_usdc", "encode_usdz", "write", "validate")
     print(f"texture {args.texture}², formats glb+usdc+usdz, anchor Blender 4.5 ≈ {BLENDER_ANCHOR_S:.1f} s (40k case)")
-    print(f"{'human faces':>12} {'object':>7} " + " ".join(f"{s:>11}" for s in stages) + f" {'total':>7} {'no-valid':>8} {'vs Blender':>10}")
-    for target in (int(s) for s in args.sizes.split(",")):
+    print(f"{'human faces':>12} {'object':>14} " + " ".join(f"{s:>11}" for s in stages) + f" {'total':>7} {'no-valid':>8} {'vs Blender':>10}")
+    for target, kind in [(int(s), k) for s in args.sizes.split(",") for k in ("sphere", "chair")]:
         human, fit = make_human(target, tex)
-        asset = make_asset(human, fit)
+        asset = make_asset(human, fit, kind)
         with tempfile.TemporaryDirectory() as out:
             t = time.perf_counter()
             result = export(asset, out, formats=("glb", "usdc", "usdz"), target="unity", options=options)
@@ -115,7 +128,7 @@ def main() -> None:
         ts = result.timings_s
         no_valid = total - ts.get("validate", 0.0)
         row = " ".join(f"{ts.get(s, 0.0):>11.2f}" for s in stages)
-        print(f"{len(human.faces):>12} {len(asset.object.faces):>7} {row} {total:>7.2f} {no_valid:>8.2f} {BLENDER_ANCHOR_S / no_valid:>9.2f}x")
+        print(f"{len(human.faces):>12} {kind + ' ' + str(len(asset.object.faces)):>14} {row} {total:>7.2f} {no_valid:>8.2f} {BLENDER_ANCHOR_S / no_valid:>9.2f}x")
         print(f"{'':>12} stats: human {result.stats['human']} object {result.stats['object']}")
 
 
