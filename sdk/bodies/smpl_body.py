@@ -55,7 +55,8 @@ def find_smpl_file(smpl_dir: str | os.PathLike[str] | None = None, gender: Gende
     """Locate the SMPL model file.
 
     Args:
-        smpl_dir: a folder (or the model file itself); None reads `HOIEXPORT_SMPL_DIR`.
+        smpl_dir: a folder (or the model file itself); None reads `HOIEXPORT_SMPL_DIR`,
+            else falls back to `<HOIEXPORT_MODELS>/smpl` when that folder exists.
         gender: which model file to look for.
 
     Raises:
@@ -69,6 +70,12 @@ def find_smpl_file(smpl_dir: str | os.PathLike[str] | None = None, gender: Gende
     )
     if smpl_dir is None:
         env = os.environ.get(SMPL_DIR_ENV)
+        if not env:
+            from hoiexport.sdk.models_lock import get_models_dir
+
+            fallback = get_models_dir() / "smpl"  # where `hoiexport models verify smpl` looks too
+            if fallback.is_dir():
+                env = str(fallback)
         if not env:
             raise ModelUnavailableError(
                 f"no SMPL model folder given: {SMPL_DIR_ENV} is not set and no --smpl-dir was passed. "
