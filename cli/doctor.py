@@ -84,12 +84,26 @@ def _check_validators() -> list[Check]:
     return out
 
 
+def _check_model_weights() -> Check:
+    from hoiexport.sdk.models_lock import get_models_dir, load_lock, presence
+
+    lock = load_lock()
+    states = {e.name: presence(e, get_models_dir()) for e in lock.models}
+    present = [n for n, p in states.items() if p == "present"]
+    detail = (
+        f"{len(present)}/{len(states)} models of {lock.path.name} in {get_models_dir()} "
+        "(needed by the GPU generator only; `hoiexport models list` / `fetch`)"
+    )
+    return Check("model weights", len(present) == len(states), detail, required=False)
+
+
 CHECKS: list[Callable[[], Check | list[Check]]] = [
     _check_python,
     _check_torch,
     _check_anny,
     _check_smpl,
     _check_validators,
+    _check_model_weights,
 ]
 
 

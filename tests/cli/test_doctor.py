@@ -13,7 +13,7 @@ def test_doctor_json_reports_every_check():
     r = CliRunner().invoke(app, ["doctor", "--json"])
     data = json.loads(r.output)
     names = {c["name"] for c in data["checks"]}
-    assert {"python", "torch", "body model anny", "body model smpl", "gltf-validator", "usd validation"} <= names
+    assert {"python", "torch", "body model anny", "body model smpl", "gltf-validator", "usd validation", "model weights"} <= names
     required_ok = all(c["ok"] for c in data["checks"] if c["required"])
     assert data["ok"] == required_ok
     assert r.exit_code == (0 if required_ok else 1)
