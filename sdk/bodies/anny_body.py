@@ -27,6 +27,7 @@ import torch
 from hoiexport.sdk.bodies.parts import part_labels_from_weights
 from hoiexport.sdk.bodies.protocol import BodyOutput, BodyParams
 from hoiexport.sdk.bodies.skinning import (
+    evaluate_fit,
     as_pose,
     axis_angle_to_matrix,
     place,
@@ -36,7 +37,7 @@ from hoiexport.sdk.bodies.skinning import (
 )
 from hoiexport.sdk.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import BodyFit, Mesh, Skeleton
+from hoiexport.sdk.types import BodyFit, Mesh
 
 if TYPE_CHECKING:
     import anny
@@ -357,27 +358,5 @@ class AnnyBody:
 
     def fit(self, params: BodyParams) -> BodyFit:
         """Evaluate `params` (no grad) into a `BodyFit` (mesh without UVs: see `uv_mesh`)."""
-        pose = as_pose(np.asarray(params.pose, np.float32), len(SMPL_JOINT_NAMES), torch.float32)
-        if pose.shape[0] != 1:
-            raise InputError(f"BodyParams.pose must be (24, 3), got {tuple(np.shape(params.pose))}")
         phenotype = self.phenotype(params.shape)
-        with torch.no_grad():
-            out = self.forward(
-                pose,
-                phenotype,
-                torch.as_tensor(np.asarray(params.transl, np.float32)).reshape(1, 3),
-                float(params.scale),
-            )
-        vertices = out.vertices[0].numpy()
-        mesh = Mesh(vertices=vertices, faces=self.faces, normals=vertex_normals(vertices, self.faces), name="body")
-        skeleton = Skeleton(list(SMPL_JOINT_NAMES), SMPL_PARENTS, out.joint_transforms[0].numpy())
-        fit_params = {**params.to_json(), "shape": phenotype, "phenotype": phenotype}
-        fit_params["global_orient"] = fit_params["pose"][0]
-        return BodyFit(
-            model=self.name,
-            params=fit_params,
-            skeleton=skeleton,
-            mesh=mesh,
-            skin_weights=self.skin_weights,
-            part_labels=self.part_labels,
-        )
+        return evaluate_fit(self, params, phenotype, {"shape": phenotype, "phenotype": phenotype})

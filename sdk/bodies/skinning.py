@@ -120,3 +120,40 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return np.asarray(
         trimesh.Trimesh(vertices=vertices, faces=faces, process=False).vertex_normals, dtype=np.float32
     )
+
+
+def evaluate_fit(model, params, shape: dict, shape_json: dict):  # -> BodyFit
+    """The shared body of `BodyModel.fit`: evaluate `params` without grad into a `BodyFit`.
+
+    Args:
+        model: the body model (`forward`, `faces`, `parents`, `skin_weights`,
+            `part_labels`, `name`).
+        params: `BodyParams`; `pose` must be (24, 3).
+        shape: the `shape` argument for `model.forward`.
+        shape_json: JSON-able shape values stored in `BodyFit.params`: under
+            "shape" and also each at the top level (e.g. "betas", "phenotype").
+    """
+    from hoiexport.sdk.errors import InputError
+    from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES
+    from hoiexport.sdk.types import BodyFit, Mesh, Skeleton
+
+    pose = as_pose(np.asarray(params.pose, np.float32), len(SMPL_JOINT_NAMES), torch.float32)
+    if pose.shape[0] != 1:
+        raise InputError(f"BodyParams.pose must be (24, 3), got {tuple(np.shape(params.pose))}")
+    with torch.no_grad():
+        out = model.forward(
+            pose, shape, torch.as_tensor(np.asarray(params.transl, np.float32)).reshape(1, 3), float(params.scale)
+        )
+    vertices = out.vertices[0].numpy()
+    mesh = Mesh(vertices=vertices, faces=model.faces, normals=vertex_normals(vertices, model.faces), name="body")
+    skeleton = Skeleton(list(SMPL_JOINT_NAMES), model.parents, out.joint_transforms[0].numpy())
+    fit_params = {**params.to_json(), **shape_json}
+    fit_params["global_orient"] = fit_params["pose"][0]
+    return BodyFit(
+        model=model.name,
+        params=fit_params,
+        skeleton=skeleton,
+        mesh=mesh,
+        skin_weights=model.skin_weights,
+        part_labels=model.part_labels,
+    )

@@ -26,6 +26,7 @@ from hoiexport.sdk.bodies.protocol import BodyOutput, BodyParams
 from hoiexport.sdk.bodies.safe_pickle import load_array_pickle
 from hoiexport.sdk.bodies.skinning import (
     as_pose,
+    evaluate_fit,
     axis_angle_to_matrix,
     place,
     pose_skeleton,
@@ -34,7 +35,7 @@ from hoiexport.sdk.bodies.skinning import (
 )
 from hoiexport.sdk.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import BodyFit, Mesh, Skeleton
+from hoiexport.sdk.types import BodyFit
 
 SMPL_DIR_ENV = "HOIEXPORT_SMPL_DIR"
 """Environment variable naming the folder with the user's SMPL model files."""
@@ -304,28 +305,6 @@ class SMPLBody:
 
     def fit(self, params: BodyParams) -> BodyFit:
         """Evaluate `params` (no grad) into a `BodyFit`."""
-        pose = as_pose(np.asarray(params.pose, np.float32), len(SMPL_JOINT_NAMES), torch.float32)
-        if pose.shape[0] != 1:
-            raise InputError(f"BodyParams.pose must be (24, 3), got {tuple(np.shape(params.pose))}")
         betas = self.betas(params.shape)
-        with torch.no_grad():
-            out = self.forward(
-                pose,
-                {"betas": betas},
-                torch.as_tensor(np.asarray(params.transl, np.float32)).reshape(1, 3),
-                float(params.scale),
-            )
-        vertices = out.vertices[0].numpy()
-        mesh = Mesh(vertices=vertices, faces=self.faces, normals=vertex_normals(vertices, self.faces), name="body")
-        skeleton = Skeleton(list(SMPL_JOINT_NAMES), self.parents, out.joint_transforms[0].numpy())
         beta_list = [float(x) for x in betas[0]]
-        fit_params = {**params.to_json(), "shape": {"betas": beta_list}, "betas": beta_list}
-        fit_params["global_orient"] = fit_params["pose"][0]
-        return BodyFit(
-            model=self.name,
-            params=fit_params,
-            skeleton=skeleton,
-            mesh=mesh,
-            skin_weights=self.skin_weights,
-            part_labels=self.part_labels,
-        )
+        return evaluate_fit(self, params, {"betas": betas}, {"shape": {"betas": beta_list}, "betas": beta_list})
