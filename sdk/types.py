@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -61,20 +61,7 @@ BodyPart = Literal[
     "left_foot",
     "head",
 ]
-BODY_PARTS: tuple[str, ...] = (
-    "right_hand",
-    "left_hand",
-    "right_arm",
-    "left_arm",
-    "back",
-    "torso_front",
-    "hips",
-    "right_leg",
-    "left_leg",
-    "right_foot",
-    "left_foot",
-    "head",
-)
+BODY_PARTS: tuple[str, ...] = get_args(BodyPart)
 """Body-part label names; a part label array stores indices into this tuple."""
 
 
