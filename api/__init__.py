@@ -33,6 +33,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load_body_model": ("hoiexport.sdk.bodies", "load_body_model"),
     "analyze_contacts": ("hoiexport.sdk.contacts", "analyze_asset"),
     "validate_file": ("hoiexport.exporters.validate", "validate_file"),
+    "generate": ("hoiexport.sdk.compose.generate", "generate"),
 }
 
 

@@ -28,15 +28,16 @@ def app() -> None:
 
 
 def _register() -> None:
-    from hoiexport.cli import contacts, doctor, export, models, validate
+    from hoiexport.cli import batch, contacts, doctor, export, models, validate
 
     app.add_command(doctor.doctor)
     app.add_command(validate.validate)
     app.add_command(export.export_cmd)
     app.add_command(contacts.contacts)
-    from hoiexport.cli import batch
     app.add_command(batch.batch)
     app.add_command(models.models)
+    from hoiexport.cli.generate import generate_cmd
+    app.add_command(generate_cmd)
 
 
 _register()

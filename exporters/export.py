@@ -159,14 +159,12 @@ def _timed(fn, *args, **kwargs):
     return fn(*args, **kwargs), time.perf_counter() - t0
 
 
-def _skin_worker():
-    """A one-process pool (forked, Linux) for the skin transfer, or an inline executor."""
-    import multiprocessing
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
+def _skin_worker() -> ThreadPoolExecutor:
+    """A one-thread pool for the skin transfer (scipy / numpy release the GIL).
 
-    if sys.platform.startswith("linux"):
-        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    A thread rather than a forked process: a forked worker outlives a killed
+    parent (e.g. a SIGKILLed batch driver) and hangs.
+    """
     return ThreadPoolExecutor(max_workers=1)
 
 
@@ -198,8 +196,8 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
     timings["prepare"] = time.perf_counter() - t
 
     # The human's skin transfer depends only on its prepared vertices, so it runs in
-    # a forked worker while xatlas (which holds the GIL) unwraps here; then both
-    # bakes run in threads (numpy releases the GIL).
+    # a thread while the meshes are unwrapped (xatlas in worker processes when both
+    # need it) and baked (numpy releases the GIL).
     t = time.perf_counter()
     human_prep = prepared[0].mesh
     skin_args = (human_prep.vertices, human_prep.faces, asset.body, options.skin)
