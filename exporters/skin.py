@@ -156,16 +156,23 @@ class _BodyMatch:
 
 
 def _closest_on_body(body: BodyFit, points: np.ndarray) -> _BodyMatch:
-    """Closest point on the posed body surface and the body's weights interpolated there."""
-    mesh = trimesh.Trimesh(body.mesh.vertices.astype(np.float64), body.mesh.faces, process=False)
-    closest, distance, tri = trimesh.proximity.closest_point(mesh, points)
-    corners = mesh.faces[tri]  # (N, 3)
-    bary = trimesh.triangles.points_to_barycentric(mesh.triangles[tri], closest)
-    bary = np.clip(np.nan_to_num(bary, nan=1.0 / 3.0), 0.0, None)
+    """Closest point on the posed body surface and the body's weights interpolated there.
+
+    Uses the bake stage's closest-point walk (`closest_source_points`), which is
+    exact on smooth surfaces and an order of magnitude faster than
+    `trimesh.proximity.closest_point` on a 14k-vertex body.
+    """
+    from hoiexport.exporters.bake import closest_source_points
+
+    face, bary, distance = closest_source_points(body.mesh, points)
+    corners = body.mesh.faces[face].astype(np.int64)  # (N, 3)
+    bary = np.clip(np.nan_to_num(bary.astype(np.float64), nan=1.0 / 3.0), 0.0, None)
     bary /= bary.sum(axis=1, keepdims=True)
     sw = body.skin_weights.astype(np.float64)
     dense = np.einsum("nk,nkj->nj", bary, sw[corners])
-    vn = body.mesh.normals if body.mesh.normals is not None else mesh.vertex_normals
+    vn = body.mesh.normals
+    if vn is None:
+        vn = trimesh.Trimesh(body.mesh.vertices, body.mesh.faces, process=False).vertex_normals
     normal = np.einsum("nk,nkd->nd", bary, np.asarray(vn, np.float64)[corners])
     return _BodyMatch(dense, np.asarray(distance, np.float64), normal)
 
