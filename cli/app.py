@@ -38,6 +38,8 @@ def _register() -> None:
     app.add_command(models.models)
     from hoiexport.cli.generate import generate_cmd
     app.add_command(generate_cmd)
+    from hoiexport.cli.lift import lift_cmd
+    app.add_command(lift_cmd)
 
 
 _register()

@@ -51,6 +51,7 @@ CHAINS: dict[str, tuple[str, ...]] = {
     "left_arm": ("left_collar", "left_shoulder", "left_elbow", "left_wrist"),
     "right_leg": ("right_hip", "right_knee", "right_ankle"),
     "left_leg": ("left_hip", "left_knee", "left_ankle"),
+    "hips": ("left_hip", "right_hip"),
 }
 """Named joint groups a pose lets the placement optimiser move."""
 
@@ -67,11 +68,11 @@ _ARMS_DOWN: dict[str, Euler] = {
 """Both arms relaxed at the sides, palms facing the thighs."""
 
 _LIE_ARMS: dict[str, Euler] = {
-    "right_shoulder": (-17, 8, 36), "right_elbow": (87, 59, -129), "right_wrist": (-1, -3, -3),
-    "right_hand": (-1, -4, -4), "left_shoulder": (-17, -8, -36), "left_elbow": (87, -59, 129),
-    "left_wrist": (-1, 3, 3), "left_hand": (-1, 4, 4),
+    "right_shoulder": (-14, 7, 35), "right_elbow": (-58, 69, 82), "right_wrist": (-1, -3, -3),
+    "right_hand": (-2, -7, -8), "left_shoulder": (-14, -7, -35), "left_elbow": (-48, -74, -72),
+    "left_wrist": (-1, 3, 3), "left_hand": (-2, 7, 8),
 }
-"""Hands folded on the belly (lying on the back)."""
+"""Forearms folded across the belly (lying on the back)."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,15 @@ class PosePrior:
         rotations: joint name → `Euler` (degrees, relative to the rest pose).
         chains: names in `CHAINS` the placement optimiser may move.
         description: what the pose shows.
+        flexibility: factor on `PRIOR_SIGMA_DEG` for this pose (a pose that
+            must adapt to the object's height is more flexible).
     """
 
     name: str
     rotations: dict[str, Euler]
     chains: tuple[str, ...]
     description: str
+    flexibility: float = 1.0
 
     @property
     def free_joints(self) -> tuple[str, ...]:
@@ -143,6 +147,23 @@ POSES: dict[str, PosePrior] = {
                                     "right_hand": (-9, -13, -15)},
                   ("spine", "right_arm", "right_leg", "left_leg"),
                   "pressing with the right hand: right arm forward, palm forward, left arm relaxed"),
+        PosePrior("push_low", {"spine1": (18, 0, 0), "spine2": (22, 0, 0), "spine3": (-10, 0, 0),
+                               "right_hip": (-22, 2, 2), "left_hip": (-7, -1, -2), "right_knee": (27, -2, 2),
+                               "left_knee": (22, 2, -1), "right_shoulder": (-60, 29, 35),
+                               "right_elbow": (77, 11, -23), "right_wrist": (-4, -7, -8), "right_hand": (-5, -12, -12),
+                               "left_shoulder": (-60, -29, -35), "left_elbow": (77, -11, 23),
+                               "left_wrist": (-4, 7, 8), "left_hand": (-5, 12, 12)},
+                  ("spine", "right_arm", "left_arm", "hips"),
+                  "bent over ~35° with bent knees, both hands reaching down-forward (pressing on a low object)",
+                  2.0),
+        PosePrior("push_low_one_hand", {**_ARMS_DOWN, "spine1": (18, 0, 0), "spine2": (22, 0, 0),
+                                        "spine3": (-10, 0, 0), "right_hip": (-22, 2, 2), "left_hip": (-7, -1, -2),
+                                        "right_knee": (27, -2, 2), "left_knee": (22, 2, -1),
+                                        "right_shoulder": (-60, 29, 35), "right_elbow": (77, 11, -23),
+                                        "right_wrist": (-4, -7, -8), "right_hand": (-5, -12, -12)},
+                  ("spine", "right_arm", "hips"),
+                  "bent over ~35° with bent knees, the right hand reaching down-forward, the left arm relaxed",
+                  2.0),
         PosePrior("drag", {**_ARMS_DOWN, "spine1": (6, 0, 0), "right_shoulder": (22, -11, 26),
                            "right_elbow": (52, -10, -6), "right_hand": (-11, 47, 55)},
                   ("spine", "right_arm"),
@@ -181,10 +202,10 @@ POSES: dict[str, PosePrior] = {
                   "sitting: hips and knees bent ~90°, hands resting on the thighs"),
         PosePrior("lie", {**_LIE_ARMS, "right_knee": (85, 0, 0), "left_knee": (85, 0, 0)},
                   ("spine", "right_arm", "left_arm", "right_leg", "left_leg"),
-                  "lying on the back (the placement rotates the body), hands folded on the belly, "
+                  "lying on the back (the placement rotates the body), forearms folded on the belly, "
                   "knees bent ~85° so the lower legs hang over the end of the support"),
         PosePrior("lie_flat", dict(_LIE_ARMS), ("spine", "right_arm", "left_arm", "right_leg", "left_leg"),
-                  "lying flat on the back (the placement rotates the body), hands folded on the belly"),
+                  "lying flat on the back (the placement rotates the body), forearms folded on the belly"),
     )
 }
 """Pose name → prior. Which pose an interaction uses is decided by

@@ -3,7 +3,8 @@
 The compose generator (DESIGN §7):
 
 1. parse the prompt (`prompt_parse.parse_prompt`; `object` / `action` /
-   `contact` arguments override the text);
+   `contact` arguments override the text; `lying_contact` reads "lying on a
+   bench" as contact `other`);
 2. body shape: Anny phenotypes from the prompt's body words, adult defaults
    otherwise (`body_shape`);
 3. build the procedural object (`objects.make_object`);
@@ -14,9 +15,10 @@ The compose generator (DESIGN §7):
 6. pose the body (`BodyModel.fit`), split its UV seams so exports keep Anny's
    UVs, colour it from the prompt (`appearance`);
 7. *measure* contacts, configuration and penetration (`contacts.analyze_asset`).
-   When the measured configuration differs from the requested one, or the
-   penetration exceeds `ComposeOptions.max_penetration_cm`, the next seed is
-   tried (up to `max_attempts`); then `GenerationError`.
+   When the measured configuration differs from the requested one, the
+   penetration exceeds `ComposeOptions.max_penetration_cm`, or a touching
+   part is farther than `max_gap_m` from the object, the next seed is tried
+   (up to `max_attempts`); then `GenerationError`.
 
 Timings: "total" covers steps 1–7 of every attempt; loading the body model
 (once per process) is reported apart as "body_model_load".
@@ -79,6 +81,8 @@ class ComposeOptions:
     Attributes:
         max_attempts: seeds tried (seed, seed + 1, ...) before giving up.
         max_penetration_cm: largest accepted penetration depth, both ways, cm.
+        max_gap_m: largest accepted distance between a part the interaction
+            touches with (a hand, a foot, the back) and the object, metres.
         placement: optimiser settings.
         contact: contact-analysis settings (the measurement of the result).
         body_model: body model name.
@@ -86,6 +90,7 @@ class ComposeOptions:
 
     max_attempts: int = 4
     max_penetration_cm: float = 0.5
+    max_gap_m: float = 0.01
     placement: PlacementOptions = field(default_factory=PlacementOptions)
     contact: ContactOptions = field(default_factory=ContactOptions)
     body_model: str = "anny"
@@ -158,6 +163,37 @@ def object_action(prompt: Prompt) -> str | None:
     return prompt.action
 
 
+def lying_contact(prompt: Prompt) -> Prompt:
+    """Lying *on* a support: the requested configuration becomes "other".
+
+    The parser reads "lying on a bench" as back + hips, i.e. `back`; but a body
+    lying on a bench, table or bed touches it with the back, the hips and the
+    legs, which `contacts.classify` calls `other` ("lying on a bed"). When the
+    text says nothing more specific ("on his back" keeps `back`; an explicit
+    `contact` override is kept), the prompt is returned with `other`, the legs
+    among its parts, and `attributes["contact_adjusted"]` saying why.
+    """
+    parts = set(prompt.contact_parts)
+    source = prompt.attributes.get("contact_source")
+    phrases = " ".join(prompt.attributes.get("contact_phrases") or [])
+    if prompt.action != "lie" or source not in ("text", "default") or parts != {"back", "hips"} \
+            or "back" in phrases.split():
+        return prompt
+    attributes = dict(prompt.attributes)
+    attributes["contact_adjusted"] = (
+        "lying on a support touches it with the back, hips and legs: contact 'other' (contacts.classify)"
+    )
+    return Prompt(
+        text=prompt.text,
+        appearance=prompt.appearance,
+        object=prompt.object,
+        action=prompt.action,
+        contact_parts=["back", "hips", "right_leg", "left_leg"],
+        requested_config=ContactConfig.OTHER,
+        attributes=attributes,
+    )
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for pkg in ("hoiexport", "anny", "torch", "numpy", "scipy", "trimesh"):
@@ -173,11 +209,11 @@ def _resolve_prompt(prompt: str | Prompt, object: str | None, action: str | None
     if isinstance(prompt, Prompt):
         if object is None and action is None and contact is None and prompt.requested_config is not None \
                 and prompt.object and prompt.action:
-            return prompt
-        return parse_prompt(prompt.text, object=object, action=action, contact=contact)
+            return lying_contact(prompt)
+        return lying_contact(parse_prompt(prompt.text, object=object, action=action, contact=contact))
     if not isinstance(prompt, str):
         raise InputError(f"prompt must be text or a Prompt, got {type(prompt).__name__}")
-    return parse_prompt(prompt, object=object, action=action, contact=contact)
+    return lying_contact(parse_prompt(prompt, object=object, action=action, contact=contact))
 
 
 def generate(
@@ -315,11 +351,15 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     pen = report.penetration
     requested = prompt.requested_config
     reason = None
+    gaps = {p: report.part_distance_m[p] for p in plan.touch if report.part_distance_m[p] > opts.max_gap_m}
     if report.contact_config is not requested:
         touching = ", ".join(report.touching_parts) or "nothing"
         reason = f"measured {report.contact_config.value} (touching: {touching}), requested {requested.value}"
     elif pen is not None and pen.max_depth_cm > opts.max_penetration_cm:
         reason = f"penetration {pen.max_depth_cm:.2f} cm > {opts.max_penetration_cm} cm"
+    elif gaps:
+        reason = "gap " + ", ".join(f"{p} {100 * d:.1f} cm" for p, d in gaps.items()) + \
+            f" > {100 * opts.max_gap_m:.0f} cm"
     if reason is not None:
         return Attempt(seed, None, reason, timings)
 

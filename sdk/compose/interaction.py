@@ -7,9 +7,9 @@ and the object, which *mode* the compose generator uses:
 |-------------|--------------------------|---------------------------------------|---------------------------------|
 | near        | no_contact               | stand                                 | on the floor, ≥ 20 cm away      |
 | hold_one    | right_hand, left_hand    | carry / hold / hold_palm_up           | held: hooked, wrapped or on the palm |
-| reach_one   | right_hand, left_hand    | drag / pull / push_one_hand / carry   | on the floor, one hand on it (a suitcase is held by its trolley handle) |
+| reach_one   | right_hand, left_hand    | drag / pull / push(_low)_one_hand / carry | on the floor, one hand on it (a suitcase is held by its trolley handle) |
 | hold_two    | both_hands               | hold_two_hands / lift                 | held between the palms          |
-| reach_two   | both_hands               | push                                  | on the floor, both hands on it  |
+| reach_two   | both_hands               | push / push_low (objects < 0.6 m)     | on the floor, both hands on it  |
 | wear_back   | back                     | wear_on_back                          | held against the back           |
 | lean_back   | back                     | lean_back                             | chair / bench behind, back on its backrest |
 | lie         | back (legs off), other   | lie / lie_flat                        | bench / table, lying on it      |
@@ -39,7 +39,7 @@ import numpy as np
 import trimesh
 from scipy.spatial.transform import Rotation
 
-from hoiexport.sdk.compose.actions import Side, free_joint_indices
+from hoiexport.sdk.compose.actions import Side, free_joint_indices, get_pose
 from hoiexport.sdk.compose.objects import ProceduralObject
 from hoiexport.sdk.compose.placement import (
     BodyRig,
@@ -91,7 +91,9 @@ class InteractionPlan:
         pose: action-library pose name.
         side: "right" or "left" (left uses the mirrored pose and sites).
         touch: body parts that must touch the object.
-        tolerated: parts allowed near it (softer clearance).
+        tolerated: parts the requested configuration lets touch too; in the
+            hand and leg configurations they are still kept away softly, in
+            back and other they are free to touch (`free_parts`).
         anchor: object anchor name the interaction uses, if any.
         grip: how a hand holds the anchor.
         object_motion: "free" for a held object, else "fixed".
@@ -107,6 +109,23 @@ class InteractionPlan:
     grip: Grip = "none"
     object_motion: ObjectMotion = "fixed"
     floor: FloorMode = "stand"
+
+    @property
+    def free_parts(self) -> tuple[str, ...]:
+        """Tolerated parts with no clearance: leaning, wearing, lying, sitting and
+        standing on an object touch it with the hips, thighs, head ... as a matter of course."""
+        if self.mode in ("lean_back", "wear_back", "lie", "sit", "stand_on"):
+            return self.tolerated
+        return ()
+
+
+LOW_OBJECT_M = 0.6
+"""Objects lower than this are pressed on from a bent-over pose (`push_low*`)."""
+
+
+def _press_pose(obj: ProceduralObject, one_hand: bool) -> str:
+    low = obj.dims["height"] < LOW_OBJECT_M
+    return ("push_low" if low else "push") + ("_one_hand" if one_hand else "")
 
 
 def _unsupported(prompt: Prompt, obj: ProceduralObject, why: str) -> InputError:
@@ -140,10 +159,10 @@ def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
         if action in ("drag", "pull") or rolling:
             anchor = next((n for n in _HOOK_ANCHORS if n in a), None)
             if anchor is None:
-                return InteractionPlan("reach_one", "push_one_hand", side, hand, tol, None, "press")
+                return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
             return InteractionPlan("reach_one", "carry" if rolling else action, side, hand, tol, anchor, "hook")
         if action in ("push", "lean", "stand"):
-            return InteractionPlan("reach_one", "push_one_hand", side, hand, tol, None, "press")
+            return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
         if action in ("carry", "hold", "lift"):
             if "handle" in a:
                 return InteractionPlan("hold_one", "carry", side, hand, tol, "handle", "hook", "free")
@@ -155,7 +174,7 @@ def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
                 return InteractionPlan("hold_one", "carry", side, hand, tol, "backrest_top", "hook", "free")
             if "rim" in a:
                 return InteractionPlan("hold_one", "carry", side, hand, tol, "rim", "hook", "free")
-            return InteractionPlan("reach_one", "push_one_hand", side, hand, tol, None, "press")
+            return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
         raise _unsupported(prompt, obj, "one-hand contact goes with carry, hold, lift, drag, pull, push or lean")
     if config is ContactConfig.BOTH_HANDS:
         hands = ("right_hand", "left_hand")
@@ -163,7 +182,7 @@ def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
             pose = "lift" if action == "lift" else "hold_two_hands"
             return InteractionPlan("hold_two", pose, "right", hands, tol, None, "press", "free")
         if action in ("push", "pull", "drag", "lean", "stand"):
-            return InteractionPlan("reach_two", "push", "right", hands, tol, None, "press")
+            return InteractionPlan("reach_two", _press_pose(obj, one_hand=False), "right", hands, tol, None, "press")
         raise _unsupported(prompt, obj, "two-hand contact goes with carry, hold, lift, push, pull, drag or lean")
     if config is ContactConfig.BACK:
         if action == "lean":
@@ -171,8 +190,10 @@ def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
                 raise _unsupported(prompt, obj, "leaning with the back needs a backrest (a chair or a bench)")
             return InteractionPlan("lean_back", "lean_back", "right", ("back",), tol, "backrest_top")
         if action == "lie":
-            if obj.category not in ("bench", "table"):
-                raise _unsupported(prompt, obj, "lying needs a bench or a table")
+            if obj.category not in ("bench", "table") or "backrest" in a:
+                raise _unsupported(prompt, obj, "lying with only the back touching needs a support without a "
+                                   "backrest (a table); on a bench the backrest meets the arms, so ask for "
+                                   "contact 'other'")
             return InteractionPlan("lie", "lie", "right", ("back",), tol, None, "none", "fixed", "above")
         if action in ("carry", "hold", "lift") and obj.kind == "held":
             return InteractionPlan("wear_back", "wear_on_back", "right", ("back",), tol, None, "none", "free")
@@ -213,6 +234,9 @@ class BodySites:
 
     Attributes:
         palm: side → palm centre; normal out of the palm; carried by the wrist.
+        palm_clearance: side → how far the hand (the thumb) stands out of the
+            palm plane near the palm centre, metres: a palm pressing on a face
+            is held this far off it so nothing of the hand goes in.
         palm_normal: side → (3,) rest palm normal n.
         finger_dir: side → (3,) rest finger direction f (wrist → knuckles).
         forearm_dir: side → (3,) rest forearm direction u (elbow → wrist).
@@ -226,6 +250,7 @@ class BodySites:
     """
 
     palm: dict[str, Site]
+    palm_clearance: dict[str, float]
     palm_normal: dict[str, np.ndarray]
     finger_dir: dict[str, np.ndarray]
     forearm_dir: dict[str, np.ndarray]
@@ -282,7 +307,7 @@ def body_sites(rig: BodyRig) -> BodySites:
     labels = rig.part_labels
     weights = rig.weights.numpy()
     normals = _rest_normals(rig)
-    palm, palm_normal, finger_dir, forearm_dir, toe = {}, {}, {}, {}, {}
+    palm, palm_clearance, palm_normal, finger_dir, forearm_dir, toe = {}, {}, {}, {}, {}, {}
     for side in ("right", "left"):
         wrist_j = JOINT_INDEX[f"{side}_wrist"]
         wrist, knuckle = joints[wrist_j], joints[JOINT_INDEX[f"{side}_hand"]]
@@ -296,13 +321,21 @@ def body_sites(rig: BodyRig) -> BodySites:
         n /= np.linalg.norm(n)
         sel = np.flatnonzero((weights[:, wrist_j] > 0.5) & (normals @ n > 0.6))
         palm[side] = Site(f"{side}_palm", sel, wrist_j, n)
+        centre = v[sel].mean(axis=0)
+        hand = labels == BODY_PARTS.index(f"{side}_hand")
+        rel = v[hand] - centre
+        around = np.linalg.norm(rel - np.outer(rel @ n, n), axis=1) < 0.06
+        palm_clearance[side] = float(max(0.0, (rel[around] @ n).max()))
         palm_normal[side] = n
         finger_dir[side] = f
         u = wrist - joints[JOINT_INDEX[f"{side}_elbow"]]
         forearm_dir[side] = u / np.linalg.norm(u)
         foot = np.flatnonzero(labels == BODY_PARTS.index(f"{side}_foot"))
-        front = foot[(v[foot, 2] >= v[foot, 2].max() - 0.025) & (v[foot, 1] <= v[foot, 1].min() + 0.05)]
-        toe[side] = Site(f"{side}_toe", front, JOINT_INDEX[f"{side}_foot"], np.array([0.0, 0.0, 1.0]))
+        low = foot[v[foot, 1] <= v[foot, 1].min() + 0.05]
+        front = low[v[low, 2] >= v[low, 2].max() - 0.008]
+        tip = v[front].mean(axis=0)
+        toe[side] = Site(f"{side}_toe", front, JOINT_INDEX[f"{side}_foot"], np.array([0.0, 0.0, 1.0]),
+                         np.array([0.0, 0.0, v[low, 2].max() - tip[2] + 0.004]))
     sole = {}
     for foot_name in ("left_foot", "right_foot"):
         foot = np.flatnonzero(labels == BODY_PARTS.index(foot_name))
@@ -315,7 +348,7 @@ def body_sites(rig: BodyRig) -> BodySites:
     low = back[v[back, 1] <= v[back, 1].min() + 0.04]
     back_mid = Site("back_mid", mid, JOINT_INDEX["spine2"], np.array([0.0, 0.0, -1.0]))
     back_low = Site("back_low", low, JOINT_INDEX["spine1"], np.array([0.0, 0.0, -1.0]))
-    sites = BodySites(palm, palm_normal, finger_dir, forearm_dir, sole, toe, back_mid, back_low, {})
+    sites = BodySites(palm, palm_clearance, palm_normal, finger_dir, forearm_dir, sole, toe, back_mid, back_low, {})
     for side in ("right", "left"):
         pose = np.zeros((len(rig.parents), 3))
         for j, rv in sites.hook_grip(side).items():
@@ -537,10 +570,12 @@ def build_problem(
         object_motion=plan.object_motion,
         touch=plan.touch,
         tolerated=plan.tolerated,
-        floor=plan.floor,
+        free=plan.free_parts,
+        floor=stage.get("floor", plan.floor),
         feet=stage.get("feet", ("left_foot", "right_foot")),
         targets=tuple(stage.get("targets", ())),
         move_root=stage.get("move_root", True),
+        prior_scale=get_pose(plan.pose).flexibility,
         object_sigma_deg=stage.get("object_sigma_deg"),
         object_sigma_m=stage.get("object_sigma_m"),
     )
@@ -688,7 +723,7 @@ def _hold_two(plan, rig, sites, obj, surface, pose, rng) -> dict:
     pose = pose.copy()
     for s, p, nn in zip(("left", "right"), pts, nrm):
         # +X side (the character's left) is pressed by the left palm
-        site = sites.palm[s].with_offset(0.004)
+        site = sites.palm[s].with_offset(sites.palm_clearance[s] + 0.004)
         targets.append(SiteTarget(site, inv @ (p - trans), True, inv @ (-nn)))
         f, _, _ = _hand_frame(s, sites, world, rig)
         curls[s] = wrap_curl_deg(tm, p, nn, f)
@@ -796,10 +831,18 @@ def _reach(plan, rig, sites, obj, surface, pose, rng) -> dict:
     pts, nrm = _press_points(obj, rot, trans, xs, reach_h)
     inv = rot.T
     for s, p, nn in zip(sides, pts, nrm):
-        targets.append(SiteTarget(sites.palm[s].with_offset(0.004), inv @ (p - trans), True, inv @ (-nn)))
-    # move the body so the hands start near the press points
+        targets.append(SiteTarget(sites.palm[s].with_offset(sites.palm_clearance[s] + 0.004), inv @ (p - trans),
+                                  True, inv @ (-nn)))
+    # move the body so the hands start near the press points, but keep the object's
+    # near side at least 8 cm in front of everything of the body below its top
     shift = np.mean(pts, axis=0) - np.mean([palms[s] for s in sides], axis=0)
-    transl = transl + np.array([shift[0], 0.0, shift[2] - 0.06])
+    shift[2] -= 0.06
+    top = float((ov + trans)[:, 1].max())
+    below = verts[:, 1] < top + 0.02
+    front = float(verts[below, 2].max()) + shift[2]
+    near_side = float((ov + trans)[:, 2].min())
+    shift[2] -= max(0.0, front + 0.08 - near_side)
+    transl = transl + np.array([shift[0], 0.0, shift[2]])
     notes.update(press_height_m=float(np.mean([p[1] for p in pts])))
     return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets, "notes": notes}
 
@@ -816,19 +859,30 @@ def _foot(plan, rig, sites, obj, surface, pose, rng) -> dict:
     trans = np.array([toe[0], 0.0, 0.0])
     tm = _object_mesh_world(obj, rot, trans)
     lo, hi = tm.bounds
-    h = float(np.clip(toe[1], 0.03, 0.6 * (hi[1] - lo[1])))
-    hit = _ray(tm, np.array([toe[0], h, lo[2] - 1.0]), np.array([0.0, 0.0, 1.0]))
-    if hit is None:
-        hit = _ray(tm, np.array([(lo[0] + hi[0]) / 2, h, lo[2] - 1.0]), np.array([0.0, 0.0, 1.0]))
-    if hit is None:
+    h0 = float(np.clip(toe[1], 0.03, 0.6 * (hi[1] - lo[1])))
+    # the object's surface nearest the toe's height and the object's middle, seen from the body (+Z rays);
+    # legs of chairs and stools are hit where a seat or panel is not
+    best = None
+    for h in sorted({h0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.25, 0.3}):
+        if h >= hi[1] - 0.01:
+            continue
+        for dx in (0.0, 0.03, -0.03, 0.06, -0.06, 0.1, -0.1, 0.15, -0.15, 0.2, -0.2):
+            x = (lo[0] + hi[0]) / 2 + dx
+            hit = _ray(tm, np.array([x, h, lo[2] - 1.0]), np.array([0.0, 0.0, 1.0]))
+            if hit is None:
+                continue
+            cost = ((h - h0) / 0.1) ** 2 + (dx / 0.1) ** 2 + (hit[0][2] - lo[2]) / 0.1
+            if best is None or cost < best[0]:
+                best = (cost, hit[0], h)
+    if best is None:
         raise InputError(f"the {obj.category} has no face a foot can touch")
-    point, _ = hit
+    _, point, h = best
     shift = np.array([toe[0] - point[0], 0.0, toe[2] + 0.004 - point[2]])
     trans = trans + shift
     local = rot.T @ (point + shift - trans)
     targets = [SiteTarget(sites.toe[side], local, True, None, 0.5)]
     return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets,
-            "feet": (support,), "notes": {"touch_height_m": h}}
+            "feet": (support,), "notes": {"touch_height_m": float(h)}}
 
 
 def _wear_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
@@ -869,33 +923,36 @@ def _lean_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
 
 
 def _lie(plan, rig, sites, obj, surface, pose, rng) -> dict:
-    head = float(rng.choice([-1.0, 1.0]))
-    # body up (+Y) ↦ ±X along the bench, face (+Z) ↦ +Y
-    root = np.array([[0.0, head, 0.0], [0.0, 0.0, 1.0], [head, 0.0, 0.0]]).T
-    root = np.stack([np.cross(root[:, 1], root[:, 2]), root[:, 1], root[:, 2]], axis=1)
-    from scipy.spatial.transform import Rotation
+    """Lying on the back along the support's long (x) axis, head towards ±x (seeded).
 
+    "lie_flat" centres the body on the support. "lie" (back contact only) puts
+    the end of the support under the lower back: the pelvis and the bent legs
+    hang beyond it, the feet towards the floor.
+    """
+    head = float(rng.choice([-1.0, 1.0]))
+    # body up (+Y) ↦ head direction (±X), face (+Z) ↦ up (+Y), body left (+X) ↦ their cross product
+    root = np.array([[0.0, head, 0.0], [0.0, 0.0, 1.0], [head, 0.0, 0.0]])
     pose = pose.copy()
     pose[0] = Rotation.from_matrix(root).as_rotvec()
-    rot = np.eye(3)
     top = "seat" if "seat" in obj.anchors else "top"
     seat = obj.anchors[top].point
     length = obj.dims.get("length", obj.dims["width"])
     verts, world = rig.posed_numpy(pose, np.zeros(3))
-    back, _ = site_world(sites.back_mid, verts, world)
+    back_vertices = np.flatnonzero(rig.part_labels == BODY_PARTS.index("back"))
+    lowest = float(verts[back_vertices, 1].min())
     pelvis = world[0, :3, 3]
-    if plan.pose == "lie":  # the buttocks at the end, the lower legs hang over it
-        x_pelvis = head * -1.0 * (length / 2 - 0.06)
+    low_back, _ = site_world(sites.back_low, verts, world)
+    if plan.pose == "lie":
+        dx = -head * (length / 2 - 0.05) - low_back[0]  # support ends 5 cm past the lower back
     else:
-        x_pelvis = head * -1.0 * max(0.0, length / 2 - 0.55)
-    dx = x_pelvis - pelvis[0]
-    transl = np.array([dx, seat[1] + 0.006 - (back[1] - 0.0), seat[2] - back[2]])
-    back_lowest = verts[sites.back_mid.vertices][:, 1].min()
-    transl[1] = seat[1] + 0.004 - back_lowest
-    target_point = np.array([back[0] + dx, seat[1] + 0.004, seat[2]])
-    site = sites.back_mid
-    return {"pose": pose, "transl": transl, "rot": rot, "trans": np.zeros(3),
-            "targets": [SiteTarget(site, target_point, True, None, 0.3)],
+        dx = -head * max(0.0, length / 2 - 0.6) - pelvis[0]
+    # away from a backrest, towards the seat's front edge
+    z = seat[2] + (0.04 if "backrest" in obj.anchors else 0.0)
+    transl = np.array([dx, seat[1] + 0.004 - lowest, z - pelvis[2]])
+    mid, _ = site_world(sites.back_mid, verts + transl, _shift_world(world, transl))
+    target = np.array([mid[0], seat[1] + 0.004, z])
+    return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3),
+            "targets": [SiteTarget(sites.back_mid, target, True, None, 0.3)],
             "notes": {"head_towards_x": head}}
 
 
@@ -915,9 +972,13 @@ def _sit(plan, rig, sites, obj, surface, pose, rng) -> dict:
         point = point + np.array([0.0, 0.0, -0.15 * depth])
     p_site, _ = site_world(site, verts, world)
     transl = point + np.array([0.0, 0.004, 0.0]) - p_site
+    # feet on the floor only when the seat is about knee height (not a bar stool, not a low box)
+    rest = rig.rest_vertices.numpy()
+    knee = float(rig.rest_joints[JOINT_INDEX["right_knee"], 1]) - float(rest[:, 1].min())
+    floor = "stand" if knee - 0.06 <= point[1] <= knee + 0.08 else "above"
     return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3),
-            "targets": [SiteTarget(site, point, True, None, 0.5)],
-            "notes": {"seat": plan.anchor}}
+            "targets": [SiteTarget(site, point, True, None, 0.5)], "floor": floor,
+            "notes": {"seat": plan.anchor, "feet_on_floor": floor == "stand"}}
 
 
 def _stand_on(plan, rig, sites, obj, surface, pose, rng) -> dict:

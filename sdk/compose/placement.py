@@ -103,11 +103,11 @@ class PlacementOptions:
     block_iters: int = 6
     step_rad: float = 0.08
     step_m: float = 0.02
-    touch_gap_m: float = 0.004
+    touch_gap_m: float = 0.003
     clear_m: float = 0.055
     tolerated_clear_m: float = 0.045
     margin_m: float = 0.0025
-    near_m: float = 0.09
+    near_m: float = 0.07
     sample_spacing_m: float = 0.006
     prior_scale: float = 1.0
     object_sigma_m: float = 0.08
@@ -277,7 +277,16 @@ class ObjectSurface:
         self.mesh = mesh
         self.tree = cKDTree(self.points)
         self.probes = np.vstack([self.points, np.asarray(tm.vertices)])
+        cell = np.floor(self.probes / 0.015).astype(np.int64)
+        _, first, self.probe_cell = np.unique(cell, axis=0, return_index=True, return_inverse=True)
+        self.probe_cell = self.probe_cell.reshape(-1)
+        self.probe_reps = self.probes[first]  # one probe per 1.5 cm cell, cell order
         self.bounds = np.array([self.points.min(axis=0), self.points.max(axis=0)])
+        self.inside_test_m = 0.015
+        cell = np.floor(self.points / 0.015).astype(np.int64)
+        _, first = np.unique(cell, axis=0, return_index=True)
+        self.coarse_index = np.sort(first)
+        self.coarse_tree = cKDTree(self.points[self.coarse_index])
         self.vertices = np.asarray(tm.vertices)
 
     def signed_distance(
@@ -286,7 +295,9 @@ class ObjectSurface:
         """Signed distances of points given in the object frame, as local planes.
 
         The nearest surface sample s gives the distance |x - s|; the sign comes
-        from an inside test (ray winding number, `SurfaceQuery.contains`); the
+        from an inside test (ray winding number, `SurfaceQuery.contains`) for
+        points within `inside_test_m` of the surface (farther ones count as
+        outside: placements never start that deep inside); the
         plane's unit normal g is the direction from s to x (flipped inside),
         or the sample's face normal when x lies within 2 mm of s. Then
         g · (x - s) is the signed distance at x and, to first order, near it.
@@ -301,16 +312,32 @@ class ObjectSurface:
             distances (negative inside), metres; the (M, 3) plane points s and
             (M, 3) unit plane normals g.
         """
+        # a coarse tree (one sample per 1.5 cm cell) first; the fine one near the surface
         if within is None:
-            dist, k = self.tree.query(points)
+            dist, k = self.coarse_tree.query(points)
             rows = np.arange(len(points))
         else:
-            dist, k = self.tree.query(points, distance_upper_bound=within)
+            dist, k = self.coarse_tree.query(points, distance_upper_bound=within)
             rows = np.flatnonzero(np.isfinite(dist))
             dist, k = dist[rows], k[rows]
+        k = self.coarse_index[k]
         x = points[rows]
+        fine = np.flatnonzero(dist < 0.03 + 0.015 * math.sqrt(3))  # every point truly within 3 cm
+        if len(fine):
+            dist[fine], k[fine] = self.tree.query(x[fine])
         s, g = self.points[k], self.normals[k].copy()
-        inside = self.query.contains(x) if len(x) else np.zeros(0, bool)
+        # a point lies behind its nearest face, almost along the face normal, when it
+        # is inside; near the surface (edges) the rays decide; beyond 3 cm (coarse
+        # samples, possibly on the far side of a thin wall) points count as outside
+        inside = np.zeros(len(x), dtype=bool)
+        inside[fine] = np.einsum("ij,ij->i", x[fine] - s[fine], g[fine]) < -0.9 * dist[fine]
+        coarse = np.ones(len(x), dtype=bool)
+        coarse[fine] = False
+        deep = coarse & np.all((x > self.bounds[0]) & (x < self.bounds[1]), axis=1) \
+            & (np.einsum("ij,ij->i", x - s, g) < 0.0)
+        close = np.flatnonzero((dist < self.inside_test_m) | deep)
+        if len(close):
+            inside[close] = self.query.contains(x[close])
         sign = np.where(inside, -1.0, 1.0)
         far = dist > 0.002
         g[far] = sign[far, None] * (x[far] - s[far]) / dist[far, None]
@@ -382,11 +409,15 @@ class PlacementProblem:
         object_translation: (3,) initial object translation, metres.
         object_motion: "fixed" or "free".
         touch: parts that must touch the object.
-        tolerated: parts allowed near the object (soft clearance).
+        tolerated: parts allowed near the object, kept away softly (a forearm
+            beside a held object).
+        free: parts that may touch as well, with no clearance at all (the
+            thighs of a seated body, the buttocks of one leaning back).
         floor: `FloorMode`.
         feet: soles kept on the floor in "stand" mode ("left_foot", "right_foot").
         targets: site targets.
         move_root: whether the body translation is optimised.
+        prior_scale: factor on the joint prior scales (the pose's flexibility).
         object_sigma_deg: prior scale of a free object's rotation, degrees
             (None: `PlacementOptions.object_sigma_deg`); small for an object
             hanging from a hand, which gravity keeps upright.
@@ -407,6 +438,8 @@ class PlacementProblem:
     feet: tuple[str, ...] = ("left_foot", "right_foot")
     targets: tuple[SiteTarget, ...] = ()
     move_root: bool = True
+    free: tuple[str, ...] = ()
+    prior_scale: float = 1.0
     object_sigma_deg: float | None = None
     object_sigma_m: float | None = None
 
@@ -458,6 +491,7 @@ def limit_penalty(pose: torch.Tensor) -> torch.Tensor:
 
 
 def _softmin(values: torch.Tensor, tau: float) -> torch.Tensor:
+    """Smooth minimum, at most tau·log(N) below the true one (0.5 mm: ~3 mm for 500 values)."""
     return -tau * torch.logsumexp(-values / tau, dim=0)
 
 
@@ -486,10 +520,11 @@ class _State:
         labels = rig.part_labels
         self.part_of = torch.as_tensor(labels.astype(np.int64))
         self.touch_ids = [BODY_PARTS.index(p) for p in problem.touch]
-        tolerated = {BODY_PARTS.index(p) for p in problem.tolerated} - set(self.touch_ids)
+        free = {BODY_PARTS.index(p) for p in problem.free} - set(self.touch_ids)
+        tolerated = {BODY_PARTS.index(p) for p in problem.tolerated} - set(self.touch_ids) - free
         self.tolerated_ids = sorted(tolerated)
-        self.clear_ids = sorted(set(range(len(BODY_PARTS))) - set(self.touch_ids) - tolerated)
-        sigma = np.radians([PRIOR_SIGMA_DEG[n] for n in SMPL_JOINT_NAMES]) * opts.prior_scale
+        self.clear_ids = sorted(set(range(len(BODY_PARTS))) - set(self.touch_ids) - tolerated - free)
+        sigma = np.radians([PRIOR_SIGMA_DEG[n] for n in SMPL_JOINT_NAMES]) * opts.prior_scale * problem.prior_scale
         self.prior_w = torch.as_tensor(1.0 / sigma**2, dtype=torch.float32)
         self.sole_index = {
             foot: np.flatnonzero(_sole_mask(rig, foot)) for foot in ("left_foot", "right_foot")
@@ -543,9 +578,11 @@ class _State:
             s = n = np.zeros((0, 3))
         # every touching part keeps its closest vertices in play, however far
         extra_idx, extra_s, extra_n = [], [], []
+        near_parts = set(np.unique(labels[near]).tolist())
         for pid in self.touch_ids:
-            part = np.flatnonzero(labels == pid)
-            part = part[~np.isin(part, near)][::3]
+            if pid in near_parts:
+                continue
+            part = np.flatnonzero(labels == pid)[::3]
             if len(part) == 0:
                 continue
             _, d, sp, npn = surf.signed_distance(local[part])
@@ -555,12 +592,15 @@ class _State:
             near = np.concatenate([near, *extra_idx])
             s = np.vstack([s, *extra_s])
             n = np.vstack([n, *extra_n])
-        # object probes near the body → nearest body vertex and its normal
-        probes = surf.probes @ R.T + t
-        blo, bhi = verts.min(axis=0) - opts.near_m, verts.max(axis=0) + opts.near_m
-        pin = np.flatnonzero(np.all((probes >= blo) & (probes <= bhi), axis=1))
+        # object probes near the body → nearest body vertex and its normal; cells of
+        # 1.5 cm first (one probe each), then every probe of the cells near the body
+        body_tree = cKDTree(verts)
+        reps = surf.probe_reps @ R.T + t
+        dist, _ = body_tree.query(reps, distance_upper_bound=0.03 + 0.015 * math.sqrt(3))
+        cells = np.flatnonzero(np.isfinite(dist))
+        pin = np.flatnonzero(np.isin(surf.probe_cell, cells))
         if len(pin):
-            dist, j = cKDTree(verts).query(probes[pin], distance_upper_bound=0.03)
+            dist, j = body_tree.query(surf.probes[pin] @ R.T + t, distance_upper_bound=0.03)
             ok = np.isfinite(dist)
             pin, j = pin[ok], j[ok]
         else:
@@ -645,7 +685,7 @@ def optimise_placement(
         if problem.floor == "stand":
             for foot in problem.feet:
                 sole = verts[rows(state.sole_index[foot]), 1]
-                total = total + w.floor * (_softmin(sole, 0.002) / _CM).pow(2)
+                total = total + w.floor * (_softmin(sole, 0.0005) / _CM).pow(2)
         if low_rows is not None and len(low_rows):
             total = total + w.floor * (torch.relu(-verts[low_rows, 1]) / _CM).pow(2).sum()
         return total
@@ -661,7 +701,7 @@ def optimise_placement(
         sigma_r = problem.object_sigma_deg or options.object_sigma_deg
         lo = (state.dobj_t / (problem.object_sigma_m or options.object_sigma_m)).pow(2).sum()
         lo = lo + (state.dobj_r / math.radians(sigma_r)).pow(2).sum()
-        lowest = _softmin((object_vertices @ rot.T + trans)[:, 1], 0.002)
+        lowest = _softmin((object_vertices @ rot.T + trans)[:, 1], 0.0005)
         floor = (torch.relu(0.004 - lowest) / _CM).pow(2)
         return w.object_prior * lo + w.floor * floor
 
@@ -773,7 +813,7 @@ def _contact_terms(state: _State, verts: torch.Tensor, rot: torch.Tensor, trans:
     for pid in state.touch_ids:
         sel = parts == pid
         if bool(sel.any()):
-            touch = touch + ((_softmin(d[sel], 0.002) - opts.touch_gap_m) / _CM).pow(2)
+            touch = touch + ((_softmin(d[sel], 0.0005) - opts.touch_gap_m) / _CM).pow(2)
     clear = torch.zeros(())
     for ids, gap, weight in ((state.clear_ids, opts.clear_m, w.clear), (state.tolerated_ids, opts.tolerated_clear_m, w.tolerated)):
         if ids:

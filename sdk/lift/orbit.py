@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
-
 from hoiexport.sdk.errors import InputError
 from hoiexport.sdk.types import Mesh
 
@@ -303,8 +302,13 @@ def render_orbit(mesh: Mesh, options: OrbitOptions = OrbitOptions()) -> OrbitRen
         pixel = (rows * r + cols).ravel()
         dirs = cam_dirs[pixel] @ cam.rotation
         origins = np.broadcast_to(cam.position, dirs.shape)
-        faces, rays, hits = tm.ray.intersects_id(origins, dirs, multiple_hits=False, return_locations=True)
-        pixel, dirs = pixel[rays], dirs[rays]
+        first = tm.ray.intersects_first(origins, dirs)  # embree: nearest face per ray, -1 = miss
+        rays = np.flatnonzero(first >= 0)
+        faces, pixel, dirs = first[rays], pixel[rays], dirs[rays]
+        # hit points on the faces' planes (the nearest hit lies on its face)
+        normals = face_normals[faces]
+        along = np.einsum("nc,nc->n", tm.triangles[faces, 0] - cam.position, normals)
+        hits = cam.position + dirs * (along / np.einsum("nc,nc->n", dirs, normals))[:, None]
         bary = trimesh.triangles.points_to_barycentric(tm.triangles[faces], hits)
         bary = np.clip(bary, 0.0, 1.0)
         bary /= np.maximum(bary.sum(axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,176 @@
+"""`hoiexport lift`: a combined human + object mesh → segmented, registered bundle → exports."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import click
+from hoiexport.cli.common import echo_timings
+
+
+def _prompt(text: str, object_name: str | None):
+    """The parsed prompt, or the bare text when the compose parser does not know its words."""
+    from hoiexport.sdk.compose.prompt_parse import parse_prompt
+    from hoiexport.sdk.errors import InputError
+    from hoiexport.sdk.types import Prompt
+
+    try:
+        return parse_prompt(text), None
+    except InputError as exc:
+        return Prompt(text=text, object=object_name), str(exc)
+
+
+def _segmenters(meshes: list, labels: list, choice: str, detector_dir: str | None, sam_dir: str | None,
+                paths: list[str]) -> tuple[list, str]:
+    """One segmenter per mesh, and the backend name."""
+    from hoiexport.sdk.errors import InputError, ModelUnavailableError
+    from hoiexport.sdk.lift.segment import GroundedSam2Segmenter, LabelsSegmenter
+    from hoiexport.sdk.lift.weights import resolve_model_dir
+
+    have_labels = all(lab is not None for lab in labels)
+    if choice == "labels" or (choice == "auto" and have_labels):
+        missing = [p for p, lab in zip(paths, labels, strict=True) if lab is None]
+        if missing:
+            raise InputError(
+                f"--segmenter labels needs per-vertex labels for {missing[0]}: pass --labels FILE "
+                "(.npy / .txt, 0 = person, 1 = object per vertex) or a glb with nodes named human and object"
+            )
+        return [LabelsSegmenter(m.faces, lab) for m, lab in zip(meshes, labels, strict=True)], "labels"
+    try:
+        resolve_model_dir("grounding_dino", detector_dir)
+        resolve_model_dir("sam2", sam_dir)
+    except ModelUnavailableError as exc:
+        if choice == "auto":
+            raise ModelUnavailableError(
+                f"cannot segment {paths[0]}: the grounded_sam2 segmenter is not available ({exc}); "
+                "or pass --labels FILE (0 = person, 1 = object per vertex) or a glb with nodes named human and object"
+            ) from None
+        raise
+    segmenter = GroundedSam2Segmenter.from_pretrained(detector_dir, sam_dir)
+    return [segmenter] * len(meshes), "grounded_sam2"
+
+
+@click.command("lift")
+@click.argument("meshes", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--prompt", "text", required=True, help="The prompt the mesh was generated from.")
+@click.option("--object", "object_name", default=None,
+              help="Object name for segmentation (default: the prompt's object, else 'object').")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder: the bundle goes to OUT/bundle, the exports to OUT.")
+@click.option("--labels", "labels_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Per-vertex labels (.npy or text; 0 = person, 1 = object), one per MESH in order.")
+@click.option("--segmenter", default="auto", show_default=True, type=click.Choice(["auto", "grounded_sam2", "labels"]),
+              help="auto: labels when every mesh carries them, else grounded_sam2.")
+@click.option("--detector-dir", default=None, type=click.Path(file_okay=False),
+              help="Grounding DINO folder (transformers format); default: the lock's entry.")
+@click.option("--sam-dir", default=None, type=click.Path(file_okay=False),
+              help="SAM 2 folder (transformers format); default: the lock's entry.")
+@click.option("--views", default=8, show_default=True, type=click.IntRange(1, 64), help="Orbit frames.")
+@click.option("--resolution", default=512, show_default=True, type=click.IntRange(64, 2048), help="Frame edge, px.")
+@click.option("--pitch", default=15.0, show_default=True, type=click.FloatRange(-80, 80), help="Orbit pitch, degrees.")
+@click.option("--format", "formats", default="glb,usdc,usdz", show_default=True,
+              help="Comma-separated: glb, gltf, usda, usdc, usdz.")
+@click.option("--target", default="unity", show_default=True,
+              type=click.Choice(["unity", "unreal", "omniverse", "blender"]), help="Engine preset (USD axes/units).")
+@click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
+@click.option("--save-views", is_flag=True, help="Also write the orbit frames, masks and cameras to OUT/views.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Recorded in the provenance.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def lift_cmd(meshes: tuple[str, ...], text: str, object_name: str | None, out_dir: str,
+             labels_files: tuple[str, ...], segmenter: str, detector_dir: str | None, sam_dir: str | None,
+             views: int, resolution: int, pitch: float, formats: str, target: str, texture_size: int,
+             save_views: bool, seed: int, as_json: bool) -> None:
+    """Lift MESH (a combined human + object mesh: glb, gltf, obj, ply) into a registered, exported asset.
+
+    Renders an orbit of the mesh, segments person and object in every frame, votes
+    per vertex, splits the mesh, registers the body model to the human part and
+    measures contacts. With several MESHes (candidates of one prompt) the one whose
+    measured contact configuration matches the prompt is kept.
+
+    Example: hoiexport lift scene.glb --prompt "A man carrying a suitcase" -o out/
+    """
+    from hoiexport.exporters.export import ExportOptions, export, parse_formats
+    from hoiexport.exporters.options import BakeOptions
+    from hoiexport.exporters.presets import get_preset
+    from hoiexport.sdk.bundle import save_bundle
+    from hoiexport.sdk.errors import InputError
+    from hoiexport.sdk.lift.chamfer import CHAMFER_DEFINITION
+    from hoiexport.sdk.lift.lift import LiftOptions, lift_candidates
+    from hoiexport.sdk.lift.load import load_combined_mesh, load_vertex_labels
+    from hoiexport.sdk.lift.orbit import OrbitOptions
+
+    t0 = time.perf_counter()
+    fmts = parse_formats(formats)  # bad flags fail before the work starts
+    get_preset(target)
+    if labels_files and len(labels_files) != len(meshes):
+        raise InputError(f"give one --labels file per MESH: {len(meshes)} meshes, {len(labels_files)} --labels")
+    base = ExportOptions()
+    export_options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px))
+    prompt, parse_problem = _prompt(text, object_name)
+    loaded = [load_combined_mesh(p) for p in meshes]
+    combined = [m for m, _ in loaded]
+    labels = [load_vertex_labels(f, len(m.vertices)) for f, m in zip(labels_files, combined, strict=True)] \
+        if labels_files else [lab for _, lab in loaded]
+    segmenters, backend = _segmenters(combined, labels, segmenter, detector_dir, sam_dir, list(meshes))
+    options = LiftOptions(orbit=OrbitOptions(views=views, resolution=resolution, pitch_deg=pitch))
+    if not as_json:
+        click.echo(f"lifting {len(meshes)} mesh(es) with the {backend} segmenter ...", err=True)
+    results, selection = lift_candidates(combined, prompt, segmenters, object_label=object_name, options=options,
+                                         seed=seed)
+    chosen = results[selection.index]
+    asset = chosen.asset
+    asset.provenance.notes["selection"] = selection.reason
+    if parse_problem:
+        asset.provenance.notes["prompt_parse"] = parse_problem
+    out = Path(out_dir)
+    bundle = save_bundle(asset, out / "bundle", overwrite=True)
+    if save_views:
+        for i, r in enumerate(results):
+            r.views.save(out / "views" / f"candidate_{i}", r.masks.masks, r.masks.labels)
+    if not as_json:
+        click.echo("exporting ...", err=True)
+    result = export(asset, out, formats=fmts, target=target, options=export_options)
+    reg = chosen.registration
+    data = {
+        "bundle": str(bundle),
+        "files": {k: str(v) for k, v in result.files.items()},
+        "validation": result.to_json()["validation"],
+        "segmenter": backend,
+        "chosen": selection.index,
+        "selection": selection.reason,
+        "requested_config": prompt.requested_config.value if prompt.requested_config else None,
+        "contact_config": asset.contact_config.value,
+        "contacts": [c.part for c in asset.contacts],
+        "penetration_cm": round(asset.penetration.max_depth_cm, 3),
+        "chamfer": reg.chamfer.to_json(),
+        "candidates": [
+            {
+                "mesh": path,
+                "contact_config": r.asset.contact_config.value,
+                "penetration_cm": round(r.asset.penetration.max_depth_cm, 3),
+                "chamfer_cm": round(r.registration.chamfer.chamfer_cm, 4),
+                "human_vertices": int((r.labels == 0).sum()),
+                "object_vertices": int((r.labels == 1).sum()),
+                "timings_s": {k: round(v, 3) for k, v in r.timings_s.items()},
+            }
+            for path, r in zip(meshes, results, strict=True)
+        ],
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"segmenter: {backend}; kept candidate {selection.index}: {selection.reason}")
+    req = data["requested_config"] or "none"
+    click.echo(f"contact config: {asset.contact_config.value} (requested {req}); "
+               f"penetration {asset.penetration.max_depth_cm:.2f} cm")
+    click.echo(f"Chamfer {reg.chamfer.chamfer_cm:.3f} cm ({CHAMFER_DEFINITION})")
+    click.echo(f"bundle {bundle}")
+    for fmt, path in result.files.items():
+        report = result.validation.get(str(path))
+        status = f"valid ({report.errors} errors, {report.warnings} warnings)" if report else "not validated"
+        click.echo(f"{fmt:5} {path}  {status}")
+    echo_timings(chosen.timings_s)

@@ -1,0 +1,155 @@
+"""Registration: a known similarity and a known pose are recovered; the pieces
+(Chamfer, priors, poses, the estimator, folding a similarity into parameters)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+from hoiexport.sdk.bodies import BodyParams, load_body_model
+from hoiexport.sdk.contacts.proximity import SurfaceQuery
+from hoiexport.sdk.errors import InputError
+from hoiexport.sdk.lift.chamfer import chamfer_report, point_to_surface
+from hoiexport.sdk.lift.estimate import BodyEstimator, PointCloudEstimator, facing_yaws
+from hoiexport.sdk.lift.poses import (
+    CANONICAL_POSES,
+    aim_pose,
+    canonical_poses,
+    compose_targets,
+)
+from hoiexport.sdk.lift.priors import joint_limits
+from hoiexport.sdk.lift.register import (
+    RegisterOptions,
+    Similarity,
+    apply_similarity,
+    body_subset,
+    fit_similarity,
+    point_normals,
+    register_body,
+    rest_pelvis,
+)
+from hoiexport.sdk.skeleton import JOINT_INDEX
+from hoiexport.sdk.types import Mesh
+from scipy.spatial.transform import Rotation
+
+
+@pytest.fixture(scope="module")
+def body():
+    return load_body_model("anny")
+
+
+@pytest.fixture(scope="module")
+def rest_joints(body):
+    with torch.no_grad():
+        return body.forward(torch.zeros(1, 24, 3)).rest_joints[0].numpy()
+
+
+def _vertices(body, params: BodyParams) -> np.ndarray:
+    return body.fit(params).mesh.vertices.astype(np.float64)
+
+
+def test_similarity_is_recovered(body, rest_joints):
+    pose = canonical_poses(rest_joints)["arms_bent"]
+    src = _vertices(body, BodyParams(pose=pose))
+    truth = Similarity(1.2, Rotation.from_euler("yx", [25.0, 5.0], degrees=True).as_matrix(), np.array([0.3, -0.1, 0.8]))
+    subset, w = body_subset(body, 2000)
+    target_mesh = Mesh(truth.apply(src), body.faces)
+    samples = trimesh.sample.sample_surface(target_mesh.to_trimesh(), 3000, seed=0)
+    points, faces = np.asarray(samples[0]), np.asarray(samples[1])
+    normals = np.asarray(target_mesh.to_trimesh().face_normals)[faces]
+    sim, _ = fit_similarity(src[subset], point_normals(src, body.faces)[subset], points, normals, source_weights=w,
+                            sigmas_cm=(8.0, 4.0, 2.0, 1.0))
+    assert sim.scale == pytest.approx(1.2, rel=0.01)
+    angle = np.degrees(Rotation.from_matrix(sim.rotation @ truth.rotation.T).magnitude())
+    assert angle < 1.0
+    assert np.abs(sim.apply(src) - truth.apply(src)).max() < 0.01  # every vertex within 1 cm
+
+
+def test_folding_a_similarity_into_parameters_is_exact(body, rest_joints):
+    params = BodyParams(pose=aim_pose(rest_joints, compose_targets({"right_arm": "up"})),
+                        shape={"height": 0.7}, transl=np.array([0.1, 0.2, 0.3], np.float32), scale=1.1)
+    sim = Similarity(0.9, Rotation.from_euler("y", 120, degrees=True).as_matrix(), np.array([1.0, 0.0, -2.0]))
+    folded = apply_similarity(params, sim, rest_pelvis(body, params.shape))
+    assert np.abs(_vertices(body, folded) - sim.apply(_vertices(body, params))).max() < 1e-4
+
+
+def test_registration_recovers_a_known_pose_and_placement(body, rest_joints):
+    """A posed, reshaped, turned, scaled and shifted body is recovered from its surface alone."""
+    rng = np.random.default_rng(0)
+    shape = {"gender": 0.2, "age": 0.8, "weight": 0.65, "height": 0.6}
+    with torch.no_grad():
+        rest = body.forward(torch.zeros(1, 24, 3), shape).rest_joints[0].numpy()
+    pose = aim_pose(rest, compose_targets({"right_arm": "forward", "left_arm": "bent", "legs": "sit"}))
+    pose[1:] += rng.normal(0.0, 0.06, (23, 3)).astype(np.float32)
+    truth = Similarity(1.1, Rotation.from_euler("y", 70.0, degrees=True).as_matrix(), np.array([0.4, 0.6, -0.3]))
+    gt_params = apply_similarity(BodyParams(pose=pose, shape=shape), truth, rest[0])
+    gt = body.fit(gt_params)
+    estimator = PointCloudEstimator()
+    assert isinstance(estimator, BodyEstimator)
+    inits = estimator.estimate(gt.mesh, body)
+    assert 1 <= len(inits) <= estimator.options.hypotheses
+    reg = register_body(gt.mesh, body, inits)
+    joint_err = np.linalg.norm(reg.fit.joints - gt.joints, axis=1) * 100
+    assert np.median(joint_err) < 2.0 and joint_err.max() < 6.0, joint_err.round(1)
+    assert reg.chamfer.chamfer_cm < 0.6
+    assert reg.chamfer.human_to_body_cm >= 0 and reg.chamfer.body_to_human_cm >= 0
+    yaw = Rotation.from_rotvec(reg.params.pose[0]).as_euler("yxz", degrees=True)[0]
+    assert abs((yaw - 70.0 + 180) % 360 - 180) < 8.0
+    height = lambda v: np.ptp(v[:, 1])
+    assert height(reg.fit.mesh.vertices) == pytest.approx(height(gt.mesh.vertices), rel=0.03)
+    assert set(reg.timings_s) == {"similarity", "refine", "chamfer"}
+
+
+def test_register_needs_an_estimate(body):
+    with pytest.raises(InputError, match="at least one"):
+        register_body(Mesh(np.eye(3), [[0, 1, 2]]), body, [])
+    with pytest.raises(InputError, match="trim"):
+        RegisterOptions(trim=0.7)
+
+
+def test_chamfer_is_point_to_surface_in_centimetres():
+    sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.3)
+    inner = Mesh(sphere.vertices, sphere.faces)
+    outer = Mesh(sphere.vertices * (0.32 / 0.3), sphere.faces)
+    report = chamfer_report(inner, outer, samples=2000)
+    assert report.chamfer_cm == pytest.approx(2.0, abs=0.05)  # radii differ by 2 cm
+    assert chamfer_report(inner, inner, samples=500).chamfer_cm < 1e-6
+    assert "unsquared" in report.to_json()["definition"]
+    pts = np.random.default_rng(1).normal(0, 0.5, (300, 3))
+    exact = SurfaceQuery(outer).closest(pts).distance
+    assert np.allclose(point_to_surface(pts, outer), exact, atol=1e-9)
+
+
+def test_joint_limits_allow_the_canonical_poses_and_stop_backward_knees(rest_joints):
+    limits = joint_limits(rest_joints)
+    for name, pose in canonical_poses(rest_joints).items():
+        assert limits.violation(pose).max() < 0.35, name
+    bad = np.zeros((24, 3), np.float32)
+    bad[JOINT_INDEX["left_knee"], 0] = -0.8  # shank swung forward past straight
+    assert limits.violation(bad)[JOINT_INDEX["left_knee"], 0] == pytest.approx(0.8 - 0.1 - _rest_bend(rest_joints), abs=0.05)
+    assert float(limits.penalty(torch.as_tensor(bad))) > 0.2
+
+
+def _rest_bend(rest_joints: np.ndarray) -> float:
+    hip, knee, ankle = (rest_joints[JOINT_INDEX[n]] for n in ("left_hip", "left_knee", "left_ankle"))
+    u, v = knee - hip, ankle - knee
+    return float(np.arccos(u @ v / np.linalg.norm(u) / np.linalg.norm(v)))
+
+
+def test_poses_point_bones_where_asked(body, rest_joints):
+    pose = aim_pose(rest_joints, compose_targets({"right_arm": "forward", "legs": "sit"}))
+    joints = body.fit(BodyParams(pose=pose)).joints
+    arm = joints[JOINT_INDEX["right_elbow"]] - joints[JOINT_INDEX["right_shoulder"]]
+    thigh = joints[JOINT_INDEX["left_knee"]] - joints[JOINT_INDEX["left_hip"]]
+    assert arm / np.linalg.norm(arm) @ np.array([-0.1, -0.25, 1.0]) / np.linalg.norm([-0.1, -0.25, 1.0]) > 0.999
+    assert thigh[2] > 0.9 * np.linalg.norm(thigh)  # seated: thigh forward
+    assert set(CANONICAL_POSES) <= set(canonical_poses(rest_joints))
+
+
+def test_facing_yaws_include_the_true_facing(body, rest_joints):
+    verts = _vertices(body, BodyParams(pose=canonical_poses(rest_joints)["stand"]))
+    for yaw in (0.0, 60.0, -135.0):
+        turned = verts @ Rotation.from_euler("y", yaw, degrees=True).as_matrix().T
+        yaws = facing_yaws(turned, 8)
+        assert min(abs((y - yaw + 180) % 360 - 180) for y in yaws) < 22.5 + 1e-6

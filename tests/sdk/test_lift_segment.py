@@ -1,0 +1,174 @@
+"""Segmenters: masks from labels, and the real Grounding DINO + SAM 2 code path on
+tiny random-weight models (shapes, dtypes, loading from folders), plus weight resolution."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+from hoiexport.sdk.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.lift.orbit import OrbitOptions, render_orbit
+from hoiexport.sdk.lift.segment import (
+    GroundedSam2Options,
+    GroundedSam2Segmenter,
+    LabelsSegmenter,
+    Segmenter,
+    ViewMasks,
+    face_labels_from_vertices,
+)
+from hoiexport.sdk.lift.weights import resolve_model_dir, transformers_folder_problem
+from hoiexport.sdk.types import Mesh
+
+
+@pytest.fixture(scope="module")
+def two_boxes():
+    """A tall box (person) beside a small one (object), and their orbit at 64 px."""
+    a = trimesh.creation.box((0.4, 1.6, 0.3))
+    b = trimesh.creation.box((0.3, 0.3, 0.3))
+    b.apply_translation((0.5, -0.3, 0.0))
+    mesh = Mesh(np.vstack([a.vertices, b.vertices]), np.vstack([a.faces, b.faces + len(a.vertices)]), name="boxes")
+    labels = np.r_[np.zeros(len(a.vertices), int), np.ones(len(b.vertices), int)]
+    return mesh, labels, render_orbit(mesh, OrbitOptions(views=4, resolution=64))
+
+
+def test_labels_segmenter_masks_match_the_face_ids(two_boxes):
+    mesh, labels, views = two_boxes
+    seg = LabelsSegmenter(mesh.faces, labels)
+    assert isinstance(seg, Segmenter)
+    out = seg.segment(views, ["person", "box"])
+    assert out.masks.shape == (4, 2, 64, 64) and out.masks.dtype == bool
+    assert out.scores.shape == (4, 2) and out.scores.dtype == np.float32
+    face_label = face_labels_from_vertices(mesh.faces, labels, 2)
+    seen = views.face_ids >= 0
+    assert np.array_equal(out.masks[:, 1], seen & (face_label[np.maximum(views.face_ids, 0)] == 1))
+    assert not (out.masks[:, 0] & out.masks[:, 1]).any()
+    assert np.array_equal(out.masks[:, 0] | out.masks[:, 1], seen)
+    assert np.array_equal(out.scores, out.masks.any(axis=(2, 3)).astype(np.float32))  # 0 where hidden
+    assert out.scores[:3].all() and out.scores[3, 1] == 0  # from -X the tall box hides the small one
+
+
+def test_labels_segmenter_rejects_bad_labels(two_boxes):
+    mesh, labels, views = two_boxes
+    with pytest.raises(InputError, match="faces index vertex"):
+        LabelsSegmenter(mesh.faces, labels[:5])
+    with pytest.raises(InputError, match="only 1 labels"):
+        LabelsSegmenter(mesh.faces, labels).segment(views, ["person"])
+    with pytest.raises(InputError, match="distinct"):
+        LabelsSegmenter(mesh.faces, labels).segment(views, ["person", "Person"])
+
+
+def test_view_masks_check_their_shapes():
+    with pytest.raises(InputError, match="masks must be"):
+        ViewMasks(["a", "b"], np.zeros((2, 1, 4, 4), bool), np.zeros((2, 2)), "x")
+
+
+# --------------------------------------------------------------------------------------
+# Grounding DINO + SAM 2 on tiny random-weight models (the transformers architectures)
+# --------------------------------------------------------------------------------------
+
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "person", "box", "a", "suit", "##case"]
+
+
+def _tiny_models(tmp_path: Path):
+    tf = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(VOCAB) + "\n")
+    tokenizer = tf.BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    gd_config = tf.GroundingDinoConfig(
+        backbone_config=dict(model_type="swin", image_size=64, patch_size=4, embed_dim=8, depths=[1, 1, 1, 1],
+                             num_heads=[1, 1, 1, 1], window_size=4, out_features=["stage2", "stage3", "stage4"]),
+        text_config=dict(model_type="bert", vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=32, max_position_embeddings=64),
+        num_queries=10, encoder_layers=1, decoder_layers=2, encoder_ffn_dim=32, decoder_ffn_dim=32, d_model=32,
+        encoder_attention_heads=2, decoder_attention_heads=2, max_text_len=32, num_feature_levels=4,
+        encoder_n_points=2, decoder_n_points=2,
+    )
+    detector = tf.GroundingDinoForObjectDetection(gd_config)
+    # 128 px inputs keep the coarsest feature level above 1x1 (GroupNorm needs > 1 value)
+    image_processor = tf.GroundingDinoImageProcessorPil(size={"shortest_edge": 128, "longest_edge": 128})
+    processor = tf.GroundingDinoProcessor(image_processor, tokenizer)
+    sam_config = tf.Sam2Config(
+        vision_config=dict(
+            model_type="sam2_vision_model",
+            backbone_config=dict(model_type="sam2_hiera_det_model", image_size=[64, 64], hidden_size=8,
+                                 blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[8, 16, 32, 64],
+                                 num_attention_heads_per_stage=[1, 1, 1, 1], window_size_per_stage=[4, 2, 2, 2],
+                                 global_attention_blocks=[3], window_positional_embedding_background_size=[2, 2]),
+            backbone_channel_list=[64, 32, 16, 8], backbone_feature_sizes=[[16, 16], [8, 8], [4, 4]],
+            fpn_hidden_size=32,
+        ),
+        prompt_encoder_config=dict(hidden_size=32, image_size=64, patch_size=16, mask_input_channels=4),
+        mask_decoder_config=dict(hidden_size=32, mlp_dim=32, num_attention_heads=2, iou_head_hidden_dim=16),
+    )
+    sam = tf.Sam2Model(sam_config)
+    return detector, processor, sam
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return _tiny_models(tmp_path_factory.mktemp("tiny"))
+
+
+def test_grounded_sam2_runs_end_to_end(two_boxes, tiny):
+    _, _, views = two_boxes
+    detector, processor, sam = tiny
+    seg = GroundedSam2Segmenter(detector, processor, sam, options=GroundedSam2Options(box_threshold=0.0,
+                                                                                      batch_size=2, device="cpu"))
+    assert isinstance(seg, Segmenter)
+    out = seg.segment(views, ["person", "suitcase"])  # "suitcase" spans two word pieces
+    assert out.labels == ["person", "suitcase"] and out.backend == "grounded_sam2"
+    assert out.masks.shape == (4, 2, 64, 64) and out.masks.dtype == bool
+    assert out.scores.shape == (4, 2) and out.scores.dtype == np.float32
+    assert ((out.scores >= 0) & (out.scores <= 1)).all()
+
+
+def test_grounded_sam2_threshold_drops_unfound_labels(two_boxes, tiny):
+    _, _, views = two_boxes
+    seg = GroundedSam2Segmenter(*tiny, options=GroundedSam2Options(box_threshold=1.0, device="cpu"))
+    out = seg.segment(views, ["person", "box"])
+    unfound = out.scores == 0
+    assert unfound.any() and not out.masks[unfound].any()  # a label not found has an empty mask
+
+
+def test_grounded_sam2_loads_from_folders(two_boxes, tiny, tmp_path):
+    detector, processor, sam = tiny
+    gd_dir, sam_dir = tmp_path / "gd", tmp_path / "sam"
+    detector.save_pretrained(gd_dir)
+    processor.save_pretrained(gd_dir)
+    sam.save_pretrained(sam_dir)
+    (sam_dir / "preprocessor_config.json").write_text(json.dumps({"image_mean": [0.5] * 3, "image_std": [0.25] * 3}))
+    seg = GroundedSam2Segmenter.from_pretrained(gd_dir, sam_dir, GroundedSam2Options(box_threshold=0.0, device="cpu"))
+    assert seg.sam_mean.flatten().tolist() == [0.5] * 3
+    out = seg.segment(two_boxes[2], ["person", "box"])
+    assert out.masks.shape == (4, 2, 64, 64)
+
+
+def test_missing_or_wrong_format_weights_name_the_model_and_fix(tmp_path):
+    with pytest.raises(ModelUnavailableError, match=r"sam2 weights unusable: .* does not exist"):
+        resolve_model_dir("sam2", tmp_path / "nowhere")
+    original = tmp_path / "sam2-original"
+    original.mkdir()
+    (original / "sam2.1_hiera_large.pt").write_bytes(b"x")
+    with pytest.raises(ModelUnavailableError, match="original-format checkpoint sam2.1_hiera_large.pt"):
+        resolve_model_dir("sam2", original)
+    good = tmp_path / "gd"
+    good.mkdir()
+    (good / "config.json").write_text("{}")
+    (good / "model.safetensors").write_bytes(b"x")
+    assert transformers_folder_problem(good) is None
+    assert resolve_model_dir("grounding_dino", good) == good
+    with pytest.raises(InputError, match="unknown segmentation model"):
+        resolve_model_dir("dino", good)
+
+
+def test_lock_resolution_reports_missing_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    with pytest.raises(ModelUnavailableError, match="grounding-dino-base"):
+        resolve_model_dir("grounding_dino")
+    with pytest.raises(ModelUnavailableError, match="grounding-dino-base"):
+        GroundedSam2Segmenter.from_pretrained()
