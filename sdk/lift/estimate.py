@@ -9,10 +9,9 @@ from the human surface alone:
 2. Facing: yaws evenly spaced from a normal of the torso band's principal
    horizontal axis (`facing_yaws`).
 3. Candidates: every canonical pose (`poses.py`, plus any extra poses given)
-   at every facing, each scaled by height ratio and placed by bounding-box
-   centre, then two closed-form robust alignment steps (turn about +Y, scale,
-   shift over the 80 % closest matches both ways), scored by the bidirectional
-   mean of capped distances over a subset of body vertices.
+   at every facing, each scaled by height ratio, placed by bounding-box centre
+   and one robust translation step, scored by the bidirectional mean of
+   capped distances over a subset of body vertices.
 4. Limb-state descent from the best candidate of each of the best few
    facings: one limb group at a time (each arm,
    the legs, the spine; `poses.LIMB_STATES`), try its other states, keep any
@@ -107,7 +106,7 @@ class Candidate:
         score_cm: its trimmed Chamfer (mean of both directions, cm) or, after the
             similarity fit, its robust energy.
         states: its limb states (`poses.LIMB_STATES`), None for an extra pose.
-        facing_deg: the searched facing it started from (`yaw_deg` is after alignment).
+        facing_deg: the searched facing it came from.
     """
 
     pose_name: str
@@ -160,10 +159,6 @@ def _unique(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
-_ALIGN_STEPS = 2
-_MAX_TURN = np.radians(30.0)
-
-
 class _Scorer:
     """Places a posed candidate on the human samples and scores it (module docstring, step 3)."""
 
@@ -175,39 +170,24 @@ class _Scorer:
 
     def place(self, name: str, yaw: float, vertices: np.ndarray, pose: np.ndarray, pelvis: np.ndarray,
               states: dict[str, str] | None = None) -> Candidate:
-        """The candidate of pose `name` (its posed subset `vertices`) turned to `yaw`, aligned and scored."""
+        """The candidate of pose `name` (its posed subset `vertices`) turned to `yaw`, placed and scored."""
         rot = Rotation.from_euler("y", yaw, degrees=True).as_matrix()
         moved = vertices @ rot.T
         lo, hi = moved.min(axis=0), moved.max(axis=0)
         scale = (self.y_hi - self.y_lo) / max(hi[1] - lo[1], 1e-6)
         shift = self.centre - 0.5 * scale * (lo + hi)
         moved = moved * scale + shift
-        turn = 0.0
-        for _ in range(_ALIGN_STEPS):
-            # robust matches both ways, then the best turn about +Y, scale and shift for them
-            d_bh, i_bh = self.tree.query(moved)
-            d_hb, i_hb = cKDTree(moved).query(self.points)
-            src = np.concatenate([moved, moved[i_hb]])
-            dst = np.concatenate([self.points[i_bh], self.points])
-            dist = np.concatenate([d_bh, d_hb])
-            keep = dist <= np.percentile(dist, 80)
-            c_src, c_dst = src[keep].mean(axis=0), dst[keep].mean(axis=0)
-            x, y = src[keep] - c_src, dst[keep] - c_dst
-            theta = np.arctan2((y[:, 0] * x[:, 2] - y[:, 2] * x[:, 0]).sum(), (y[:, 0] * x[:, 0] + y[:, 2] * x[:, 2]).sum())
-            theta = float(np.clip(theta, -_MAX_TURN, _MAX_TURN))
-            r = Rotation.from_euler("y", theta).as_matrix()
-            x = x @ r.T
-            factor = float(np.clip((x * y).sum() / max((x * x).sum(), 1e-12), 0.8, 1.25))
-            moved = ((moved - c_src) @ r.T) * factor + c_dst
-            rot, scale, shift = r @ rot, scale * factor, factor * (r @ (shift - c_src)) + c_dst
-            turn += theta
+        d_bh, i_bh = self.tree.query(moved)  # one robust translation step
+        keep = d_bh <= np.percentile(d_bh, 80)
+        step = np.median(self.points[i_bh[keep]] - moved[keep], axis=0)
+        moved += step
         d_bh, _ = self.tree.query(moved)
         d_hb, _ = cKDTree(moved).query(self.points)
         cap = _SCORE_CAP_M
         score = 0.5 * (np.minimum(d_bh, cap).mean() + np.minimum(d_hb, cap).mean()) * 100.0
-        sim = Similarity(float(scale), rot, shift)
+        sim = Similarity(float(scale), rot, shift + step)
         params = apply_similarity(BodyParams(pose=pose), sim, pelvis)
-        return Candidate(name, float(yaw + np.degrees(turn)), params, float(score), states, float(yaw))
+        return Candidate(name, float(yaw), params, float(score), states, float(yaw))
 
 
 class PointCloudEstimator:
