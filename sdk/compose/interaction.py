@@ -12,7 +12,7 @@ and the object, which *mode* the compose generator uses:
 | reach_two   | both_hands               | push / push_low (objects < 0.6 m)     | on the floor, both hands on it  |
 | wear_back   | back                     | wear_on_back                          | held against the back           |
 | lean_back   | back                     | lean_back                             | chair / bench behind, back on its backrest |
-| lie         | back (legs off), other   | lie / lie_flat                        | bench / table, lying on it      |
+| lie         | back, other              | lie / lie_flat                        | back: a table, the lower back on its end, the legs hanging off; other: a bench or table, lying on it |
 | foot        | right_leg, left_leg      | kick                                  | on the floor, the foot on it    |
 | sit         | other                    | sit                                   | chair, stool, bench, box ...    |
 | stand_on    | other                    | stand_on                              | both feet on its top            |
@@ -61,11 +61,12 @@ Mode = Literal[
 Grip = Literal["hook", "wrap", "press", "support", "none"]
 
 HOOK_CURL_DEG = 50.0
-"""Finger curl of the hook grip (fingers under a handle bar), degrees."""
+"""Finger curl of the hook grip (fingers around a handle bar), degrees. Larger
+curls would drag Anny's thumb, whose bones turn with the finger joint about the
+knuckles; where a handle leaves less room under the bar than the fingers need
+(a suitcase's top handle), the bar rests in the finger tips (`_crook`)."""
 HOOK_WRIST_DEG = 0.0
-"""Wrist flexion of the hook grip, degrees: with the curl, the fingers end up
-about square to the forearm. Larger curls would drag Anny's thumb, whose bones
-turn with the finger joint about the knuckles."""
+"""Wrist flexion of the hook grip, degrees (0: the hand continues the forearm)."""
 
 _HOOK_ANCHORS = ("trolley_handle", "handle", "backrest_top", "rim", "edge_back", "edge_front")
 _TOLERATED: dict[ContactConfig, tuple[str, ...]] = {
@@ -611,12 +612,12 @@ def _hold_one(plan, rig, sites, obj, surface, pose, rng) -> dict:
     transl, verts, world = _grounded(rig, pose, np.zeros(3))
     f, n, k = _hand_frame(side, sites, world, rig)
     notes: dict = {"grip": plan.grip}
-    if plan.grip == "support":
+    up_axis = np.array([0.0, 1.0, 0.0])
+    if plan.grip == "support":  # resting on the palm: its bottom centre on the palm, upright along the palm normal
         site = sites.palm[side].with_offset(0.004)
-        point = np.zeros(3)  # centre of the bottom, object frame
-        rot = align(np.array([0.0, 1.0, 0.0]), n, np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0]))
-        normal = np.array([0.0, -1.0, 0.0])  # palm normal ↦ object up
-        site_normal_target = -normal
+        point = np.zeros(3)
+        rot = align(up_axis, n, np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0]))
+        normal_target = None
     else:
         anchor = obj.anchors[plan.anchor]
         radius = anchor_depth(surface, anchor.point)
@@ -635,14 +636,12 @@ def _hold_one(plan, rig, sites, obj, surface, pose, rng) -> dict:
         else:  # wrap
             site = sites.palm[side].with_offset(radius + 0.006)
             up = -n
-        # anchor normal ↦ the side the hand comes from; bar axis ↦ ± knuckle axis (keep the object upright)
-        sign = 1.0
+        # anchor normal ↦ the side the hand comes from; bar axis ↦ ± knuckle axis, the sign
+        # that keeps the object more upright
         r1 = align(anchor.normal, up, anchor.axis, k)
         r2 = align(anchor.normal, up, anchor.axis, -k)
-        if (r2 @ np.array([0.0, 1.0, 0.0]))[1] > (r1 @ np.array([0.0, 1.0, 0.0]))[1] + 1e-9:
-            sign = -1.0
-        rot = r1 if sign > 0 else r2
-        site_normal_target = anchor.normal
+        rot = r2 if (r2 @ up_axis)[1] > (r1 @ up_axis)[1] + 1e-9 else r1
+        normal_target = anchor.normal
     p_site, _ = site_world(site, verts, world)
     trans = p_site - rot @ point
     low = float((obj.mesh.vertices.astype(np.float64) @ rot.T + trans)[:, 1].min())
@@ -656,23 +655,23 @@ def _hold_one(plan, rig, sites, obj, surface, pose, rng) -> dict:
         trans[1] = 0.0
         stage.update(rot=rot, trans=trans, object_fixed=True)
         notes["on_floor"] = True
-    stage["targets"] = [SiteTarget(site, point, True, site_normal_target if plan.grip != "support" else None)]
+    stage["targets"] = [SiteTarget(site, point, True, normal_target)]
     stage["notes"] = notes
     return stage
 
 
 def _upright(rot: np.ndarray) -> np.ndarray:
-    """The yaw-only rotation closest to `rot` (object standing on its base)."""
-    x = rot @ np.array([1.0, 0.0, 0.0])
+    """The yaw rotation (object standing on its base) facing where `rot` turns the
+    object's front (+Z), or its +X side when the front points up or down."""
     z = rot @ np.array([0.0, 0.0, 1.0])
-    h = x if abs(x[1]) < abs(z[1]) else None
-    if h is not None:
-        return yaw(-math.atan2(h[2], h[0]))
-    return yaw(math.atan2(z[0], z[2]))
+    if math.hypot(z[0], z[2]) > 0.3:
+        return yaw(math.atan2(z[0], z[2]))
+    x = rot @ np.array([1.0, 0.0, 0.0])
+    return yaw(math.atan2(-x[2], x[0]))
 
 
-def _side_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray, height: float,
-                 half_gap: float | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _side_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray,
+                 height: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """World points and outward normals where two palms press on the object's ±X sides at `height`."""
     tm = _object_mesh_world(obj, rot, trans)
     lo, hi = tm.bounds
@@ -808,11 +807,19 @@ def _reach(plan, rig, sites, obj, surface, pose, rng) -> dict:
         clearance = bar_clearance(obj, anchor.point, anchor.normal, radius)
         site = sites.hook_site(side, radius, clearance)
         p_site, _ = site_world(site, verts, world)
-        rot = _yaw_towards(anchor.axis, k)
-        if (rot @ anchor.axis) @ k < 0:
-            rot = yaw(math.pi) @ rot
-        trans = p_site - rot @ anchor.point
-        trans[1] = 0.0
+        # the bar along the knuckle axis (either way round: the object's bulk away from the body)
+        pelvis = world[0, :3, 3]
+        best = None
+        for turn in (0.0, math.pi):
+            cand = yaw(turn) @ _yaw_towards(anchor.axis, k)
+            t_cand = p_site - cand @ anchor.point
+            t_cand[1] = 0.0
+            centre = cand @ surface.bounds.mean(axis=0) + t_cand
+            far = float(np.hypot(centre[0] - pelvis[0], centre[2] - pelvis[2]))
+            if best is None or far > best[0]:
+                best = (far, cand, t_cand)
+        _, rot, trans = best
+        transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_hand", f"{side}_arm"))
         targets.append(SiteTarget(site, anchor.point, True, anchor.normal))
         notes.update(anchor=plan.anchor, grip_radius_m=radius, clearance_m=clearance)
         return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets, "notes": notes}
@@ -847,6 +854,23 @@ def _reach(plan, rig, sites, obj, surface, pose, rng) -> dict:
     return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets, "notes": notes}
 
 
+def _back_off(rig: BodyRig, verts: np.ndarray, surface: ObjectSurface, rot: np.ndarray, trans: np.ndarray,
+              reaching: tuple[str, ...], clear: float = 0.07) -> np.ndarray:
+    """Horizontal body shift (3,) that keeps every part but the `reaching` ones
+    `clear` metres from a floor object placed at (rot, trans): away from the
+    object, by the shortfall (the reaching limb then stretches in the reach stage)."""
+    keep = ~np.isin(rig.part_labels, [BODY_PARTS.index(p) for p in reaching])
+    local = (verts[keep] - trans) @ rot
+    rows, d, _, _ = surface.signed_distance(local, within=clear)
+    if len(rows) == 0 or d.min() >= clear:
+        return np.zeros(3)
+    away = verts[keep].mean(axis=0) - (rot @ surface.bounds.mean(axis=0) + trans)
+    away[1] = 0.0
+    if np.linalg.norm(away) < 1e-6:
+        return np.zeros(3)
+    return away / np.linalg.norm(away) * (clear - float(d.min()) + 0.01)
+
+
 def _foot(plan, rig, sites, obj, surface, pose, rng) -> dict:
     side = plan.side
     support = "left_foot" if side == "right" else "right_foot"
@@ -860,26 +884,27 @@ def _foot(plan, rig, sites, obj, surface, pose, rng) -> dict:
     tm = _object_mesh_world(obj, rot, trans)
     lo, hi = tm.bounds
     h0 = float(np.clip(toe[1], 0.03, 0.6 * (hi[1] - lo[1])))
-    # the object's surface nearest the toe's height and the object's middle, seen from the body (+Z rays);
-    # legs of chairs and stools are hit where a seat or panel is not
-    best = None
-    for h in sorted({h0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.25, 0.3}):
-        if h >= hi[1] - 0.01:
-            continue
-        for dx in (0.0, 0.03, -0.03, 0.06, -0.06, 0.1, -0.1, 0.15, -0.15, 0.2, -0.2):
-            x = (lo[0] + hi[0]) / 2 + dx
-            hit = _ray(tm, np.array([x, h, lo[2] - 1.0]), np.array([0.0, 0.0, 1.0]))
-            if hit is None:
-                continue
-            cost = ((h - h0) / 0.1) ** 2 + (dx / 0.1) ** 2 + (hit[0][2] - lo[2]) / 0.1
-            if best is None or cost < best[0]:
-                best = (cost, hit[0], h)
-    if best is None:
+    # the object's surface nearest the toe's height and the object's middle, seen from the body (+Z rays
+    # on a 2 cm grid); legs of chairs and stools are hit where a seat or panel is not
+    heights = np.array(sorted({h0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5}))
+    heights = heights[heights < hi[1] - 0.01]
+    xs = (lo[0] + hi[0]) / 2 + np.arange(-(hi[0] - lo[0]) / 2, (hi[0] - lo[0]) / 2 + 1e-9, 0.02)
+    gx, gy = np.meshgrid(xs, heights, indexing="ij")
+    origins = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, lo[2] - 1.0)], axis=1)
+    locations, ray, _ = tm.ray.intersects_location(origins, np.tile([0.0, 0.0, 1.0], (len(origins), 1)),
+                                                   multiple_hits=False)
+    if len(ray) == 0:
         raise InputError(f"the {obj.category} has no face a foot can touch")
+    h = origins[ray, 1]
+    dx = origins[ray, 0] - (lo[0] + hi[0]) / 2
+    cost = ((h - h0) / 0.1) ** 2 + (dx / 0.1) ** 2 + (locations[:, 2] - lo[2]) / 0.1
+    k = int(np.argmin(cost))
+    best = (float(cost[k]), locations[k], float(h[k]))
     _, point, h = best
     shift = np.array([toe[0] - point[0], 0.0, toe[2] + 0.004 - point[2]])
     trans = trans + shift
     local = rot.T @ (point + shift - trans)
+    transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_foot", f"{side}_leg"))
     targets = [SiteTarget(sites.toe[side], local, True, None, 0.5)]
     return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets,
             "feet": (support,), "notes": {"touch_height_m": float(h)}}

@@ -3,7 +3,8 @@
 Given a pose prior, an initial placement and the body parts that must touch the
 object, `optimise_placement` moves the free joints of the body, its translation
 and (for a held object) the object's rigid pose, with torch autograd through the
-body model's own skinning (`hoiexport.sdk.bodies.skinning`), so that:
+body model (`BodyRig`: the model's rest shape, joints and skin weights posed by
+SMPL kinematics and linear blend skinning, equal to `BodyModel.forward`), so that:
 
 - every requested part touches the object (its closest vertex within
   `touch_gap_m` of the surface),
@@ -20,8 +21,11 @@ vertices); between refreshes the distances are differentiable point-to-plane
 distances to the planes found then, evaluated on the vertex subset that
 matters (a few thousand of Anny's 13,718 vertices).
 
-Two stages: "reach" (site targets, prior, limits, floor; sites and soles only)
-then "contact" (everything). All positions are metres in the internal frame
+Two stages, each run by L-BFGS (strong-Wolfe line search): "reach" (site
+targets, prior, limits, floor; on the sites' and soles' vertices only), then
+"contact" (everything) in blocks between refreshes, each block held near its
+start by a trust-region term so its linearised distances stay valid. All
+positions are metres in the internal frame
 (+Y up, the character faces +Z); the object's mesh is in its own frame and
 placed by a rotation R and translation t: x_world = R @ x_object + t.
 """
@@ -53,7 +57,6 @@ ObjectMotion = Literal["fixed", "free"]
 rigid pose is optimised too (a held object)."""
 
 _CM = 0.01
-_DEBUG = False
 
 
 @dataclass(frozen=True)
@@ -560,6 +563,15 @@ class _State:
     # -- nearest neighbours (no grad)
 
     def refresh(self, subset_extra: np.ndarray) -> None:
+        """Re-find, without gradients, the planes of the distance terms and the
+        vertex subset they need (`cache`), at the current parameters.
+
+        Body vertices within `near_m` of the object (in its frame) get their
+        plane on the object (`ObjectSurface.signed_distance`); a touching part
+        with none that near keeps its 24 closest vertices in play; object probes
+        within 3 cm of the body get their nearest body vertex and its normal;
+        vertices below 6 cm height enter the floor term.
+        """
         opts, surf = self.opts, self.surface
         with torch.no_grad():
             pose, transl = self.current_pose(), self.transl()
@@ -587,7 +599,9 @@ class _State:
                 continue
             _, d, sp, npn = surf.signed_distance(local[part])
             best = np.argsort(d)[:24]
-            extra_idx.append(part[best]), extra_s.append(sp[best]), extra_n.append(npn[best])
+            extra_idx.append(part[best])
+            extra_s.append(sp[best])
+            extra_n.append(npn[best])
         if extra_idx:
             near = np.concatenate([near, *extra_idx])
             s = np.vstack([s, *extra_s])
@@ -770,8 +784,6 @@ def optimise_placement(
         opt.step(contact_closure)
         with torch.no_grad():
             now = contact_terms()
-        if _DEBUG:
-            print(block, {n: round(float(v), 2) for n, v in now.items()})
         if block >= 1 and all(float(now[n]) < 0.05 for n in ("touch", "penetration", "clear")):
             break  # every contact condition holds: done
     state.refresh(always)
@@ -824,9 +836,6 @@ def _contact_terms(state: _State, verts: torch.Tensor, rot: torch.Tensor, trans:
         probes = c["o_probe"] @ rot.T + trans
         do = ((probes - verts[c["o_rows"]]) * c["o_n"]).sum(-1)  # signed distance of object probes to the body
         pen = pen + (torch.relu(opts.margin_m - do) / _CM).pow(2).sum()
-        if _DEBUG:
-            print("   human<0:", int((d < 0).sum()), round(float(d.min()) * 100, 2) if len(d) else None,
-                  "object<0:", int((do < 0).sum()), round(float(do.min()) * 100, 2))
     out["touch"] = w.touch * touch
     out["penetration"] = w.penetration * pen
     out["clear"] = clear
