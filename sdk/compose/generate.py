@@ -82,7 +82,9 @@ class ComposeOptions:
         max_attempts: seeds tried (seed, seed + 1, ...) before giving up.
         max_penetration_cm: largest accepted penetration depth, both ways, cm.
         max_gap_m: largest accepted distance between a part the interaction
-            touches with (a hand, a foot, the back) and the object, metres.
+            touches with (a hand, a foot, the back) and the object, metres;
+            for "other" (sitting, lying, standing on) one touching part within
+            it is enough, the others touching by the 4 cm rule.
         placement: optimiser settings.
         contact: contact-analysis settings (the measurement of the result).
         body_model: body model name.
@@ -352,6 +354,8 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     requested = prompt.requested_config
     reason = None
     gaps = {p: report.part_distance_m[p] for p in plan.touch if report.part_distance_m[p] > opts.max_gap_m}
+    if requested is ContactConfig.OTHER and any(c.distance_m <= opts.max_gap_m for c in report.contacts):
+        gaps = {}  # a body resting on a support: one part within the gap, the others touching (4 cm) is enough
     if report.contact_config is not requested:
         touching = ", ".join(report.touching_parts) or "nothing"
         reason = f"measured {report.contact_config.value} (touching: {touching}), requested {requested.value}"

@@ -926,6 +926,10 @@ def _wear_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
         if hit is None:
             raise InputError(f"the {obj.category} has no back face to rest on the back")
         point, normal = hit
+    # whatever sticks out beyond the anchor's plane (a backpack's straps) is what meets the back
+    normal = np.asarray(normal, float)
+    out = float(((obj.mesh.vertices.astype(np.float64) - point) @ normal).max())
+    point = point + normal * max(0.0, out)
     rot = align(normal, -n_back, np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]))
     trans = back + n_back * 0.006 - rot @ point
     site = sites.back_mid.with_offset(0.004)

@@ -64,7 +64,7 @@ class LossWeights:
     """Relative weights of the placement losses (each is a sum of squared
     centimetre-scaled residuals, or of squared radians for the pose terms)."""
 
-    touch: float = 4.0
+    touch: float = 20.0
     penetration: float = 20.0
     clear: float = 1.0
     tolerated: float = 0.2
