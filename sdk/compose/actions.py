@@ -201,6 +201,16 @@ POSES: dict[str, PosePrior] = {
                           "left_wrist": (-1, 3, 3), "left_hand": (-3, 8, 9)},
                   ("spine", "right_leg", "left_leg", "right_arm", "left_arm"),
                   "sitting: hips and knees bent ~90°, hands resting on the thighs"),
+        PosePrior("sit_back", {"pelvis": (-12, 0, 0), "right_hip": (-73, 9, 0), "left_hip": (-73, -9, 0),
+                               "right_knee": (78, 1, 13), "left_knee": (78, -1, -13),
+                               "right_ankle": (-7, 2, 0), "left_ankle": (-7, -2, 0),
+                               "right_shoulder": (-14, 8, 33), "right_elbow": (46, 22, -60),
+                               "right_wrist": (-1, -3, -3), "right_hand": (-3, -8, -9),
+                               "left_shoulder": (-14, -8, -33), "left_elbow": (46, -22, 60),
+                               "left_wrist": (-1, 3, 3), "left_hand": (-3, 8, 9)},
+                  ("spine", "right_leg", "left_leg", "right_arm", "left_arm"),
+                  "sitting reclined ~12° against a backrest: the pelvis tips back, the hips open by as "
+                  "much so the thighs stay on the seat, hands resting on the thighs"),
         PosePrior("lie", {**_LIE_ARMS, "right_knee": (85, 0, 0), "left_knee": (85, 0, 0)},
                   ("spine", "right_arm", "left_arm", "right_leg", "left_leg"),
                   "lying on the back (the placement rotates the body), forearms folded on the belly, "

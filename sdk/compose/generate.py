@@ -3,8 +3,9 @@
 The compose generator (DESIGN §7):
 
 1. parse the prompt (`prompt_parse.parse_prompt`; `object` / `action` /
-   `contact` arguments override the text; `lying_contact` reads "lying on a
-   bench" as contact `other`);
+   `contact` arguments override the text; `support_contact` reads "lying on a
+   bench" and "sits on a bench, leaning against its backrest" as contact
+   `other`);
 2. body shape: Anny phenotypes from the prompt's body words, adult defaults
    otherwise (`body_shape`);
 3. build the procedural object (`objects.make_object`);
@@ -165,26 +166,33 @@ def object_action(prompt: Prompt) -> str | None:
     return prompt.action
 
 
-def lying_contact(prompt: Prompt) -> Prompt:
-    """Lying *on* a support: the requested configuration becomes "other".
+def support_contact(prompt: Prompt) -> Prompt:
+    """Lying or sitting *on* a support: the requested configuration becomes "other".
 
-    The parser reads "lying on a bench" as back + hips, i.e. `back`; but a body
-    lying on a bench, table or bed touches it with the back, the hips and the
-    legs, which `contacts.classify` calls `other` ("lying on a bed"). When the
-    text says nothing more specific ("on his back" keeps `back`; an explicit
-    `contact` override is kept), the prompt is returned with `other`, the legs
-    among its parts, and `attributes["contact_adjusted"]` saying why.
+    The parser reads "lying on a bench" as back + hips and "sits on a bench,
+    leaning against its backrest" as hips + back, i.e. `back`. But a body lying
+    on a bench, table or bed touches it with the back, the hips and the legs, and
+    a seated body rests on its hips and thighs, which `contacts.classify` calls
+    `other` ("lying on a bed", "sitting on a chair"). When the text says nothing
+    more specific ("lying on his back" keeps `back`; an explicit `contact`
+    override is kept), the prompt is returned with `other`, the legs among its
+    parts, and `attributes["contact_adjusted"]` saying why. The back stays among
+    the parts, so a seated body still leans on the backrest.
     """
     parts = set(prompt.contact_parts)
     source = prompt.attributes.get("contact_source")
     phrases = " ".join(prompt.attributes.get("contact_phrases") or [])
-    if prompt.action != "lie" or source not in ("text", "default") or parts != {"back", "hips"} \
-            or "back" in phrases.split():
+    if source not in ("text", "default") or parts != {"back", "hips"}:
+        return prompt
+    if prompt.action == "lie" and "back" not in phrases.split():
+        why = "lying on a support touches it with the back, hips and legs: contact 'other' (contacts.classify)"
+    elif prompt.action == "sit":
+        why = ("sitting on a seat touches it with the hips and thighs, the backrest with the back: "
+               "contact 'other' (contacts.classify)")
+    else:
         return prompt
     attributes = dict(prompt.attributes)
-    attributes["contact_adjusted"] = (
-        "lying on a support touches it with the back, hips and legs: contact 'other' (contacts.classify)"
-    )
+    attributes["contact_adjusted"] = why
     return Prompt(
         text=prompt.text,
         appearance=prompt.appearance,
@@ -211,11 +219,11 @@ def _resolve_prompt(prompt: str | Prompt, object: str | None, action: str | None
     if isinstance(prompt, Prompt):
         if object is None and action is None and contact is None and prompt.requested_config is not None \
                 and prompt.object and prompt.action:
-            return lying_contact(prompt)
-        return lying_contact(parse_prompt(prompt.text, object=object, action=action, contact=contact))
+            return support_contact(prompt)
+        return support_contact(parse_prompt(prompt.text, object=object, action=action, contact=contact))
     if not isinstance(prompt, str):
         raise InputError(f"prompt must be text or a Prompt, got {type(prompt).__name__}")
-    return lying_contact(parse_prompt(prompt, object=object, action=action, contact=contact))
+    return support_contact(parse_prompt(prompt, object=object, action=action, contact=contact))
 
 
 def generate(
@@ -355,7 +363,9 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     reason = None
     gaps = {p: report.part_distance_m[p] for p in plan.touch if report.part_distance_m[p] > opts.max_gap_m}
     if requested is ContactConfig.OTHER and any(c.distance_m <= opts.max_gap_m for c in report.contacts):
-        gaps = {}  # a body resting on a support: one part within the gap, the others touching (4 cm) is enough
+        # a body resting on a support: one part within the gap, the others touching (4 cm) is enough;
+        # a backrest the text names still needs the back within the gap
+        gaps = {p: d for p, d in gaps.items() if p == "back"}
     if report.contact_config is not requested:
         touching = ", ".join(report.touching_parts) or "nothing"
         reason = f"measured {report.contact_config.value} (touching: {touching}), requested {requested.value}"

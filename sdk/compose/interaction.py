@@ -15,6 +15,7 @@ and the object, which *mode* the compose generator uses:
 | lie         | back, other              | lie / lie_flat                        | back: a table, the lower back on its end, the legs hanging off; other: a bench or table, lying on it |
 | foot        | right_leg, left_leg      | kick                                  | on the floor, the foot on it    |
 | sit         | other                    | sit                                   | chair, stool, bench, box ...    |
+| sit_back    | other                    | sit_back                              | chair / bench, seated, the back against its backrest |
 | stand_on    | other                    | stand_on                              | both feet on its top            |
 
 `build_problem` turns a plan into a `placement.PlacementProblem`: the seeded
@@ -56,7 +57,7 @@ from hoiexport.sdk.types import BODY_PARTS, ContactConfig, Prompt
 
 Mode = Literal[
     "near", "hold_one", "reach_one", "hold_two", "reach_two", "wear_back",
-    "lean_back", "lie", "foot", "sit", "stand_on",
+    "lean_back", "lie", "foot", "sit", "sit_back", "stand_on",
 ]
 Grip = Literal["hook", "wrap", "press", "support", "none"]
 
@@ -115,10 +116,13 @@ class InteractionPlan:
     def free_parts(self) -> tuple[str, ...]:
         """Tolerated parts with no clearance: leaning, wearing, lying, sitting and
         standing on an object touch it with the hips, thighs, head ... as a matter of course."""
-        if self.mode in ("lean_back", "wear_back", "lie", "sit", "stand_on"):
+        if self.mode in ("lean_back", "wear_back", "lie", "sit", "sit_back", "stand_on"):
             return self.tolerated
         return ()
 
+
+SIT_BACK_RECLINE_DEG = 12.0
+"""Backwards tilt of the pelvis in the `sit_back` prior, degrees (actions table)."""
 
 LOW_OBJECT_M = 0.6
 """Objects lower than this are pressed on from a bent-over pose (`push_low*`)."""
@@ -198,6 +202,10 @@ def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
             return InteractionPlan("lie", "lie", "right", ("back",), tol, None, "none", "fixed", "above")
         if action in ("carry", "hold", "lift") and obj.kind == "held":
             return InteractionPlan("wear_back", "wear_on_back", "right", ("back",), tol, None, "none", "free")
+        if action == "sit":
+            raise _unsupported(prompt, obj, "a seated body touches the seat with its hips and thighs, which "
+                               "makes contact 'other'; ask for contact 'other' (the back still goes on the "
+                               "backrest when the text names it)")
         raise _unsupported(prompt, obj, "back contact goes with lean (chair, bench), lie (bench, table) "
                            "or carry / hold of a portable object (a backpack)")
     if config in (ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG):
@@ -211,6 +219,12 @@ def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
         seat = "seat" if "seat" in a else "top" if "top" in a else None
         if seat is None:
             raise _unsupported(prompt, obj, "sitting needs a seat or a top surface")
+        if "back" in prompt.contact_parts:
+            if "backrest" not in a:
+                raise _unsupported(prompt, obj, "sitting with the back against a backrest needs a chair or a "
+                                   "bench with one; drop the backrest words or pick one of those objects")
+            return InteractionPlan("sit_back", "sit_back", "right", ("back",), tol, seat, "none", "fixed",
+                                   "stand")
         return InteractionPlan("sit", "sit", "right", ("right_leg", "left_leg"), tol, seat, "none", "fixed", "stand")
     if action == "lie":
         if obj.category not in ("bench", "table"):
@@ -1010,6 +1024,53 @@ def _sit(plan, rig, sites, obj, surface, pose, rng) -> dict:
             "notes": {"seat": plan.anchor, "feet_on_floor": floor == "stand"}}
 
 
+def _sit_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    """Seated as `_sit`, reclined with the backrest, then slid backwards (-Z)
+    until the first back or hip vertex meets it.
+
+    The `sit_back` prior reclines the pelvis by `SIT_BACK_RECLINE_DEG`; the
+    staging turns it on to the backrest's own tilt (`dims["back_tilt_deg"]`),
+    opening the hips by as much so the thighs keep their direction. The middle
+    of the back is then pulled onto the backrest where its backwards ray lands.
+    """
+    pose = np.asarray(pose, float).copy()
+    extra = math.radians(obj.dims.get("back_tilt_deg", SIT_BACK_RECLINE_DEG) - SIT_BACK_RECLINE_DEG)
+    pelvis = Rotation.from_rotvec(pose[0])
+    tip = Rotation.from_rotvec([-extra, 0.0, 0.0])
+    pose[0] = (tip * pelvis).as_rotvec()
+    for hip in ("right_hip", "left_hip"):
+        j = JOINT_INDEX[hip]
+        # the thigh keeps its world direction: R_pelvis' R_hip' = R_pelvis R_hip
+        pose[j] = ((tip * pelvis).inv() * pelvis * Rotation.from_rotvec(pose[j])).as_rotvec()
+    stage = _sit(plan, rig, sites, obj, surface, pose, rng)
+    stage["floor"] = "above"  # the feet follow the recline; they may hang a little
+    stage["move_root"] = False  # seat and backrest hold the pelvis; the limbs and spine adapt
+    verts, world = rig.posed_numpy(stage["pose"], stage["transl"])
+    labels = rig.part_labels
+    behind = np.flatnonzero(np.isin(labels, [BODY_PARTS.index(p) for p in ("back", "hips")]))
+    seat_y = obj.anchors[plan.anchor].point[1]
+    behind = behind[verts[behind, 1] > seat_y + 0.03]  # not the buttocks on the seat itself
+    origins = verts[behind]
+    dirs = np.tile(np.array([0.0, 0.0, -1.0]), (len(origins), 1))
+    tm = trimesh.Trimesh(obj.mesh.vertices.astype(np.float64), obj.mesh.faces, process=False)
+    loc, ray_idx, _ = tm.ray.intersects_location(origins, dirs, multiple_hits=False)
+    if len(loc) == 0:
+        raise InputError(f"the {obj.category}'s backrest is not behind the seated body; "
+                         "its seat or backrest anchors are inconsistent")
+    gap = float(np.min(origins[ray_idx, 2] - loc[:, 2]))
+    shift = np.array([0.0, 0.0, -(gap - 0.004)])
+    stage["transl"] = stage["transl"] + shift
+    for t in stage["targets"]:
+        t.point[2] = t.point[2] + shift[2]
+    mid, _ = site_world(sites.back_mid, verts + shift, _shift_world(world, shift))
+    hit = _ray(tm, mid, np.array([0.0, 0.0, -1.0]))
+    if hit is not None:
+        stage["targets"].append(SiteTarget(sites.back_mid.with_offset(0.004), hit[0], True, None, 1.0))
+    stage["notes"] = {**stage["notes"], "feet_on_floor": False, "recline_deg": round(SIT_BACK_RECLINE_DEG + math.degrees(extra), 2),
+                      "slid_back_m": round(gap - 0.004, 4), "back_on_backrest": hit is not None}
+    return stage
+
+
 def _stand_on(plan, rig, sites, obj, surface, pose, rng) -> dict:
     anchor = obj.anchors[plan.anchor]
     verts, world = rig.posed_numpy(pose, np.zeros(3))
@@ -1037,5 +1098,6 @@ _BUILDERS = {
     "lie": _lie,
     "foot": _foot,
     "sit": _sit,
+    "sit_back": _sit_back,
     "stand_on": _stand_on,
 }

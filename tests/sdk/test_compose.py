@@ -40,7 +40,7 @@ from hoiexport.sdk.compose.generate import (
     GenerationError,
     body_shape,
     generate,
-    lying_contact,
+    support_contact,
 )
 from hoiexport.sdk.compose.interaction import plan_interaction, wrap_curl_deg
 from hoiexport.sdk.compose.objects import make_object
@@ -91,6 +91,7 @@ CASES: dict[str, tuple[str, ...]] = {
         "A tall man sitting on a stool",
         "A man sitting on a chair",
         "A man standing on a box",
+        "An old woman sits on a wooden bench, leaning against its backrest.",
     ),
 }
 """Three prompts per contact configuration (each names or implies it)."""
@@ -122,7 +123,7 @@ def body():
 # --------------------------------------------------------------------------- generation
 
 
-@pytest.mark.parametrize(("config", "text"), ALL, ids=[f"{c}-{i % 3}" for i, (c, _) in enumerate(ALL)])
+@pytest.mark.parametrize(("config", "text"), ALL, ids=[f"{c}-{CASES[c].index(t)}" for c, t in ALL])
 def test_measured_configuration_is_the_requested_one(generated, config, text):
     asset = generated[(config, text)]
     assert asset.prompt.requested_config is ContactConfig(config)
@@ -136,6 +137,9 @@ def test_measured_configuration_is_the_requested_one(generated, config, text):
         assert part in touching and touching[part].distance_m <= 0.01, (part, touching.get(part))
     if config == "other":
         assert min(c.distance_m for c in asset.contacts) <= 0.01
+    if "backrest" in text:  # seated and leaning back: the back rests on the backrest too
+        assert touching["back"].distance_m <= 0.01 and "hips" in touching
+        assert asset.provenance.notes["mode"] == "sit_back"
     if config == "no_contact":
         assert asset.contacts == []
     prov = asset.provenance
@@ -246,6 +250,10 @@ def test_generate_rejects_bad_input():
         generate("A man sitting on a chair", contact="right_hand")
     with pytest.raises(InputError, match="backrest"):
         generate("A man lying on his back on a bench")
+    with pytest.raises(InputError, match="contact 'other'"):
+        generate("A man sitting on a bench", contact="back")
+    with pytest.raises(InputError, match="backrest"):
+        generate("A man sits on a stool, leaning against its backrest")
 
 
 def test_sdk_entry_point_is_generate():
@@ -373,19 +381,22 @@ def test_appearance_regions_follow_the_prompt(body):
 
 
 def test_lying_on_a_support_is_other_unless_the_text_says_back():
-    lying = lying_contact(parse_prompt("A man lying on a bench"))
+    lying = support_contact(parse_prompt("A man lying on a bench"))
     assert lying.requested_config is ContactConfig.OTHER and "contact_adjusted" in lying.attributes
-    on_back = lying_contact(parse_prompt("A man lying on his back on a table"))
+    on_back = support_contact(parse_prompt("A man lying on his back on a table"))
     assert on_back.requested_config is ContactConfig.BACK
-    forced = lying_contact(parse_prompt("A man lying on a bench", contact="back"))
+    forced = support_contact(parse_prompt("A man lying on a bench", contact="back"))
     assert forced.requested_config is ContactConfig.BACK
+    seated = support_contact(parse_prompt("An old woman sits on a wooden bench, leaning against its backrest."))
+    assert seated.requested_config is ContactConfig.OTHER and "contact_adjusted" in seated.attributes
+    assert {"back", "hips", "right_leg", "left_leg"} == set(seated.contact_parts)
 
 
 def test_plans_cover_every_configuration():
     rng = np.random.default_rng(0)
     for config, texts in CASES.items():
         for text in texts:
-            prompt = lying_contact(parse_prompt(text))
+            prompt = support_contact(parse_prompt(text))
             plan = plan_interaction(prompt, make_object(prompt.object, rng))
             assert plan.pose in POSES
             assert set(plan.touch) <= set(BODY_PARTS)
