@@ -304,9 +304,20 @@ class GroundedSam2Segmenter:
         iou = out.iou_scores[:, :, 0].float().clamp(0.0, 1.0).cpu().numpy()
         return masks, iou
 
-    def segment(self, views: OrbitRender, labels: Sequence[str]) -> ViewMasks:
+    def segment_images(self, frames: np.ndarray, labels: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Masks of `labels` on any images (the orbit frames, or a generated view).
+
+        Args:
+            frames: (N, H, W, 3) uint8 sRGB images.
+            labels: label texts ("person", the object name).
+
+        Returns:
+            The cleaned label names, masks (N, L, H, W) bool and confidences
+            (N, L) float32 (box probability × SAM's IoU; 0 and an empty mask
+            where the box probability is below `options.box_threshold`).
+        """
         names = _check_labels(labels)
-        frames = np.asarray(views.rgb)
+        frames = np.asarray(frames)
         if frames.ndim != 4 or frames.shape[3] < 3 or frames.dtype != np.uint8:
             raise InputError(f"frames must be (N, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
         all_masks, all_scores = [], []
@@ -318,7 +329,11 @@ class GroundedSam2Segmenter:
             masks &= found[:, :, None, None]
             all_masks.append(masks)
             all_scores.append(np.where(found, box_scores * iou, 0.0).astype(np.float32))
-        return ViewMasks(names, np.concatenate(all_masks), np.concatenate(all_scores), self.name)
+        return names, np.concatenate(all_masks), np.concatenate(all_scores)
+
+    def segment(self, views: OrbitRender, labels: Sequence[str]) -> ViewMasks:
+        names, masks, scores = self.segment_images(views.rgb, labels)
+        return ViewMasks(names, masks, scores, self.name)
 
 
 def grounded_sam2_available(
