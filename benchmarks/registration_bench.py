@@ -41,12 +41,12 @@ from hoiexport.sdk.compose.objects import make_object
 from hoiexport.sdk.contacts import analyze_asset
 from hoiexport.sdk.errors import HOIExportError
 from hoiexport.sdk.lift.chamfer import sample_surface
-from hoiexport.sdk.lift.estimate import PointCloudEstimator
+from hoiexport.sdk.lift.estimate import EstimatorOptions, PointCloudEstimator
 from hoiexport.sdk.lift.lift import LIFT_CONTACT_OPTIONS
 from hoiexport.sdk.lift.load import merge_meshes
 from hoiexport.sdk.lift.orbit import OrbitOptions, render_orbit
 from hoiexport.sdk.lift.poses import canonical_poses
-from hoiexport.sdk.lift.register import Similarity, apply_similarity, register_body
+from hoiexport.sdk.lift.register import RegisterOptions, Similarity, apply_similarity, register_body
 from hoiexport.sdk.lift.segment import LabelsSegmenter
 from hoiexport.sdk.lift.synthetic import corrupt_masks, degrade_surface
 from hoiexport.sdk.lift.voting import (
@@ -241,7 +241,8 @@ def compose_scene(index: int, seed: int, body) -> Scene:
                  degraded.clothing_cm)
 
 
-def run(count: int, seed: int, views: int, resolution: int) -> None:
+def run(count: int, seed: int, views: int, resolution: int, register: RegisterOptions = RegisterOptions(),
+        estimate: EstimatorOptions = EstimatorOptions()) -> None:
     body = load_body_model("anny")
     try:
         import hoiexport.sdk.compose.generate  # noqa: F401
@@ -249,9 +250,10 @@ def run(count: int, seed: int, views: int, resolution: int) -> None:
         build = compose_scene
     except ImportError:
         build = make_scene
-    estimator = PointCloudEstimator()
+    estimator = PointCloudEstimator(estimate, register_options=register)
     orbit = OrbitOptions(views=views, resolution=resolution)
     rows = []
+    stage_s: list[tuple[float, ...]] = []
     print(f"{'scene':44} {'gt config':11} {'lifted':11} {'vote%':>6} {'final%':>7} {'chamfer':>7} {'body err':>8} {'cloth':>5} {'s':>5} {'cpu s':>5}")
     index = skipped = 0
     while len(rows) < count:
@@ -273,11 +275,15 @@ def run(count: int, seed: int, views: int, resolution: int) -> None:
         t1, c1 = time.perf_counter(), time.process_time()
         vote = vote_labels(scene.combined, views_, masks)
         human, obj = split_mesh(scene.combined, vote.labels)
+        t2 = time.perf_counter()
         inits = estimator.estimate(human, body)
-        reg = register_body(human, body, inits)
+        t3 = time.perf_counter()
+        reg = register_body(human, body, inits, register)
+        t4 = time.perf_counter()
         labels = reassign_fragments(scene.combined, vote.labels, reg.fit.mesh)
         human, obj = split_mesh(scene.combined, labels)
         report = analyze_asset(reg.fit, human, obj, LIFT_CONTACT_OPTIONS)
+        stage_s.append((t_render, t2 - t1, t3 - t2, t4 - t3, time.perf_counter() - t4))
         seconds = t_render + time.perf_counter() - t1
         cpu = c_render + time.process_time() - c1
         acc = label_accuracy(labels, scene.labels) * 100.0
@@ -297,6 +303,9 @@ def run(count: int, seed: int, views: int, resolution: int) -> None:
           f"p90 {np.percentile(chamfer, 90):.3f}")
     print(f"body vertex error vs ground truth (cm): median {np.median(err):.2f}, p90 {np.percentile(err, 90):.2f}")
     print(f"contact-config agreement: {agree.mean() * 100:.1f} %")
+    med = np.median(np.array(stage_s), axis=0)
+    print("stage seconds (wall, median): " + ", ".join(
+        f"{n} {v:.2f}" for n, v in zip(("render", "vote+split", "estimate", "register", "fragments+contacts"), med)))
     print(f"seconds per asset (wall): median {statistics.median(secs):.2f}, mean {secs.mean():.2f}; "
           f"CPU seconds: median {statistics.median(cpus):.2f}")
 
@@ -307,8 +316,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--views", type=int, default=8)
     parser.add_argument("--resolution", type=int, default=512)
+    parser.add_argument("--register", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="RegisterOptions overrides, e.g. lbfgs_steps=15")
+    parser.add_argument("--estimate", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="EstimatorOptions overrides, e.g. yaw_steps=6")
     args = parser.parse_args()
-    run(args.count, args.seed, args.views, args.resolution)
+    run(args.count, args.seed, args.views, args.resolution, _options(RegisterOptions, args.register),
+        _options(EstimatorOptions, args.estimate))
+
+
+def _options(cls, pairs: list[str]):
+    """`cls()` with KEY=VALUE overrides (values parsed as Python literals)."""
+    import ast
+
+    values = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        values[key] = ast.literal_eval(value)
+    return cls(**values)
 
 
 if __name__ == "__main__":

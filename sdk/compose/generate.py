@@ -56,7 +56,7 @@ from hoiexport.sdk.compose.placement import (
 )
 from hoiexport.sdk.compose.prompt_parse import parse_prompt
 from hoiexport.sdk.contacts import ContactOptions, analyze_asset
-from hoiexport.sdk.errors import HOIExportError, InputError, ModelUnavailableError
+from hoiexport.sdk.errors import HOIExportError, InputError
 from hoiexport.sdk.types import ContactConfig, HOIAsset, Mesh, Prompt, Provenance
 
 GeneratorName = Literal["compose", "hoi3dgen"]
@@ -243,8 +243,9 @@ def generate(
     Args:
         prompt: free text ("A man carrying a suitcase in his right hand") or a
             parsed `Prompt`.
-        generator: "compose" (CPU, this module) or "hoi3dgen" (the GPU chain;
-            not part of this build).
+        generator: "compose" (CPU, this module) or "hoi3dgen" (the paper's
+            chain, `hoiexport.sdk.hoi3dgen`; needs the pinned weights, a CUDA
+            GPU in practice).
         seed: random seed; attempts use seed, seed + 1, ... (`ComposeOptions.max_attempts`).
         object: object category or synonym overriding the text's.
         action: action overriding the text's.
@@ -262,19 +263,19 @@ def generate(
     Raises:
         InputError: bad prompt or arguments, or an interaction the compose
             generator cannot stage (the message says why).
-        ModelUnavailableError: `generator="hoi3dgen"`, or the body model is missing.
+        ModelUnavailableError: `generator="hoi3dgen"` without its weights, or
+            the body model is missing.
         GenerationError: no attempt met the requested configuration and the
             penetration limit.
     """
     if generator not in GENERATORS:
         raise InputError(f"unknown generator {generator!r}; use one of: {', '.join(GENERATORS)}")
-    if generator == "hoi3dgen":
-        raise ModelUnavailableError(
-            "the hoi3dgen GPU generator is not available in this build: it needs a CUDA GPU and the "
-            "model weights pinned in third_party_models.lock; use generator='compose' (the CPU default)"
-        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    if generator == "hoi3dgen":
+        from hoiexport.sdk.hoi3dgen.generate import generate as hoi3dgen_generate
+
+        return hoi3dgen_generate(_resolve_prompt(prompt, object, action, contact), int(seed))
     opts = options or ComposeOptions()
     overrides = {**(body or {}), **shape}
     t_load = time.perf_counter()

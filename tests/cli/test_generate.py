@@ -48,11 +48,13 @@ def test_generate_without_json_prints_a_summary(tmp_path):
     assert (tmp_path / "bundle" / "asset.json").is_file()
 
 
-def test_hoi3dgen_is_a_clear_error_without_output(tmp_path):
+def test_hoi3dgen_is_a_clear_error_without_output(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path / "no-models"))
     r = CliRunner().invoke(app, ["generate", "A man carrying a box", "-o", str(tmp_path / "x"),
                                  "--generator", "hoi3dgen", "--json"])
     assert r.exit_code == 1
-    assert "hoi3dgen" in r.output and "GPU" in r.output and "compose" in r.output
+    assert "hoi3dgen" in r.output and "models fetch" in r.output and "compose" in r.output
+    assert "flux1-depth-dev" in r.output and "hunyuan3d-2-shape" in r.output
     assert not (tmp_path / "x").exists()
 
 

@@ -1,0 +1,354 @@
+"""Stage 1 of `hoi3dgen`: view prompts (`views`), SANA-native → diffusers conversion
+(`sana_convert`) and `SanaTextToImage` (`sana`) on a tiny random-weight
+`SanaPipeline` (tests/sdk/hoi3dgen_tiny_sana.py)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from hoi3dgen_tiny_sana import TINY_OPTIONS, tiny_sana, tiny_sana_components, tiny_sana_transformer
+from hoiexport.sdk.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.hoi3dgen.protocols import TextToImage
+from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.hoi3dgen.sana import SanaOptions, SanaTextToImage
+from hoiexport.sdk.hoi3dgen.sana_convert import (
+    QK_NORM,
+    convert_sana_state_dict,
+    load_native_checkpoint,
+    load_sana_transformer,
+)
+from hoiexport.sdk.hoi3dgen.views import (
+    RETEXTURE_SUFFIX,
+    SANA_SUFFIX,
+    ViewPhrases,
+    retexture_prompt,
+    view_prompt,
+    view_prompts,
+    views,
+)
+
+DESCRIPTION = "A man carrying a box with both hands"
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Runtime:
+    return Runtime(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def backend(runtime) -> SanaTextToImage:
+    return tiny_sana(runtime)
+
+
+@pytest.fixture(scope="module")
+def three_views(backend) -> list[np.ndarray]:
+    return backend.generate(view_prompts(DESCRIPTION), seed=7)
+
+
+# ----------------------------------------------------------------------------- views
+
+
+def test_views_table_order_and_azimuths():
+    vs = views()
+    assert [v.name for v in vs] == ["front", "left_diagonal", "right_diagonal"]
+    assert [v.azimuth_deg for v in vs] == [0.0, -45.0, 45.0]
+    assert len({v.phrase for v in vs}) == 3
+
+
+def test_view_prompts_compose_description_phrase_suffix():
+    phrases = ViewPhrases()
+    prompts = view_prompts(DESCRIPTION)
+    for prompt, phrase in zip(prompts, (phrases.front, phrases.left_diagonal, phrases.right_diagonal), strict=True):
+        assert prompt == f"{DESCRIPTION}. {phrase}{SANA_SUFFIX}"
+        assert prompt.endswith(" White Background, Full Body Visible.")
+    assert len(set(prompts)) == 3
+
+
+def test_view_prompt_periods_and_custom_phrases():
+    custom = ViewPhrases(front="seen from the front", left_diagonal="from the left", right_diagonal="from the right")
+    assert view_prompt("  A woman sits on a chair.  ", "front", custom) == (
+        "A woman sits on a chair. seen from the front. White Background, Full Body Visible."
+    )
+    assert view_prompt(DESCRIPTION, views(custom)[2]).startswith(f"{DESCRIPTION}. from the right.")
+
+
+def test_retexture_prompt_strips_trailing_period():
+    assert retexture_prompt(DESCRIPTION) == DESCRIPTION + RETEXTURE_SUFFIX
+    assert retexture_prompt(DESCRIPTION + ".") == (
+        DESCRIPTION + ". White Background, PhotoRealistic, High Detail, Realistic Looking."
+    )
+    assert ".." not in retexture_prompt(DESCRIPTION + ". ")
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "."])
+def test_empty_description_is_input_error(bad):
+    with pytest.raises(InputError, match="description is empty"):
+        retexture_prompt(bad)
+    with pytest.raises(InputError, match="description is empty"):
+        view_prompts(bad)
+
+
+def test_bad_view_or_phrase_is_input_error():
+    with pytest.raises(InputError, match="unknown view 'back'"):
+        view_prompt(DESCRIPTION, "back")
+    with pytest.raises(InputError, match="ViewPhrases.front"):
+        ViewPhrases(front=" ")
+
+
+# ----------------------------------------------------------------------------- generation
+
+
+def test_options_defaults_are_sanas():
+    o = SanaOptions()
+    assert (o.height, o.width, o.steps, o.guidance, o.negative_prompt) == (1024, 1024, 50, 4.5, "")
+    assert o.max_sequence_length == 300 and o.complex_human_instruction[-1] == "User Prompt: "
+    with pytest.raises(InputError, match="steps"):
+        SanaOptions(steps=0)
+
+
+def test_generate_shapes_dtype_and_range(backend, three_views):
+    assert isinstance(backend, TextToImage)
+    assert len(three_views) == 3
+    for img in three_views:
+        assert img.shape == (32, 32, 3) and img.dtype == np.uint8
+        assert img.std() > 1.0  # a decoded image, not a constant fill
+
+
+def test_generate_same_seed_same_images(backend, three_views):
+    again = backend.generate(view_prompts(DESCRIPTION), seed=7)
+    for a, b in zip(three_views, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_generate_different_seed_different_images(backend, three_views):
+    other = backend.generate(view_prompts(DESCRIPTION), seed=8)
+    assert all(not np.array_equal(a, b) for a, b in zip(three_views, other, strict=True))
+
+
+def test_image_k_uses_seed_plus_k(backend, three_views):
+    prompts = view_prompts(DESCRIPTION)
+    single = backend.generate(prompts[2:], seed=9)[0]
+    assert np.abs(single.astype(int) - three_views[2].astype(int)).max() <= 1
+
+
+def test_view_phrase_reaches_the_image(backend):
+    front, left = view_prompts(DESCRIPTION)[:2]
+    a = backend.generate([front], seed=3)[0]
+    b = backend.generate([left], seed=3)[0]
+    assert not np.array_equal(a, b)
+
+
+def test_generate_bad_input_is_input_error(backend):
+    prompts = view_prompts(DESCRIPTION)
+    with pytest.raises(InputError, match="non-empty list"):
+        backend.generate([], seed=0)
+    with pytest.raises(InputError, match=r"prompts\[1\] is empty"):
+        backend.generate([prompts[0], " "], seed=0)
+    with pytest.raises(InputError, match="height must be a positive multiple of 2"):
+        backend.generate(prompts[:1], seed=0, height=33)
+    with pytest.raises(InputError, match="steps"):
+        backend.generate(prompts[:1], seed=0, steps=0)
+
+
+# ----------------------------------------------------------------------------- conversion
+
+
+def to_native(sd: dict[str, torch.Tensor], num_layers: int) -> dict[str, torch.Tensor]:
+    """diffusers keys → NVlabs/Sana's `SanaMS` keys (written from SANA's module
+    names: x_embedder, t_embedder.mlp, t_block, y_embedder.y_proj, attention_y_norm,
+    blocks.N.{attn.qkv, cross_attn.q_linear/kv_linear, mlp.*_conv.conv}, final_layer),
+    plus the tensors SANA stores that diffusers drops."""
+    n: dict[str, torch.Tensor] = {
+        "x_embedder.proj.weight": sd["patch_embed.proj.weight"],
+        "x_embedder.proj.bias": sd["patch_embed.proj.bias"],
+        "t_block.1.weight": sd["time_embed.linear.weight"],
+        "t_block.1.bias": sd["time_embed.linear.bias"],
+        "attention_y_norm.weight": sd["caption_norm.weight"],
+        "final_layer.linear.weight": sd["proj_out.weight"],
+        "final_layer.linear.bias": sd["proj_out.bias"],
+        "final_layer.scale_shift_table": sd["scale_shift_table"],
+        "pos_embed": torch.zeros(1, 4, 8),
+        "y_embedder.y_embedding": torch.randn(16, 8),
+    }
+    for j in (0, 2):
+        for p in ("weight", "bias"):
+            n[f"t_embedder.mlp.{j}.{p}"] = sd[f"time_embed.emb.timestep_embedder.linear_{j // 2 + 1}.{p}"]
+            n[f"y_embedder.y_proj.fc{j // 2 + 1}.{p}"] = sd[f"caption_projection.linear_{j // 2 + 1}.{p}"]
+    for i in range(num_layers):
+        b, d = f"blocks.{i}.", f"transformer_blocks.{i}."
+        n[b + "scale_shift_table"] = sd[d + "scale_shift_table"]
+        n[b + "attn.qkv.weight"] = torch.cat([sd[d + f"attn1.to_{x}.weight"] for x in "qkv"])
+        n[b + "attn.proj.weight"] = sd[d + "attn1.to_out.0.weight"]
+        n[b + "attn.proj.bias"] = sd[d + "attn1.to_out.0.bias"]
+        n[b + "cross_attn.q_linear.weight"] = sd[d + "attn2.to_q.weight"]
+        n[b + "cross_attn.q_linear.bias"] = sd[d + "attn2.to_q.bias"]
+        n[b + "cross_attn.kv_linear.weight"] = torch.cat([sd[d + "attn2.to_k.weight"], sd[d + "attn2.to_v.weight"]])
+        n[b + "cross_attn.kv_linear.bias"] = torch.cat([sd[d + "attn2.to_k.bias"], sd[d + "attn2.to_v.bias"]])
+        n[b + "cross_attn.proj.weight"] = sd[d + "attn2.to_out.0.weight"]
+        n[b + "cross_attn.proj.bias"] = sd[d + "attn2.to_out.0.bias"]
+        for native, ours in (("inverted_conv", "conv_inverted"), ("depth_conv", "conv_depth"), ("point_conv", "conv_point")):
+            for p in ("weight", "bias"):
+                if f"{d}ff.{ours}.{p}" in sd:
+                    n[f"{b}mlp.{native}.conv.{p}"] = sd[f"{d}ff.{ours}.{p}"]
+        if d + "attn1.norm_q.weight" in sd:
+            for native, ours in (("attn", "attn1"), ("cross_attn", "attn2")):
+                n[f"{b}{native}.q_norm.weight"] = sd[f"{d}{ours}.norm_q.weight"]
+                n[f"{b}{native}.k_norm.weight"] = sd[f"{d}{ours}.norm_k.weight"]
+    return {k: v.clone() for k, v in n.items()}
+
+
+def randomised(model) -> dict[str, torch.Tensor]:
+    """`model`'s state dict with every tensor replaced by noise (so the norms and
+    scale-shift tables are not at their trivial initial values)."""
+    g = torch.Generator().manual_seed(11)
+    return {k: torch.randn(v.shape, generator=g) * 0.3 for k, v in model.state_dict().items()}
+
+
+def forward(model) -> torch.Tensor:
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(2, 4, 16, 16, generator=g)
+    text = torch.randn(2, 6, 8, generator=g)
+    mask = torch.ones(2, 6, dtype=torch.long)
+    mask[1, 4:] = 0
+    with torch.no_grad():
+        return model(x, encoder_hidden_states=text, encoder_attention_mask=mask, timestep=torch.tensor([500.0, 30.0]), return_dict=False)[0]
+
+
+@pytest.mark.parametrize("qk_norm", [None, QK_NORM])
+def test_convert_round_trip_is_exact(qk_norm):
+    reference = tiny_sana_transformer(qk_norm=qk_norm)
+    sd = randomised(reference)
+    reference.load_state_dict(sd)
+    native = {f"module.{k}": v for k, v in to_native(sd, 1).items()}
+    converted = convert_sana_state_dict(native, reference.config)
+    assert set(converted) == set(sd)
+    for k, v in sd.items():
+        torch.testing.assert_close(converted[k], v, rtol=0, atol=0)
+    fresh = tiny_sana_transformer(qk_norm=qk_norm, seed=1)
+    fresh.load_state_dict(converted, strict=True)
+    torch.testing.assert_close(forward(fresh), forward(reference), rtol=0, atol=0)
+
+
+def save_ddp_checkpoint(path, state_dict, ema=None) -> None:
+    """A file laid out as NVlabs/Sana's `save_checkpoint_ddp` writes it."""
+    ckpt = {
+        "state_dict": {f"module.{k}": v for k, v in state_dict.items()},
+        "optimizer": {"state": {0: {"exp_avg": torch.zeros(3)}}, "param_groups": [{"lr": 2e-5, "params": [0]}]},
+        "epoch": 1050,
+        "rng_state": {
+            "torch": torch.get_rng_state(),
+            "numpy": np.random.get_state(),
+            "python": random.getstate(),
+            "generator": torch.Generator().manual_seed(42).get_state(),
+        },
+    }
+    if ema is not None:
+        ckpt["state_dict_ema"] = ema
+    torch.save(ckpt, path)
+
+
+def test_load_sana_transformer_from_training_checkpoint(tmp_path, runtime):
+    reference = tiny_sana_transformer(qk_norm=QK_NORM)
+    sd = randomised(reference)
+    reference.load_state_dict(sd)
+    ema_sd = {k: v * 0.5 for k, v in sd.items()}
+    path = tmp_path / "epoch_1050_step_25201.pth"
+    save_ddp_checkpoint(path, to_native(sd, 1), ema=to_native(ema_sd, 1))
+    base_config = dict(tiny_sana_transformer().config)  # SANA 1.0 layout: qk_norm None
+    model = load_sana_transformer(path, base_config, runtime)
+    assert model.config.qk_norm == QK_NORM  # taken from the checkpoint's q/k norms
+    torch.testing.assert_close(forward(model), forward(reference), rtol=0, atol=0)
+    ema = load_sana_transformer(path, base_config, runtime, use_ema=True)
+    reference.load_state_dict(ema_sd)
+    torch.testing.assert_close(forward(ema), forward(reference), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("layout", ["flat", "model"])
+def test_load_native_checkpoint_layouts(tmp_path, layout):
+    native = to_native(tiny_sana_transformer().state_dict(), 1)
+    path = tmp_path / "ckpt.pth"
+    torch.save(native if layout == "flat" else {"model": native}, path)
+    loaded = load_native_checkpoint(path)
+    assert set(loaded) == set(native)
+    with pytest.raises(InputError, match="state_dict_ema"):
+        load_native_checkpoint(path, use_ema=True)
+
+
+def test_convert_reports_unknown_missing_and_shape_errors():
+    model = tiny_sana_transformer()
+    native = to_native(model.state_dict(), 1)
+    bad = dict(native, **{"blocks.0.attn.extra.weight": torch.zeros(2), "blocks.1.scale_shift_table": torch.zeros(6, 8)})
+    del bad["final_layer.linear.bias"]
+    with pytest.raises(InputError) as err:
+        convert_sana_state_dict(bad, model.config)
+    msg = str(err.value)
+    assert "blocks.0.attn.extra.weight" in msg  # no rule for it
+    assert "transformer_blocks.1.scale_shift_table" in msg  # a block the config lacks
+    assert "proj_out.bias" in msg  # missing
+    wider = dict(model.config, num_attention_heads=4)
+    with pytest.raises(InputError, match="shape mismatch"):
+        convert_sana_state_dict(native, wider)
+    with_norm = to_native(tiny_sana_transformer(qk_norm=QK_NORM).state_dict(), 1)
+    with pytest.raises(InputError, match="qk_norm=None"):
+        convert_sana_state_dict(with_norm, model.config)
+
+
+def test_missing_checkpoint_is_model_unavailable(tmp_path, runtime):
+    with pytest.raises(ModelUnavailableError, match="does not exist"):
+        load_sana_transformer(tmp_path / "nope.pth", dict(tiny_sana_transformer().config), runtime)
+
+
+# ----------------------------------------------------------------------------- from_pretrained
+
+
+@pytest.fixture(scope="module")
+def saved_base(tmp_path_factory):
+    """A tiny diffusers-format SANA folder, and a native fine-tune of its transformer."""
+    from diffusers import SanaPipeline
+
+    root = tmp_path_factory.mktemp("sana")
+    SanaPipeline(**tiny_sana_components()).save_pretrained(root / "base")
+    finetune = tiny_sana_transformer(seed=3)
+    sd = randomised(finetune)
+    save_ddp_checkpoint(root / "epoch_1050_step_25201.pth", to_native(sd, 1))
+    return root / "base", root / "epoch_1050_step_25201.pth", sd
+
+
+def test_from_pretrained_uses_the_finetune(saved_base, runtime):
+    base, ckpt, sd = saved_base
+    t2i = SanaTextToImage.from_pretrained(base, ckpt, runtime, options=TINY_OPTIONS)
+    loaded = t2i.pipeline.transformer.state_dict()
+    for k, v in sd.items():
+        torch.testing.assert_close(loaded[k], v, rtol=0, atol=0)
+    images = t2i.generate(view_prompts(DESCRIPTION), seed=0)
+    assert [i.shape for i in images] == [(32, 32, 3)] * 3
+    base_only = SanaTextToImage.from_pretrained(base, runtime=runtime, options=TINY_OPTIONS, use_finetune=False)
+    assert not torch.equal(base_only.pipeline.transformer.proj_out.weight, loaded["proj_out.weight"])
+    np.testing.assert_array_equal(base_only.generate(view_prompts(DESCRIPTION)[:1], seed=0)[0],
+                                  tiny_sana(runtime).generate(view_prompts(DESCRIPTION)[:1], seed=0)[0])
+
+
+def test_missing_weights_are_model_unavailable(tmp_path, monkeypatch, saved_base, runtime):
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    with pytest.raises(ModelUnavailableError, match="sana-1600m-1024px"):
+        SanaTextToImage.from_pretrained(runtime=runtime)
+    with pytest.raises(ModelUnavailableError, match="hoi3dgen-sana"):
+        SanaTextToImage.from_pretrained(saved_base[0], runtime=runtime)
+    with pytest.raises(ModelUnavailableError, match="model_index.json"):
+        SanaTextToImage.from_pretrained(tmp_path, saved_base[1], runtime)
+
+
+@pytest.mark.gpu
+def test_generate_on_cuda_bf16_with_offload():
+    gpu = Runtime(device="cuda", precision="bf16", cpu_offload=True)
+    t2i = tiny_sana(gpu, replace(TINY_OPTIONS, batch_size=2))
+    images = t2i.generate(view_prompts(DESCRIPTION), seed=0)
+    assert [(i.shape, i.dtype) for i in images] == [((32, 32, 3), np.uint8)] * 3
+    again = t2i.generate(view_prompts(DESCRIPTION), seed=0)
+    for a, b in zip(images, again, strict=True):
+        np.testing.assert_array_equal(a, b)
