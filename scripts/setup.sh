@@ -22,7 +22,7 @@ PYV
 fi
 VPY=.venv/bin/python
 stamp=.venv/.hoiexport-setup
-want="$(cat pyproject.toml exporters/gltf_validator/package*.json 2>/dev/null | sha256sum | cut -c1-16)"
+want="$(cat pyproject.toml scripts/install_hunyuan.sh exporters/gltf_validator/package*.json 2>/dev/null | sha256sum | cut -c1-16)"
 
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VPY" -m pip install -q --upgrade pip >/dev/null
@@ -37,6 +37,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   fi
   echo "[setup] installing hoiexport (editable) and its dependencies" >&2
   "$VPY" -m pip install -q -e ".[test]"
+  echo "[setup] installing hy3dgen's shape code (hoi3dgen generator, tiny-model tests)" >&2
+  bash scripts/install_hunyuan.sh "$VPY"
   if [ -f scripts/install_validators.sh ]; then
     bash scripts/install_validators.sh
   fi

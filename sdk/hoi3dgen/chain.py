@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from hoiexport.sdk.errors import InputError
+from hoiexport.sdk.errors import HOIExportError, InputError
 from hoiexport.sdk.hoi3dgen import views as view_table
 from hoiexport.sdk.hoi3dgen.protocols import (
     Cutout,
@@ -125,14 +126,16 @@ class ChainResult:
     Attributes:
         asset: the contact-verified `HOIAsset`.
         views: one `ViewRun` per view, in `ChainOptions.views` order.
-        candidates: one `LiftResult` per view.
-        selection: which candidate was kept and why.
+        candidates: one `LiftResult` per view that could be lifted.
+        selection: which candidate was kept and why (indices into `candidates`).
+        candidate_views: the view name of each candidate.
     """
 
     asset: HOIAsset
     views: list[ViewRun]
     candidates: list[LiftResult]
     selection: Selection
+    candidate_views: list[str]
 
 
 def scale_to_height(mesh: Mesh, height_m: float) -> tuple[Mesh, float]:
@@ -153,6 +156,10 @@ def _scaled(mesh: Mesh, factor: float, origin: np.ndarray) -> Mesh:
     return replace(mesh, vertices=v.astype(np.float32))
 
 
+SegmenterFactory = Callable[[Mesh], Segmenter]
+"""A segmenter made for one lifted mesh (a labels-based backend is mesh-specific)."""
+
+
 @dataclass
 class Hoi3dgenChain:
     """The stages' backends and the options (module docstring).
@@ -164,7 +171,8 @@ class Hoi3dgenChain:
         matting: stage 3 (Grounding DINO + SAM 2 cut-out).
         shape: stage 4a (Hunyuan3D-2 shape).
         texturer: stage 4b (Hunyuan3D paint or projection).
-        segmenter: stage 5's orbit-frame masks (Grounding DINO + SAM 2).
+        segmenter: stage 5's orbit-frame masks (Grounding DINO + SAM 2), or a
+            factory making one per lifted mesh.
         runtime: device, precision, per-stage records.
         estimator: stage 6's first body guess; None = the CPU point-cloud estimator.
         options: settings.
@@ -177,7 +185,7 @@ class Hoi3dgenChain:
     matting: Matting
     shape: ImageToShape
     texturer: Texturer
-    segmenter: Segmenter
+    segmenter: Segmenter | SegmenterFactory
     runtime: Runtime
     estimator: BodyEstimator | None = None
     options: ChainOptions = field(default_factory=ChainOptions)
@@ -234,10 +242,21 @@ class Hoi3dgenChain:
             runs.append(ViewRun(view, text, image, depth, retextured, cutout, mesh, factor))
 
         candidates: list[LiftResult] = []
+        lifted: list[ViewRun] = []
+        failed: dict[str, str] = {}
         for run in runs:
-            with rt.stage(f"lift[{run.view}]"):
-                result = self._lift_metric(run, prompt, object_label, seed)
+            try:
+                with rt.stage(f"lift[{run.view}]"):
+                    result = self._lift_metric(run, prompt, object_label, seed)
+            except HOIExportError as exc:  # e.g. a view whose masks left no object: the other views may do
+                failed[run.view] = str(exc)
+                continue
             candidates.append(result)
+            lifted.append(run)
+        if not candidates:
+            raise InputError("no view could be lifted into a person and an object: "
+                             + "; ".join(f"{v}: {why}" for v, why in failed.items())
+                             + "; try another seed or a simpler prompt")
         selection = choose_candidate([c.summary() for c in candidates], prompt.requested_config)
         kept = candidates[selection.index]
         asset = kept.asset
@@ -254,29 +273,34 @@ class Hoi3dgenChain:
             "retexture_prompt": view_table.retexture_prompt(description) if o.retexture else None,
             "retextured": bool(o.retexture and self.depth is not None and self.retexturer is not None),
             "texture_path": self.texturer.name,
-            "kept_view": runs[selection.index].view,
+            "kept_view": lifted[selection.index].view,
+            "failed_views": failed,
             "selection": {"index": selection.index, "matched": selection.matched, "ranking": selection.ranking,
                           "reason": selection.reason},
-            "candidates": [{"view": r.view, **_summary_json(c)} for r, c in zip(runs, candidates, strict=True)],
-            "scale_factor": round(runs[selection.index].scale_factor, 6),
+            "candidates": [{"view": r.view, **_summary_json(c)} for r, c in zip(lifted, candidates, strict=True)],
+            "scale_factor": round(lifted[selection.index].scale_factor, 6),
             "stages": [r.to_json() for r in records],
             "device": rt.device,
             "precision": rt.precision if rt.device.startswith("cuda") else "fp32",
             "cpu_offload": rt.offload,
         })
-        return ChainResult(asset, runs, candidates, selection)
+        return ChainResult(asset, runs, candidates, selection, [r.view for r in lifted])
 
     def _lift_metric(self, run: ViewRun, prompt: Prompt, object_label: str, seed: int) -> LiftResult:
         """Lift, then rescale by the registered body's scale and lift again when needed."""
         o = self.options
-        result = lift_mesh(run.mesh, prompt, self.segmenter, object_label=object_label,
-                           estimator=self.estimator, options=o.lift, seed=seed)
+
+        def lift(mesh: Mesh) -> LiftResult:
+            segmenter = self.segmenter if hasattr(self.segmenter, "segment") else self.segmenter(mesh)
+            return lift_mesh(mesh, prompt, segmenter, object_label=object_label, estimator=self.estimator,
+                             options=o.lift, seed=seed)
+
+        result = lift(run.mesh)
         s = float(result.asset.body.params.get("scale", 1.0))
         if s > 0 and abs(math.log(s)) > o.rescale_tolerance:
             run.mesh = _scaled(run.mesh, 1.0 / s, np.zeros(3))
             run.scale_factor /= s
-            result = lift_mesh(run.mesh, prompt, self.segmenter, object_label=object_label,
-                               estimator=self.estimator, options=o.lift, seed=seed)
+            result = lift(run.mesh)
         return result
 
 
