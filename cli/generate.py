@@ -27,12 +27,27 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
+def _auto_generator() -> str:
+    """hoi3dgen when a CUDA GPU and every model it needs are present, else compose."""
+    import torch
+
+    from hoiexport.sdk.hoi3dgen.generate import missing_models
+
+    return "hoi3dgen" if torch.cuda.is_available() and not missing_models() else "compose"
+
+
 @click.command("generate")
 @click.argument("text")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder: the bundle goes to OUT/bundle, the exports to OUT.")
-@click.option("--generator", default="compose", show_default=True, type=click.Choice(["compose", "hoi3dgen"]),
-              help="compose: CPU, procedural (default); hoi3dgen: the GPU chain (needs CUDA and the weights).")
+@click.option("--generator", default="auto", show_default=True, type=click.Choice(["auto", "compose", "hoi3dgen"]),
+              help="compose: CPU, procedural; hoi3dgen: the paper's GPU chain (needs CUDA and the weights); "
+                   "auto: hoi3dgen when a CUDA GPU and all its weights are present, else compose.")
+@click.option("--device", default="auto", show_default=True, help="hoi3dgen: auto, cpu, cuda or cuda:N.")
+@click.option("--precision", default="bf16", show_default=True, type=click.Choice(["bf16", "fp16", "fp32"]),
+              help="hoi3dgen: weights and activations dtype on CUDA.")
+@click.option("--cpu-offload/--no-cpu-offload", default=None,
+              help="hoi3dgen: diffusers model CPU offload (default: on for GPUs under 24 GB).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Random seed.")
 @click.option("--object", "object_", default=None, help="Object category overriding the text's (e.g. suitcase).")
 @click.option("--action", default=None, help="Action overriding the text's (e.g. carry).")
@@ -48,9 +63,9 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
               type=click.Choice(["unity", "unreal", "omniverse", "blender"]), help="Engine preset (USD axes/units).")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def generate_cmd(text: str, out_dir: str, generator: str, seed: int, object_: str | None, action: str | None,
-                 contact: str | None, body: tuple[str, ...], formats: str, target: str, texture_size: int,
-                 as_json: bool) -> None:
+def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision: str, cpu_offload: bool | None,
+                 seed: int, object_: str | None, action: str | None, contact: str | None, body: tuple[str, ...],
+                 formats: str, target: str, texture_size: int, as_json: bool) -> None:
     """Generate the interaction TEXT describes, save its bundle and export it (validated).
 
     Example: hoiexport generate "A man carrying a suitcase in his right hand" -o out/
@@ -67,10 +82,17 @@ def generate_cmd(text: str, out_dir: str, generator: str, seed: int, object_: st
     base = ExportOptions()
     options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px))
     shape = _parse_body(body)
+    runtime = None
+    if generator == "auto":
+        generator = _auto_generator()
+    if generator == "hoi3dgen":
+        from hoiexport.sdk.hoi3dgen.runtime import Runtime
+
+        runtime = Runtime(device=device, precision=precision, cpu_offload=cpu_offload)
     if not as_json:
         click.echo(f"generating ({generator}, seed {seed}) ...", err=True)
     asset = generate(text, generator=generator, seed=seed, object=object_, action=action, contact=contact,
-                     body=shape or None)
+                     body=shape or None, runtime=runtime)
     out = Path(out_dir)
     bundle = save_bundle(asset, out / "bundle", overwrite=True)
     if not as_json:

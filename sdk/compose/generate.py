@@ -236,6 +236,7 @@ def generate(
     contact: str | ContactConfig | None = None,
     body: dict[str, float] | None = None,
     options: ComposeOptions | None = None,
+    runtime: Any = None,
     **shape: float,
 ) -> HOIAsset:
     """Generate one human–object interaction from text.
@@ -252,6 +253,8 @@ def generate(
         contact: contact configuration overriding the text's.
         body: Anny phenotype overrides, e.g. {"height": 0.6, "weight": 0.3}.
         options: generator settings.
+        runtime: `hoiexport.sdk.hoi3dgen.runtime.Runtime` (device, precision,
+            offload) of the hoi3dgen chain; ignored by compose.
         **shape: phenotype overrides as keywords (gender, age, muscle, weight,
             height, proportions; floats in [0, 1]).
 
@@ -275,7 +278,7 @@ def generate(
     if generator == "hoi3dgen":
         from hoiexport.sdk.hoi3dgen.generate import generate as hoi3dgen_generate
 
-        return hoi3dgen_generate(_resolve_prompt(prompt, object, action, contact), int(seed))
+        return hoi3dgen_generate(_resolve_prompt(prompt, object, action, contact), int(seed), runtime=runtime)
     opts = options or ComposeOptions()
     overrides = {**(body or {}), **shape}
     t_load = time.perf_counter()
