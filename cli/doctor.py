@@ -97,6 +97,27 @@ def _check_model_weights() -> Check:
     return Check("model weights", len(present) == len(states), detail, required=False)
 
 
+def _check_hoi3dgen() -> Check:
+    """Whether `--generator auto` would run the hoi3dgen chain, and what is missing."""
+    import importlib.util
+
+    import torch
+
+    from hoiexport.sdk.hoi3dgen.generate import missing_models
+
+    missing = missing_models()
+    needs = []
+    if not torch.cuda.is_available():
+        needs.append("a CUDA GPU")
+    for module, fix in (("diffusers", "pip install 'hoiexport[gpu]'"), ("hy3dgen", "bash scripts/install_hunyuan.sh")):
+        if importlib.util.find_spec(module) is None:
+            needs.append(f"{module} ({fix})")
+    if missing:
+        needs.append(f"weights of {', '.join(missing)} (`hoiexport models fetch {' '.join(missing)}`)")
+    detail = "ready: `generate --generator auto` uses it" if not needs else "needs " + "; ".join(needs)
+    return Check("hoi3dgen generator", not needs, detail, required=False)
+
+
 CHECKS: list[Callable[[], Check | list[Check]]] = [
     _check_python,
     _check_torch,
@@ -104,6 +125,7 @@ CHECKS: list[Callable[[], Check | list[Check]]] = [
     _check_smpl,
     _check_validators,
     _check_model_weights,
+    _check_hoi3dgen,
 ]
 
 

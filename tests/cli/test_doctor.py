@@ -25,3 +25,11 @@ def test_doctor_reports_missing_smpl_with_the_fix(monkeypatch, tmp_path):
     smpl = next(c for c in json.loads(r.output)["checks"] if c["name"] == "body model smpl")
     assert not smpl["ok"] and not smpl["required"]
     assert str(tmp_path) in smpl["detail"] and "HOIEXPORT_SMPL_DIR" in smpl["detail"]
+
+
+def test_doctor_says_what_the_hoi3dgen_generator_lacks(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    r = CliRunner().invoke(app, ["doctor", "--json"])
+    gen = next(c for c in json.loads(r.output)["checks"] if c["name"] == "hoi3dgen generator")
+    assert not gen["ok"] and not gen["required"]
+    assert "hoiexport models fetch" in gen["detail"] and "hunyuan3d-2-shape" in gen["detail"]
