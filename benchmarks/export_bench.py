@@ -17,6 +17,11 @@ doing the same work (Smart UV Project, Cycles bake 2048² per mesh, glb + usdc)
 takes ~4.0 s for the 40k asset. Printed: seconds per stage, total, and the ratio
 anchor / total (> 1 means faster than Blender).
 
+Stages overlap (see `ExportResult.timings_s`): uv / bake / png are the slower
+mesh's own times, "validate" is only the wait after the last file is written (node
+validates the glb while the USD files are encoded), so "no-valid" = total minus
+that wait.
+
 Usage: python benchmarks/export_bench.py [--sizes 40000,100000,200000] [--texture 2048]
 """
 
@@ -115,7 +120,7 @@ def main() -> None:
 
     tex = checker_texture(args.texture)
     options = ExportOptions(bake=BakeOptions(size=args.texture))
-    stages = ("prepare", "uv", "bake", "skin", "uv+bake+skin", "encode_glb", "encode_usdc", "encode_usdz", "write", "validate")
+    stages = ("prepare", "uv", "bake", "png", "skin", "uv+bake+skin", "encode_glb", "encode_usdc", "encode_usdz", "write", "validate")
     print(f"texture {args.texture}², formats glb+usdc+usdz, anchor Blender 4.5 ≈ {BLENDER_ANCHOR_S:.1f} s (40k case)")
     print(f"{'human faces':>12} {'object':>14} " + " ".join(f"{s:>11}" for s in stages) + f" {'total':>7} {'no-valid':>8} {'vs Blender':>10}")
     for target, kind in [(int(s), k) for s in args.sizes.split(",") for k in ("sphere", "chair")]:

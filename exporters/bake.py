@@ -1,6 +1,7 @@
 """Export stage 3: bake the source appearance into the target's uv atlas (DESIGN §8).
 
-For every texel centre inside a target uv triangle (`rasterize_uv`):
+For every texel centre inside a target uv triangle (`raster_spans`: runs of texels
+along texel rows, barycentric coordinates affine along each run):
 
 1. its point on the target surface (barycentric interpolation of the corners);
 2. the matching point on the SOURCE surface:
@@ -20,7 +21,7 @@ interpolation happens there, and the result is encoded back to sRGB. Alpha is
 dropped: the output is an opaque base colour.
 
 Gutter: texels outside every chart but within `gutter_px` of one take the colour
-of the nearest covered texel (one chessboard distance transform), so bilinear
+of the nearest covered texel (chessboard distance, a breadth-first fill), so bilinear
 filtering and mip-maps sample chart colours rather than background across seams;
 texels farther away take the mean chart colour, so the smallest mip levels keep
 the asset's average colour.
@@ -36,6 +37,7 @@ from __future__ import annotations
 import functools
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -44,7 +46,7 @@ import scipy.ndimage
 from scipy.spatial import cKDTree
 
 from hoiexport.exporters.options import BakeOptions
-from hoiexport.exporters.uv import rasterize_uv
+from hoiexport.exporters.uv import UVSpans, raster_spans
 from hoiexport.sdk.errors import InputError
 from hoiexport.sdk.types import Mesh, Texture
 
@@ -71,8 +73,9 @@ class BakeResult:
         mean_distance_m: mean distance from texel points to the source surface,
             metres (0 on the same-topology path).
         max_distance_m: largest such distance, metres.
-        seconds: wall time per step ("raster", "locate", "sample", "gutter",
-            "encode", "total").
+        seconds: wall time per step ("raster", "prepare", "locate", "sample",
+            "encode", "gutter", "total"; locate / sample / encode: the slowest
+            worker's).
     """
 
     texture: Texture
@@ -99,11 +102,18 @@ def bake(
 ) -> BakeResult:
     """Bake `source`'s texture / vertex colours into a texture over `target.uv`.
 
+    The target faces are split into `opts.workers` contiguous groups, each
+    rasterised (`raster_spans`: runs along texel rows) and sampled on its own
+    thread (numpy releases the GIL), while one more thread finds the gutter's
+    nearest covered texels from the coverage alone. Colours are encoded to sRGB
+    per texel and written in face order, so where uv triangles overlap the last
+    face wins, as with one thread.
+
     Args:
         source: the mesh carrying the appearance (e.g. `PreparedMesh.source`):
             `texture` + `uv`, and / or `colors`; internal frame, metres.
         target: the mesh to texture, with atlas `uv` (from `unwrap`); same frame.
-        opts: texture size, gutter and colour options.
+        opts: texture size, gutter, colour options and threads.
         source_face: optional (F_target,) index into `source.faces` of the source
             face each target face copies, same corner order (e.g.
             `PreparedMesh.source_face`). Without it, the same-topology path is
@@ -129,57 +139,185 @@ def bake(
     source.validate()
     size = opts.size
 
-    t = time.perf_counter()
-    raster = rasterize_uv(target.uv, target.faces, size, size, inclusive=True)
-    times["raster"] = time.perf_counter() - t
-
-    t = time.perf_counter()
     mapping = _face_mapping(source, target, source_face)
-    if mapping is not None:
-        path: Literal["same_topology", "closest_point"] = "same_topology"
-        src_face = mapping[raster.face]
-        src_bary = raster.bary
-        dist = np.zeros(1)
-    else:
-        path = "closest_point"
-        tv = target.vertices.astype(np.float64)
-        c = target.faces[raster.face]
-        b = raster.bary
-        points = b[:, 0:1] * tv[c[:, 0]] + b[:, 1:2] * tv[c[:, 1]] + b[:, 2:3] * tv[c[:, 2]]
-        src_face, src_bary, dist = closest_source_points(source, points, raster.face)
-    times["locate"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    colors, appearance = _sample_appearance(source, src_face, src_bary, opts)
-    flat = np.zeros((size * size, 3), dtype=np.float32)
-    flat[raster.texel] = colors
+    path: Literal["same_topology", "closest_point"] = "same_topology" if mapping is not None else "closest_point"
+    workers = max(1, opts.workers)
+    cuts = np.linspace(0, len(target.faces), workers + 1).astype(np.int64)
     covered = np.zeros(size * size, dtype=bool)
-    covered[raster.texel] = True
-    times["sample"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    background = colors.mean(axis=0) if len(colors) else np.zeros(3, dtype=np.float32)
-    image = _fill_gutter(
-        flat.reshape(size, size, 3), covered.reshape(size, size), opts.gutter_px, background
-    )
-    times["gutter"] = time.perf_counter() - t
+    def raster(lo: int, hi: int) -> tuple[UVSpans, np.ndarray, np.ndarray]:
+        spans = raster_spans(target.uv, target.faces[lo:hi], size, size, inclusive=True)
+        spans.face += lo
+        offsets = spans.offsets()
+        texel = spans.texels(offsets)
+        covered[texel] = True
+        return spans, offsets, texel
 
-    t = time.perf_counter()
-    if opts.linear_blend:
-        out = _linear_to_srgb8(image)
-    else:
-        out = np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
-    times["encode"] = time.perf_counter() - t
+    with ThreadPoolExecutor(max_workers=workers + 1) as pool:
+        t = time.perf_counter()
+        groups = list(pool.map(raster, cuts[:-1], cuts[1:]))
+        times["raster"] = time.perf_counter() - t
+        gutter_f = pool.submit(_gutter_sources, covered, size, opts.gutter_px)
+        t = time.perf_counter()
+        look = _Appearance(source, opts)
+        surface = _SurfaceIndex(source) if mapping is None else None
+        times["prepare"] = time.perf_counter() - t
+        firsts = np.cumsum([0] + [len(g[2]) for g in groups])[:-1]
+        parts = list(
+            pool.map(
+                lambda g, first: _bake_runs(g[0], g[1], int(first), target, look, mapping, surface),
+                groups,
+                firsts,
+            )
+        )
+        for key in ("locate", "sample", "encode"):
+            times[key] = max(p.seconds[key] for p in parts)
+
+        t = time.perf_counter()
+        image = np.zeros(size * size, dtype=np.uint32)  # packed sRGB8, byte order R G B 0
+        for (_, _, texel), part in zip(groups, parts, strict=True):
+            image[texel] = part.packed
+        count = sum(p.count for p in parts)
+        total = np.sum([p.color_sum for p in parts], axis=0)
+        mean = (total / count).astype(np.float32)[:, None] if count else np.zeros((3, 1), np.float32)
+        background = look.encode(mean)[0]
+        near, nearest = gutter_f.result()
+        image[near] = image[nearest]
+        empty = ~covered
+        empty[near] = False
+        image[empty] = background
+        times["gutter"] = time.perf_counter() - t
+    out = np.empty((size, size, 3), dtype=np.uint8)
+    rgbx = image.view(np.uint8).reshape(size, size, 4)
+    for c in range(3):  # channel by channel: much faster than one strided copy
+        out[..., c] = rgbx[..., c]
+    dist_n = sum(p.dist_count for p in parts)
     times["total"] = time.perf_counter() - t_start
     return BakeResult(
         texture=Texture(out),
         coverage=float(covered.mean()),
         path=path,
-        appearance=appearance,
-        mean_distance_m=float(dist.mean()) if len(dist) else 0.0,
-        max_distance_m=float(dist.max()) if len(dist) else 0.0,
+        appearance=look.kind,
+        mean_distance_m=sum(p.dist_sum for p in parts) / dist_n if dist_n else 0.0,
+        max_distance_m=max(p.dist_max for p in parts),
         seconds=times,
     )
+
+
+@dataclass
+class _BakedRuns:
+    """The colours of one group of runs."""
+
+    packed: np.ndarray  # (n,) uint32 sRGB8 per entry, bytes R G B 0
+    color_sum: np.ndarray  # (3,) float64 sum of the (linear) colours
+    count: int
+    dist_sum: float
+    dist_max: float
+    dist_count: int
+    seconds: dict[str, float]
+
+
+def _bake_runs(
+    spans: UVSpans,
+    offsets: np.ndarray,
+    first: int,
+    target: Mesh,
+    look: _Appearance,
+    mapping: np.ndarray | None,
+    surface: _SurfaceIndex | None,
+) -> _BakedRuns:
+    """Locate, sample and encode the texels of `spans` (one worker's share; its
+    first texel entry is entry `first` of the whole bake)."""
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    dist = np.zeros(0)
+    if mapping is not None:
+        # Same topology: anything interpolated over the source face is affine along a run.
+        seconds["locate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        colors = look.along_runs(spans, offsets, mapping[spans.face])
+    else:
+        assert surface is not None
+        corners = target.vertices[target.faces[spans.face]].astype(np.float64)  # (S, 3, 3)
+        p0 = np.einsum("sk,skd->sd", spans.bary0, corners)
+        dp = np.einsum("sk,skd->sd", spans.step, corners)
+        k = offsets.astype(np.float64)[:, None]
+        points = np.repeat(p0, spans.count, axis=0) + np.repeat(dp, spans.count, axis=0) * k
+        face, bary, dist = _closest_points(surface, points, np.repeat(spans.face, spans.count), first)
+        seconds["locate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        colors = look.at_points(face, bary)
+    seconds["sample"] = time.perf_counter() - t
+    t = time.perf_counter()
+    packed = look.encode(colors)
+    seconds["encode"] = time.perf_counter() - t
+    return _BakedRuns(
+        packed=packed,
+        color_sum=colors.sum(axis=1, dtype=np.float64),
+        count=colors.shape[1],
+        dist_sum=float(dist.sum()),
+        dist_max=float(dist.max()) if len(dist) else 0.0,
+        dist_count=len(dist),
+        seconds=seconds,
+    )
+
+
+def _gutter_sources(covered: np.ndarray, size: int, gutter_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which empty texels the gutter fills, and from which covered texel.
+
+    A breadth-first fill over the 8-neighbourhood from the charts' border texels,
+    `gutter_px` rings deep: ring k holds exactly the empty texels at chessboard
+    distance k (a square neighbourhood, the shape of a mip-map block) from the
+    charts, and each takes the source of a ring k - 1 neighbour, so its source is
+    a covered texel at that nearest distance. The work grows with the gutter's
+    area, not the image's.
+
+    Args:
+        covered: (size * size,) bool texels inside a chart.
+        size: image edge, texels.
+        gutter_px: gutter width, texels.
+
+    Returns:
+        (M,) int64 flat index of each gutter texel and (M,) int64 flat index of
+        its nearest covered texel.
+    """
+    none = np.zeros(0, dtype=np.int64)
+    if gutter_px <= 0 or covered.all() or not covered.any():
+        return none, none
+    grid = covered.reshape(size, size)
+    interior = scipy.ndimage.binary_erosion(grid, structure=np.ones((3, 3), bool), border_value=1)
+    front = np.flatnonzero(grid & ~interior)  # covered texels with an empty neighbour
+    source = front
+    filled = covered.copy()
+    near: list[np.ndarray] = []
+    nearest: list[np.ndarray] = []
+    for _ in range(gutter_px):
+        column = front % size
+        ring: list[np.ndarray] = []
+        ring_source: list[np.ndarray] = []
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                if dy == 0 and dx == 0:
+                    continue
+                ok = (column + dx >= 0) & (column + dx < size)
+                n = front[ok] + (dy * size + dx)
+                src = source[ok]
+                inside = (n >= 0) & (n < size * size)
+                n, src = n[inside], src[inside]
+                free = ~filled[n]
+                n, src = n[free], src[free]
+                filled[n] = True
+                ring.append(n)
+                ring_source.append(src)
+        front = np.concatenate(ring)
+        source = np.concatenate(ring_source)
+        if len(front) == 0:
+            break
+        near.append(front)
+        nearest.append(source)
+    if not near:
+        return none, none
+    return np.concatenate(near), np.concatenate(nearest)
 
 
 def encode_png(texture: Texture, compress_level: int = 1) -> bytes:
@@ -237,11 +375,22 @@ def closest_source_points(
     Returns:
         face (N,) int64, bary (N, 3) float32, distance (N,) float64 metres.
     """
+    return _closest_points(_SurfaceIndex(source), points, group)
+
+
+def _closest_points(
+    surf: _SurfaceIndex, points: np.ndarray, group: np.ndarray | None = None, first: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`closest_source_points` on a prebuilt surface index (shared by bake workers).
+
+    `first` is the index of `points[0]` in the whole query when a worker answers
+    part of it: the seed runs then fall where they would for the whole query.
+    """
     points = np.asarray(points, dtype=np.float64)
     n = len(points)
-    surf = _SurfaceIndex(source)
     start = np.zeros(n, dtype=bool)
-    start[::_SEED_STRIDE] = True
+    start[(-first) % _SEED_STRIDE :: _SEED_STRIDE] = True
+    start[:1] = True  # a worker's share starts at a new face (a new run) anyway
     if group is not None and n:
         g = np.asarray(group)
         start[1:] |= g[1:] != g[:-1]
@@ -493,123 +642,144 @@ def _linear_to_srgb_lut() -> np.ndarray:
     return np.clip(np.round(s * 255.0), 0, 255).astype(np.uint8)
 
 
-def _linear_to_srgb8(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float linear in [0, 1] → uint8 sRGB."""
-    idx = np.clip(image * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
-    return _linear_to_srgb_lut()[idx]
+class _Appearance:
+    """A source mesh's appearance, decoded once and sampled by every bake worker.
 
-
-def _sample_appearance(
-    source: Mesh, face: np.ndarray, bary: np.ndarray, opts: BakeOptions
-) -> tuple[np.ndarray, str]:
-    """(N, 3) float32 colours at source points (linear light when `opts.linear_blend`).
-
-    Args:
-        source: mesh with `texture` + `uv` and / or `colors`.
-        face: (N,) source face per point.
-        bary: (N, 3) float32 barycentric coordinates in that face.
-        opts: colour options.
-
-    Returns:
-        colours, and the name of what was sampled.
+    Colours are linear light when `BakeOptions.linear_blend` (sRGB decoded), else
+    sRGB values / 255; `encode` turns them back into sRGB8. Colours are
+    channel-planar, (3, N) float32, so every numpy loop runs over N.
     """
-    if opts.linear_blend:
-        decode = _srgb_to_linear_lut()
-    else:
-        decode = np.arange(256, dtype=np.float32) / 255.0
-    corners = source.faces[face]
-    c0, c1, c2 = corners[:, 0], corners[:, 1], corners[:, 2]
-    b0, b1, b2 = bary[:, 0:1], bary[:, 1:2], bary[:, 2:3]
 
-    def interpolate(values: np.ndarray) -> np.ndarray:
-        return (
-            b0 * np.take(values, c0, axis=0)
-            + b1 * np.take(values, c1, axis=0)
-            + b2 * np.take(values, c2, axis=0)
-        )
-
-    out: np.ndarray | None = None
-    kinds = []
-    if source.texture is not None and source.uv is not None:
-        image = decode[source.texture.image[..., :3]]
-        out = _bilinear(image, interpolate(source.uv), opts.source_wrap)
-        kinds.append("texture")
-    if source.colors is not None:
-        col = interpolate(decode[source.colors[:, :3]])
-        out = col if out is None else out * col
-        kinds.append("vertex_colors")
-    assert out is not None  # `bake` checked that the source has an appearance
-    return out.astype(np.float32, copy=False), "*".join(kinds)
-
-
-def _bilinear(image: np.ndarray, uv: np.ndarray, wrap: Literal["repeat", "clamp"]) -> np.ndarray:
-    """Bilinear samples of an image at uv.
-
-    Args:
-        image: (H, W, C) float32.
-        uv: (N, 2) float32 coordinates, glTF convention (v down).
-        wrap: "repeat" or "clamp" for coordinates outside [0, 1].
-
-    Returns:
-        (N, C) float32.
-    """
-    h, w, ch = image.shape
-    flat = image.reshape(-1, ch)
-    x = uv[:, 0] * np.float32(w) - np.float32(0.5)
-    y = uv[:, 1] * np.float32(h) - np.float32(0.5)
-    xf = np.floor(x)
-    yf = np.floor(y)
-    fx = x - xf
-    fy = y - yf
-    itype = np.int32 if h * w < 2**31 else np.int64
-    x0 = xf.astype(itype)
-    y0 = yf.astype(itype)
-    x1 = x0 + 1
-    y1 = y0 + 1
-    for idx, n in ((x0, w), (x1, w), (y0, h), (y1, h)):
-        if wrap == "repeat":
-            np.remainder(idx, n, out=idx)
+    def __init__(self, source: Mesh, opts: BakeOptions) -> None:
+        if opts.linear_blend:
+            decode = _srgb_to_linear_lut()
         else:
-            np.clip(idx, 0, n - 1, out=idx)
-    y0 *= w
-    y1 *= w
-    gx = 1 - fx
-    gy = 1 - fy
-    out = np.take(flat, y0 + x0, axis=0) * (gx * gy)[:, None]
-    out += np.take(flat, y0 + x1, axis=0) * (fx * gy)[:, None]
-    out += np.take(flat, y1 + x0, axis=0) * (gx * fy)[:, None]
-    out += np.take(flat, y1 + x1, axis=0) * (fx * fy)[:, None]
-    return out
+            decode = np.arange(256, dtype=np.float32) / np.float32(255.0)
+        self.linear_blend = opts.linear_blend
+        self.faces = source.faces.astype(np.int64)
+        self.uv: np.ndarray | None = None
+        self.planes: np.ndarray | None = None
+        self.wrap = opts.source_wrap
+        kinds = []
+        if source.texture is not None and source.uv is not None:
+            self.uv = source.uv.astype(np.float64)
+            # One texel of border (wrapped for "repeat", edge for "clamp") so the
+            # bilinear taps of any in-range coordinate need no index wrapping.
+            image = source.texture.image[..., :3]
+            mode = "wrap" if opts.source_wrap == "repeat" else "edge"
+            padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode=mode)
+            self.shape = padded.shape[:2]
+            self.planes = decode[np.moveaxis(padded, 2, 0).reshape(3, -1)]  # (3, (H+2)*(W+2))
+            kinds.append("texture")
+        self.colors: np.ndarray | None = None
+        if source.colors is not None:
+            self.colors = decode[source.colors[:, :3]].astype(np.float64)
+            kinds.append("vertex_colors")
+        self.kind = "*".join(kinds)
+
+    def along_runs(self, spans: UVSpans, offsets: np.ndarray, source_face: np.ndarray) -> np.ndarray:
+        """(3, N) float32 colours of every texel of `spans`, each run lying in one
+        source face (`source_face`, (S,)) with the runs' barycentric coordinates."""
+        corners = self.faces[source_face]  # (S, 3)
+        out: np.ndarray | None = None
+        if self.uv is not None:
+            uvc = self.uv[corners]  # (S, 3, 2)
+            uv = spans.expand(
+                np.einsum("sk,skd->sd", spans.bary0, uvc), np.einsum("sk,skd->sd", spans.step, uvc), offsets
+            )
+            out = self._bilinear(uv[0], uv[1])
+        if self.colors is not None:
+            cc = self.colors[corners]  # (S, 3, 3)
+            col = spans.expand(
+                np.einsum("sk,skc->sc", spans.bary0, cc), np.einsum("sk,skc->sc", spans.step, cc), offsets
+            )
+            out = col if out is None else _mul(out, col)
+        assert out is not None  # `bake` checked that the source has an appearance
+        return out
+
+    def at_points(self, face: np.ndarray, bary: np.ndarray) -> np.ndarray:
+        """(3, N) float32 colours at source points given as (face (N,), bary (N, 3))."""
+        corners = self.faces[face]
+        c0, c1, c2 = corners[:, 0], corners[:, 1], corners[:, 2]
+        b = np.ascontiguousarray(bary.T, dtype=np.float32)  # (3, N)
+
+        def interpolate(values: np.ndarray) -> np.ndarray:
+            out = np.empty((values.shape[1], len(face)), dtype=np.float32)
+            for c in range(values.shape[1]):
+                v = values[:, c].astype(np.float32)
+                np.multiply(b[0], np.take(v, c0), out=out[c])
+                out[c] += b[1] * np.take(v, c1)
+                out[c] += b[2] * np.take(v, c2)
+            return out
+
+        out: np.ndarray | None = None
+        if self.uv is not None:
+            uv = interpolate(self.uv)
+            out = self._bilinear(uv[0], uv[1])
+        if self.colors is not None:
+            col = interpolate(self.colors)
+            out = col if out is None else _mul(out, col)
+        assert out is not None
+        return out
+
+    def _bilinear(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Bilinear samples of the source texture at (u, v) ((N,) each, glTF
+        convention, v down; outside [0, 1] wrapped or clamped per `source_wrap`),
+        texel centres at (i + 0.5) / size.
+
+        Returns:
+            (3, N) float32.
+        """
+        assert self.planes is not None
+        hp, wp = self.shape
+        h, w = hp - 2, wp - 2
+        u = u.astype(np.float32)  # copies: modified below
+        v = v.astype(np.float32)
+        if self.wrap == "repeat":
+            u -= np.floor(u)
+            v -= np.floor(v)
+        else:
+            np.clip(u, 0.0, 1.0, out=u)
+            np.clip(v, 0.0, 1.0, out=v)
+        # + 0.5 instead of - 0.5: the padded image's texel 0 is the border.
+        u *= np.float32(w)
+        u += np.float32(0.5)
+        v *= np.float32(h)
+        v += np.float32(0.5)
+        x0 = np.minimum(u.astype(np.int32), w)  # u >= 0, so truncation is floor
+        y0 = np.minimum(v.astype(np.int32), h)
+        fx = u - x0.astype(np.float32)  # (float32 - int32 would be float64)
+        fy = v - y0.astype(np.float32)
+        gx = np.float32(1.0) - fx
+        gy = np.float32(1.0) - fy
+        i00 = y0 * wp + x0
+        taps = ((i00, gx * gy), (i00 + 1, fx * gy), (i00 + wp, gx * fy), (i00 + wp + 1, fx * fy))
+        out = np.zeros((3, len(u)), dtype=np.float32)
+        for c in range(3):
+            plane = self.planes[c]
+            for index, weight in taps:
+                out[c] += np.take(plane, index) * weight
+        return out
+
+    def encode(self, colors: np.ndarray) -> np.ndarray:
+        """(N,) uint32 sRGB8 of (3, N) float colours, bytes R G B 0 (little-endian)."""
+        packed = np.zeros(colors.shape[1], dtype=np.uint32)
+        for c in range(3):
+            if self.linear_blend:
+                idx = np.clip(colors[c] * np.float32(65535.0) + np.float32(0.5), 0, 65535).astype(np.uint16)
+                packed |= np.take(_linear_to_srgb_lut32(c), idx)
+            else:
+                packed |= np.clip(np.round(colors[c] * np.float32(255.0)), 0, 255).astype(np.uint32) << np.uint32(8 * c)
+        return packed
 
 
-def _fill_gutter(
-    image: np.ndarray, covered: np.ndarray, gutter_px: int, background: np.ndarray
-) -> np.ndarray:
-    """Fill uncovered texels in place: nearest covered colour within `gutter_px`, else `background`.
+@functools.cache
+def _linear_to_srgb_lut32(channel: int) -> np.ndarray:
+    """(65536,) uint32: `_linear_to_srgb_lut` shifted into byte `channel` of a packed texel."""
+    return _linear_to_srgb_lut().astype(np.uint32) << np.uint32(8 * channel)
 
-    "Nearest" and "within" use the chessboard distance (a square neighbourhood,
-    the shape of a mip-map block), from one `scipy.ndimage.distance_transform_cdt`.
 
-    Args:
-        image: (H, W, 3) float32 colours, valid where `covered`; modified.
-        covered: (H, W) bool.
-        gutter_px: gutter width, texels.
-        background: (3,) colour for texels beyond the gutter.
-
-    Returns:
-        `image`.
-    """
-    _, w, ch = image.shape
-    flat = image.reshape(-1, ch)
-    empty = ~covered.reshape(-1)
-    if not empty.any():
-        return image
-    if covered.any() and gutter_px > 0:
-        dist, (iy, ix) = scipy.ndimage.distance_transform_cdt(
-            ~covered, metric="chessboard", return_distances=True, return_indices=True
-        )
-        near = np.flatnonzero(empty & (dist.reshape(-1) <= gutter_px))
-        flat[near] = np.take(flat, iy.reshape(-1)[near] * w + ix.reshape(-1)[near], axis=0)
-        empty[near] = False
-    flat[empty] = background
-    return image
+def _mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Texture × vertex colour, as glTF multiplies COLOR_0 into the base colour."""
+    a *= b
+    return a

@@ -4,16 +4,27 @@ Everything up to the final write is pure (bytes in memory). The files are then
 written into a temporary folder beside the output, validated there by the real
 validators, and only moved into `out_dir` when every file passed: a failed export
 leaves no files.
+
+Concurrency (2 cores are enough to matter): xatlas runs in worker processes (it
+holds the GIL) started right after each mesh is prepared; the skin transfer, the
+bakes (themselves split over threads) and the PNG encodings run on threads while
+it works. The Khronos validator's node process starts with the export and gets
+each glTF file the moment it is written, so it validates while the USD files are
+encoded; the USD validators and the glTF house rules then run in this process.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
+import importlib
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hoiexport.exporters.bake import bake
+from hoiexport.exporters.bake import bake, encode_png
 from hoiexport.exporters.options import BakeOptions, PrepareOptions, UVOptions
 from hoiexport.exporters.prepare import PreparedMesh, prepare_mesh
 from hoiexport.exporters.presets import TargetPreset, get_preset
@@ -35,8 +46,8 @@ from hoiexport.exporters.skin import (
     transfer_skin_weights,
 )
 from hoiexport.exporters.sockets import make_sockets
-from hoiexport.exporters.uv import UVAtlas, unwrap_many
-from hoiexport.exporters.validate import ValidationReport, ensure_valid
+from hoiexport.exporters.uv import PendingAtlas, UVAtlas, start_unwrap, uv_process_pool
+from hoiexport.exporters.validate import ValidationReport, ValidationSession, ensure_valid
 from hoiexport.sdk.errors import ExportError, InputError
 from hoiexport.sdk.types import SCHEMA_VERSION, HOIAsset, Mesh, Texture
 
@@ -80,8 +91,13 @@ class ExportResult:
     Attributes:
         files: format → path of its main file (the .glb, .gltf, .usda, ...).
         written: every file written (main files, buffers, textures).
-        timings_s: stage → seconds ("prepare", "uv", "bake", "skin", "encode_<fmt>",
-            "validate", "write", "total").
+        timings_s: stage → seconds ("prepare", "uv", "bake", "png", "skin",
+            "uv+bake+skin", "gather", "encode_<fmt>", "write", "validate",
+            "total"). Stages overlap: "uv", "bake" and "png" are the longest
+            mesh's own time (xatlas time in its worker), "uv+bake+skin" the wall
+            time from the end of "prepare" to the end of the textures and skin,
+            "validate" the wait for the validators after the last file was
+            written (node starts on each glTF file as soon as it is written).
         validation: main file path (str) → its validation report.
         stats: per-mesh numbers (faces before / after, atlas, bake path).
     """
@@ -159,13 +175,42 @@ def _timed(fn, *args, **kwargs):
     return fn(*args, **kwargs), time.perf_counter() - t0
 
 
-def _skin_worker() -> ThreadPoolExecutor:
-    """A one-thread pool for the skin transfer (scipy / numpy release the GIL).
+@dataclass
+class _Textured:
+    """One mesh after stages 2 and 3: its atlas, baked texture and PNG."""
 
-    A thread rather than a forked process: a forked worker outlives a killed
-    parent (e.g. a SIGKILLed batch driver) and hangs.
+    atlas: UVAtlas
+    texture: Texture
+    png: bytes
+    stats: dict[str, Any]
+    seconds: dict[str, float]
+
+
+def _texture_one(
+    prepared: PreparedMesh, pending: PendingAtlas, opts: BakeOptions, baked: threading.Barrier
+) -> _Textured:
+    """Wait for the mesh's atlas, bake its texture and encode the PNG (on a thread).
+
+    The PNG is encoded once every mesh is baked (`baked`): the encodings then run
+    side by side on the cores that xatlas and the bake no longer need, rather
+    than slowing them down.
     """
-    return ThreadPoolExecutor(max_workers=1)
+    try:
+        atlas = pending.result()
+        t = time.perf_counter()
+        texture, stats = _bake_one(prepared, atlas, opts)
+        t_baked = time.perf_counter()
+    except BaseException:
+        baked.abort()
+        raise
+    try:
+        baked.wait()
+    except threading.BrokenBarrierError:
+        pass  # another mesh failed; its error is what the export raises
+    t_png = time.perf_counter()
+    png = encode_png(texture)
+    seconds = {"uv": atlas.seconds, "bake": t_baked - t, "png": time.perf_counter() - t_png}
+    return _Textured(atlas, texture, png, stats, seconds)
 
 
 def _remap_binding(binding: SkinBinding, vertex_map: np.ndarray) -> SkinBinding:
@@ -188,32 +233,43 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
     asset.validate()
     timings: dict[str, float] = {}
     opts = options.prepare
-    t = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        human_f = pool.submit(prepare_mesh, _with_appearance(asset.human), opts.human_max_faces, opts)
-        object_f = pool.submit(prepare_mesh, _with_appearance(asset.object), opts.object_max_faces, opts)
-        prepared = [human_f.result(), object_f.result()]
-    timings["prepare"] = time.perf_counter() - t
+    # pack charts for the texture's resolution so texel density matches the bake
+    uv_opts = dataclasses.replace(options.uv, resolution=options.bake.size)
+    t0 = time.perf_counter()
+    # xatlas holds the GIL, so it runs in worker processes (forked at the first
+    # submit, before this function starts any thread). The object goes first: its
+    # unwrap then overlaps the human's preparation, skin transfer and texture.
+    with uv_process_pool(uv_opts.workers) if uv_opts.workers > 1 else nullcontext() as procs:
+        object_prep = prepare_mesh(_with_appearance(asset.object), opts.object_max_faces, opts)
+        object_uv = start_unwrap(object_prep.mesh, uv_opts, procs)
+        human_prep = prepare_mesh(_with_appearance(asset.human), opts.human_max_faces, opts)
+        human_uv = start_unwrap(human_prep.mesh, uv_opts, procs)
+        timings["prepare"] = time.perf_counter() - t0
+        # While xatlas works: import the writers now, before any thread of ours runs
+        # (see `_warm_encoders`).
+        _warm_encoders()
 
-    # The human's skin transfer depends only on its prepared vertices, so it runs in
-    # a thread while the meshes are unwrapped (xatlas in worker processes when both
-    # need it) and baked (numpy releases the GIL).
-    t = time.perf_counter()
-    human_prep = prepared[0].mesh
-    skin_args = (human_prep.vertices, human_prep.faces, asset.body, options.skin)
-    with _skin_worker() as worker:
-        skin_f = worker.submit(_timed, transfer_skin_weights, *skin_args, target_normals=human_prep.normals)
-        # pack charts at the texture's resolution so texel density matches the bake
-        uv_opts = dataclasses.replace(options.uv, resolution=options.bake.size)
-        atlases = unwrap_many([p.mesh for p in prepared], uv_opts)
-        timings["uv"] = time.perf_counter() - t
-        t_bake = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            bake_fs = [pool.submit(_timed, _bake_one, p, a, options.bake) for p, a in zip(prepared, atlases, strict=True)]
-            baked = [f.result()[0] for f in bake_fs]
-        timings["bake"] = time.perf_counter() - t_bake
-        binding, timings["skin"] = skin_f.result()
+        # The skin transfer depends only on the prepared human; it and both
+        # textures (wait for the atlas, bake, PNG) run on threads (numpy, scipy,
+        # zlib release the GIL).
+        t = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=3) as threads:
+            skin_f = threads.submit(
+                _timed, transfer_skin_weights, human_prep.mesh.vertices, human_prep.mesh.faces, asset.body,
+                options.skin, target_normals=human_prep.mesh.normals,
+            )
+            baked = threading.Barrier(2)
+            textured_fs = [
+                threads.submit(_texture_one, p, u, options.bake, baked)
+                for p, u in ((human_prep, human_uv), (object_prep, object_uv))
+            ]
+            textured = [f.result() for f in textured_fs]
+            binding, timings["skin"] = skin_f.result()
+    for key in ("uv", "bake", "png"):
+        timings[key] = max(x.seconds[key] for x in textured)
     timings["uv+bake+skin"] = time.perf_counter() - t
+    prepared = [human_prep, object_prep]
+    atlases = [x.atlas for x in textured]
     human_mesh, object_mesh = atlases[0].mesh, atlases[1].mesh
     binding = _remap_binding(binding, atlases[0].vertex_map)
 
@@ -223,9 +279,9 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
     rigid = rigid_binding(len(object_mesh.vertices), object_joint)
 
     meshes = []
-    for label, mesh, (texture, _), skin, rough in (
-        ("human", human_mesh, baked[0], binding, options.roughness_human),
-        ("object", object_mesh, baked[1], rigid, options.roughness_object),
+    for label, mesh, tex, skin, rough in (
+        ("human", human_mesh, textured[0], binding, options.roughness_human),
+        ("object", object_mesh, textured[1], rigid, options.roughness_object),
     ):
         meshes.append(
             ExportMesh(
@@ -234,11 +290,12 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
                 normals=_unit_normals(mesh),
                 uv=mesh.uv,
                 faces=mesh.faces.astype(np.uint32),
-                texture=texture,
+                texture=tex.texture,
                 roughness=rough,
                 joints=skin.joints,
                 weights=skin.weights,
                 rigid_joint=skin.rigid_joint,
+                texture_png=tex.png,
             )
         )
     scene = ExportScene(
@@ -249,7 +306,7 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
         metadata=hoi_metadata(asset),
     )
     stats: dict[str, Any] = {}
-    for label, p, a, (_, bstats) in zip(("human", "object"), prepared, atlases, baked, strict=True):
+    for label, p, a, bstats in zip(("human", "object"), prepared, atlases, (x.stats for x in textured), strict=True):
         stats[label] = {
             "faces_in": p.stats.faces_in,
             "faces_out": p.stats.faces_out,
@@ -260,7 +317,38 @@ def gather(asset: HOIAsset, options: ExportOptions, name: str) -> tuple[ExportSc
             **bstats,
         }
     stats["object_joint"] = skeleton.joint_names[object_joint]
+    timings["gather"] = time.perf_counter() - t0
     return scene, timings, stats
+
+
+@contextmanager
+def _frozen_gc() -> Iterator[None]:
+    """Keep the objects that exist now out of the cyclic collector until the end.
+
+    A full collection of a caller's heap (torch, trimesh: ~0.3 M objects) takes
+    ~0.15 s and lands somewhere inside the export; frozen objects are skipped
+    (and, as `gc.freeze` intends, are not dirtied in the forked uv workers).
+    Objects made during the export are collected as usual; the frozen ones go
+    back to the oldest generation afterwards.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _warm_encoders() -> None:
+    """Import the format writers and the USD validator (pygltflib, pxr: ~0.7 s the
+    first time in a process) while xatlas works in its worker process.
+
+    Call it while no other thread of this process runs numpy: importing pxr
+    releases the GIL inside the dynamic loader, and a numpy thread that then
+    takes the loader lock (numpy's temporary elision calls backtrace()) deadlocks
+    the two (seen with the skin transfer on a thread).
+    """
+    for module in ("gltf", "usd", "validate_usd"):
+        importlib.import_module(f"hoiexport.exporters.{module}")
 
 
 def _unit_normals(mesh: Mesh) -> np.ndarray:
@@ -287,6 +375,21 @@ def hoi_metadata(asset: HOIAsset) -> dict[str, Any]:
     }
 
 
+def encode_format(scene: ExportScene, fmt: Format, preset: TargetPreset, basename: str) -> dict[str, bytes]:
+    """Encode `scene` in one format: relative path → bytes of each file it needs
+    (the main file first: "<basename>.<fmt>")."""
+    from hoiexport.exporters.gltf import encode_glb, encode_gltf
+    from hoiexport.exporters.usd import encode_usd, encode_usdz
+
+    if fmt == "glb":
+        return {f"{basename}.glb": encode_glb(scene, preset)}
+    if fmt == "gltf":
+        return encode_gltf(scene, basename, preset)
+    if fmt in ("usda", "usdc"):
+        return encode_usd(scene, preset, fmt, basename)
+    return {f"{basename}.usdz": encode_usdz(scene, preset, basename)}
+
+
 def encode(scene: ExportScene, formats: Sequence[Format], preset: TargetPreset, basename: str) -> tuple[dict[str, bytes], dict[str, str], dict[str, float]]:
     """Encode `scene` in every format.
 
@@ -294,29 +397,24 @@ def encode(scene: ExportScene, formats: Sequence[Format], preset: TargetPreset, 
         relative path → bytes of every file, format → relative main path,
         "encode_<fmt>" → seconds.
     """
-    from hoiexport.exporters.gltf import encode_glb, encode_gltf
-    from hoiexport.exporters.usd import encode_usd, encode_usdz
-
     files: dict[str, bytes] = {}
     main: dict[str, str] = {}
     timings: dict[str, float] = {}
     for fmt in formats:
         t = time.perf_counter()
-        if fmt == "glb":
-            out = {f"{basename}.glb": encode_glb(scene, preset)}
-        elif fmt == "gltf":
-            out = encode_gltf(scene, basename, preset)
-        elif fmt in ("usda", "usdc"):
-            out = encode_usd(scene, preset, fmt, basename)
-        else:
-            out = {f"{basename}.usdz": encode_usdz(scene, preset, basename)}
+        out = encode_format(scene, fmt, preset, basename)
         timings[f"encode_{fmt}"] = time.perf_counter() - t
         main[fmt] = f"{basename}.{fmt}"
-        for rel, data in out.items():
-            if rel in files and files[rel] != data:
-                raise ExportError(f"two formats wrote different contents to {rel!r}")
-            files[rel] = data
+        _merge_files(files, out)
     return files, main, timings
+
+
+def _merge_files(files: dict[str, bytes], new: dict[str, bytes]) -> None:
+    """Add one format's files; formats may share files (USD textures) but not differ."""
+    for rel, data in new.items():
+        if rel in files and files[rel] != data:
+            raise ExportError(f"two formats wrote different contents to {rel!r}")
+        files[rel] = data
 
 
 def _check_name(name: str) -> str:
@@ -358,31 +456,51 @@ def export(
     preset = get_preset(target)
     name = _check_name(name or f"hoi_{asset.prompt.object or 'asset'}")
     out = Path(out_dir)
+    # glTF first: node validates each glTF file while the USD files are encoded.
+    order = sorted(fmts, key=lambda f: f not in ("glb", "gltf"))
+    main = {f: f"{name}.{f}" for f in fmts}
 
-    scene, timings, stats = gather(asset, options, name)
-    files, main, enc_t = encode(scene, fmts, preset, name)
-    timings.update(enc_t)
+    with ExitStack() as stack:
+        stack.enter_context(_frozen_gc())
+        session = None
+        if options.validate:
+            # node starts now and loads the Khronos validator while the meshes are worked on
+            session = stack.enter_context(
+                ValidationSession(strict=True, gltf=any(f in ("glb", "gltf") for f in fmts))
+            )
+        scene, timings, stats = gather(asset, options, name)
 
-    out.mkdir(parents=True, exist_ok=True)
-    if not options.overwrite:
-        clash = [rel for rel in files if (out / rel).exists()]
-        if clash:
-            raise ExportError(f"{out / clash[0]} exists; pass overwrite (CLI: default) or choose another folder")
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".export-tmp", dir=out))
-    try:
-        t = time.perf_counter()
-        for rel, data in files.items():
-            p = staging / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
-        timings["write"] = time.perf_counter() - t
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".export-tmp", dir=out))
+        stack.callback(shutil.rmtree, staging, ignore_errors=True)
+        files: dict[str, bytes] = {}
+        timings["write"] = 0.0
+        for fmt in order:
+            t = time.perf_counter()
+            new = encode_format(scene, fmt, preset, name)
+            timings[f"encode_{fmt}"] = time.perf_counter() - t
+            _merge_files(files, new)
+            if not options.overwrite:
+                clash = [rel for rel in new if (out / rel).exists()]
+                if clash:
+                    raise ExportError(f"{out / clash[0]} exists; pass overwrite (CLI: default) or choose another folder")
+            t = time.perf_counter()
+            for rel, data in new.items():
+                p = staging / rel
+                if not p.exists():
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                    p.write_bytes(data)
+            if session is not None:
+                session.add(staging / main[fmt])
+            timings["write"] += time.perf_counter() - t
 
         reports: dict[str, ValidationReport] = {}
-        if options.validate:
+        if session is not None:
             t = time.perf_counter()
-            paths = [staging / main[f] for f in fmts]
-            for fmt, report in zip(fmts, ensure_valid(paths, strict=True), strict=True):
-                reports[str(out / main[fmt])] = dataclasses.replace(report, path=out / main[fmt])
+            paths = [staging / main[f] for f in order]
+            by_fmt = dict(zip(order, ensure_valid(paths, strict=True, session=session), strict=True))
+            for fmt in fmts:
+                reports[str(out / main[fmt])] = dataclasses.replace(by_fmt[fmt], path=out / main[fmt])
             timings["validate"] = time.perf_counter() - t
 
         written = []
@@ -391,8 +509,6 @@ def export(
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / rel, dest)
             written.append(dest)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     timings["total"] = time.perf_counter() - t0
     return ExportResult(
         files={f: out / main[f] for f in fmts},

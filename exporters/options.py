@@ -108,7 +108,12 @@ class UVOptions:
 
     Attributes:
         resolution: atlas edge xatlas packs for, texels; use the bake size.
-        padding: texels left between charts at `resolution`.
+        padding: texels left between charts at `resolution` (see `uv.pack_grid`).
+        pack_step: xatlas packs on a grid this many times coarser than
+            `resolution` (its packing time grows with the grid's area: 0.73 s →
+            0.22 s for a 5k-face chair at 2048 with step 2; texture coverage
+            0.50 → 0.48), then the atlas is stretched to `resolution`; 1 packs
+            at full resolution.
         max_chart_size: largest chart edge in texels, 0 = unlimited.
         texels_per_unit: texels per metre, 0 = chosen by xatlas to fit `resolution`.
         bilinear: leave room around charts for bilinear filtering.
@@ -116,7 +121,13 @@ class UVOptions:
         brute_force: slower, tighter packing.
         rotate_charts: let the packer rotate charts.
         max_iterations: chart-growing iterations (more = better charts, slower).
-        max_cost: chart-growing cost limit (lower = more, flatter charts).
+        max_cost: chart-growing cost limit (lower = more, flatter charts). xatlas's
+            own default is 2; 1 is measured (pack_step 2, 2048² bake) to cover
+            about as much of the texture with less stretch and to chart
+            smooth blobs much faster (xatlas's chart growing is quadratic in
+            chart size): 12k-face sphere 1.24 → 0.79 s (7 → 47 charts, coverage
+            0.61 → 0.60), 5k-face chair 0.23 → 0.14 s (coverage 0.48 → 0.66),
+            20k-face decimated body 1.98 → 2.26 s (coverage 0.53 → 0.56).
         keep_uv: keep the mesh's own uv when they pass `source_uv_problem`'s check
             (no xatlas run then).
         keep_uv_max_overlap: largest fraction of covered uv area covered twice
@@ -128,6 +139,7 @@ class UVOptions:
 
     resolution: int = 2048
     padding: int = 4
+    pack_step: int = 2
     max_chart_size: int = 0
     texels_per_unit: float = 0.0
     bilinear: bool = True
@@ -135,7 +147,7 @@ class UVOptions:
     brute_force: bool = False
     rotate_charts: bool = True
     max_iterations: int = 1
-    max_cost: float = 2.0
+    max_cost: float = 1.0
     keep_uv: bool = False
     keep_uv_max_overlap: float = 0.02
     keep_uv_max_degenerate: float = 0.01
@@ -152,6 +164,10 @@ class UVOptions:
                 isinstance(value, int) and value >= 0,
                 f"uv {name} must be an integer >= 0 texels, got {value!r}",
             )
+        _check(
+            isinstance(self.pack_step, int) and 1 <= self.pack_step <= 8,
+            f"uv pack_step must be an integer in [1, 8], got {self.pack_step!r}",
+        )
         _finite_nonneg("texels_per_unit", self.texels_per_unit)
         _check(
             isinstance(self.max_iterations, int) and self.max_iterations >= 1,
@@ -182,12 +198,15 @@ class BakeOptions:
             encode back to sRGB; False blends the sRGB values directly.
         source_wrap: how source uv outside [0, 1] address the source texture:
             "repeat" (the glTF default sampler) or "clamp".
+        workers: threads the texels are split over (numpy releases the GIL); the
+            result does not depend on it. 1 samples on one thread.
     """
 
     size: int = 2048
     gutter_px: int = 8
     linear_blend: bool = True
     source_wrap: Literal["repeat", "clamp"] = "repeat"
+    workers: int = 2
 
     def __post_init__(self) -> None:
         _check(
@@ -203,4 +222,8 @@ class BakeOptions:
         _check(
             self.source_wrap in ("repeat", "clamp"),
             f"bake source_wrap must be 'repeat' or 'clamp', got {self.source_wrap!r}",
+        )
+        _check(
+            isinstance(self.workers, int) and self.workers >= 1,
+            f"bake workers must be an integer >= 1 threads, got {self.workers!r}",
         )

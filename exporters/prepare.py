@@ -147,7 +147,7 @@ def prepare_mesh(mesh: Mesh, max_faces: int, opts: PrepareOptions) -> PreparedMe
     degenerate = repeated | (areas <= opts.weld_tolerance_m**2)
     keep = np.flatnonzero(~degenerate)
 
-    _, first = np.unique(np.sort(gfaces[keep], axis=1), axis=0, return_index=True)
+    _, first, _ = _unique_rows(np.sort(gfaces[keep], axis=1))
     unique_keep = keep[np.sort(first)]
     n_duplicates = len(keep) - len(unique_keep)
     keep = unique_keep
@@ -217,8 +217,7 @@ def _weld(mesh: Mesh, opts: PrepareOptions) -> tuple[Mesh, np.ndarray, np.ndarra
         qn = np.round(mesh.normals.astype(np.float64) / _NORMAL_TOLERANCE)
         columns.append(qn.astype(np.int64))
     key = np.concatenate(columns, axis=1)
-    _, rep, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    _, rep, inverse = _unique_rows(key)
     # Keep the input's vertex order (first occurrence) so outputs are stable.
     order = np.argsort(rep, kind="stable")
     rank = np.empty_like(order)
@@ -226,7 +225,7 @@ def _weld(mesh: Mesh, opts: PrepareOptions) -> tuple[Mesh, np.ndarray, np.ndarra
     rep = rep[order]
     inverse = rank[inverse]
 
-    _, geo = np.unique(qpos[rep], axis=0, return_inverse=True)
+    _, _, geo = _unique_rows(qpos[rep])
     welded = Mesh(
         vertices=mesh.vertices[rep],
         faces=inverse[mesh.faces],
@@ -237,6 +236,30 @@ def _weld(mesh: Mesh, opts: PrepareOptions) -> tuple[Mesh, np.ndarray, np.ndarra
         name=mesh.name,
     )
     return welded, rep.astype(np.int64), geo.reshape(-1).astype(np.int64)
+
+
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`np.unique(rows, axis=0, return_index=True, return_inverse=True)`, exactly
+    (same order: lexicographic by column), from one `np.lexsort` (~6× faster than
+    numpy's structured-dtype sort on 20k-40k rows).
+
+    Args:
+        rows: (N, K) integer array.
+
+    Returns:
+        unique rows (U, K), index of each one's first occurrence (U,) int64, and
+        (N,) int64 index of each input row's unique row.
+    """
+    n = len(rows)
+    order = np.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    start = np.zeros(n, dtype=bool)
+    if n:
+        start[0] = True
+        np.any(ordered[1:] != ordered[:-1], axis=1, out=start[1:])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(start) - 1
+    return ordered[start], order[start].astype(np.int64), inverse
 
 
 def _face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

@@ -6,11 +6,13 @@
   texture is dropped (it was addressed by the old uv); the bake stage makes the new
   one. With `UVOptions.keep_uv` the mesh's own uv are kept when
   `source_uv_problem` finds nothing wrong with them, and nothing is recomputed.
-- `unwrap_many`: several meshes (human and object, kept in separate atlases) in
-  parallel worker processes. xatlas holds the GIL while it works (measured: two
-  threads take as long as running one after the other), so threads do not help.
-- `rasterize_uv`: which texel centres each uv triangle covers, with barycentric
-  coordinates; the bake stage and the overlap check use it.
+- `start_unwrap` / `unwrap_many`: unwrap on worker processes (`uv_process_pool`).
+  xatlas holds the GIL while it works (measured: two threads take as long as
+  running one after the other), so threads do not help; a worker process lets
+  this process do other work meanwhile.
+- `raster_spans` / `rasterize_uv`: which texel centres each uv triangle covers,
+  as runs along texel rows or texel by texel, with barycentric coordinates; the
+  bake stage and the overlap check use them.
 
 uv convention everywhere (glTF): (0, 0) is the image's top-left corner, u grows to
 the right, v grows downwards; texel (row r, column c) of a W×H image has its centre
@@ -29,10 +31,11 @@ Example::
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -60,11 +63,12 @@ class UVAtlas:
         chart_count: xatlas charts (0 when the source uv were kept).
         atlas_width: width of the packed atlas in xatlas texels (0 when kept).
         atlas_height: height of the packed atlas in xatlas texels (0 when kept).
-            xatlas packs to about `UVOptions.resolution` but not always square
-            (e.g. 2194×2407 for 2048); uv are normalised per axis, so a square
-            bake stretches texel density a little along one axis.
+            xatlas packs on a grid of about `UVOptions.resolution / pack_step`
+            (`pack_grid`) but not always square (e.g. 1275×1301 for 1024); uv
+            are normalised per axis, so a square bake stretches texel density a
+            little along one axis.
         utilization: fraction of the atlas covered by charts (0 when kept).
-        seconds: wall time of the unwrap (in the worker when run by `unwrap_many`).
+        seconds: wall time of the unwrap (in the worker when run on a pool).
     """
 
     mesh: Mesh
@@ -94,16 +98,79 @@ class UVRaster:
     bary: np.ndarray
 
 
-def rasterize_uv(
+@dataclass
+class UVSpans:
+    """Texel centres covered by uv triangles, as runs along texel rows.
+
+    One run per (face, texel row) that covers at least one centre, in face order,
+    then row order. Barycentric coordinates are affine along a row, so a run is
+    its first texel's coordinates plus a constant step per texel to the right.
+
+    Attributes:
+        face: (S,) int64 covering face.
+        row: (S,) int64 texel row.
+        x0: (S,) int64 column of the run's first texel.
+        count: (S,) int64 texels in the run (>= 1).
+        bary0: (S, 3) float64 barycentric coordinates at the first texel centre.
+        step: (S, 3) float64 change of those coordinates per texel to the right
+            (sums to 0).
+        width: image width, texels.
+    """
+
+    face: np.ndarray
+    row: np.ndarray
+    x0: np.ndarray
+    count: np.ndarray
+    bary0: np.ndarray
+    step: np.ndarray
+    width: int
+
+    @property
+    def size(self) -> int:
+        """N, the number of (texel, face) entries."""
+        return int(self.count.sum())
+
+    def offsets(self) -> np.ndarray:
+        """(N,) int32 position of each entry within its run (0 at `x0`)."""
+        n = self.size
+        starts = np.cumsum(self.count) - self.count
+        return (np.arange(n, dtype=np.int32) - np.repeat(starts.astype(np.int32), self.count)).astype(np.int32)
+
+    def texels(self, offsets: np.ndarray | None = None) -> np.ndarray:
+        """(N,) int64 flat texel index (row * width + column) of each entry."""
+        k = self.offsets() if offsets is None else offsets
+        return np.repeat(self.row * self.width + self.x0, self.count) + k
+
+    def expand(self, start: np.ndarray, step: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
+        """Per-entry values of quantities that are affine along each run.
+
+        Args:
+            start: (S, C) values at each run's first texel.
+            step: (S, C) change per texel to the right.
+            offsets: `offsets()` when already computed.
+
+        Returns:
+            (C, N) float32, channel-planar: start + k * step for the k-th texel of
+            each run.
+        """
+        k = (self.offsets() if offsets is None else offsets).astype(np.float32)
+        start = np.asarray(start, np.float32)
+        step = np.asarray(step, np.float32)
+        out = np.empty((start.shape[1], len(k)), dtype=np.float32)
+        for c in range(start.shape[1]):
+            np.multiply(np.repeat(step[:, c], self.count), k, out=out[c])
+            out[c] += np.repeat(start[:, c], self.count)
+        return out
+
+
+def raster_spans(
     uv: np.ndarray, faces: np.ndarray, width: int, height: int, inclusive: bool = True
-) -> UVRaster:
-    """Find every texel centre inside every uv triangle (vectorised scanlines).
+) -> UVSpans:
+    """Find the runs of texel centres inside every uv triangle (vectorised scanlines).
 
     Each triangle is cut into texel rows; each row's covered span [x_start, x_end]
     comes from intersecting the row with the triangle's edges, so no texel outside
-    a triangle is ever tested. Barycentric coordinates are affine along a row.
-    Triangles with zero uv area cover nothing. Where triangles overlap, a texel is
-    listed once per triangle, in face order.
+    a triangle is ever tested. Triangles with zero uv area cover nothing.
 
     Args:
         uv: (V, 2) float texture coordinates, glTF convention (v down).
@@ -115,10 +182,10 @@ def rasterize_uv(
             False counts them as outside (no double counting).
 
     Returns:
-        The covered texels with their faces and barycentric coordinates.
+        The runs, with barycentric coordinates at their start and their step.
     """
     uv = np.asarray(uv, dtype=np.float64)
-    faces = np.asarray(faces, dtype=np.int64)
+    faces = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
     pts = uv[faces] * np.array([width, height]) - 0.5  # (F, 3, 2) texel-centre coordinates
     px, py = pts[..., 0], pts[..., 1]
     e1 = pts[:, 1] - pts[:, 0]
@@ -154,29 +221,50 @@ def rasterize_uv(
     finite = np.isfinite(x0) & np.isfinite(x1)
     span = np.where(finite, np.maximum(x1 - x0 + 1, 0), 0).astype(np.int64)
 
+    keep = span > 0
+    span, x0, row_y, f = span[keep], x0[keep], row_y[keep], row_face[keep]
     # Barycentrics are affine in x along a row: l = slope * x + offset.
-    f = row_face
     inv = 1.0 / np.where(valid, det, 1.0)[f]
     dyr = row_y - py[f, 0]
     s1 = e2[f, 1] * inv
     s2 = -e1[f, 1] * inv
-    o1 = (-px[f, 0] * e2[f, 1] - dyr * e2[f, 0]) * inv
-    o2 = (dyr * e1[f, 0] + px[f, 0] * e1[f, 1]) * inv
+    l1 = s1 * x0 + (-px[f, 0] * e2[f, 1] - dyr * e2[f, 0]) * inv
+    l2 = s2 * x0 + (dyr * e1[f, 0] + px[f, 0] * e1[f, 1]) * inv
+    return UVSpans(
+        face=f,
+        row=row_y.astype(np.int64),
+        x0=x0.astype(np.int64),
+        count=span,
+        bary0=np.stack([1.0 - l1 - l2, l1, l2], axis=1),
+        step=np.stack([-s1 - s2, s1, s2], axis=1),
+        width=int(width),
+    )
 
-    keep = span > 0
-    span, x0, row_y, f = span[keep], x0[keep], row_y[keep], f[keep]
-    s1, s2, o1, o2 = s1[keep], s2[keep], o1[keep], o2[keep]
-    n = int(span.sum())
-    x = (np.repeat(x0 - (np.cumsum(span) - span), span) + np.arange(n)).astype(np.int64)
-    xf = x.astype(np.float64)
-    l1 = np.repeat(s1, span) * xf + np.repeat(o1, span)
-    l2 = np.repeat(s2, span) * xf + np.repeat(o2, span)
-    bary = np.empty((n, 3), dtype=np.float32)
-    bary[:, 1] = l1
-    bary[:, 2] = l2
-    bary[:, 0] = 1.0 - l1 - l2
-    texel = np.repeat(row_y.astype(np.int64) * width, span) + x
-    return UVRaster(texel=texel, face=np.repeat(f, span), bary=bary)
+
+def rasterize_uv(
+    uv: np.ndarray, faces: np.ndarray, width: int, height: int, inclusive: bool = True
+) -> UVRaster:
+    """Find every texel centre inside every uv triangle (`raster_spans`, expanded).
+
+    Where triangles overlap, a texel is listed once per triangle, in face order.
+
+    Args:
+        uv: (V, 2) float texture coordinates, glTF convention (v down).
+        faces: (F, 3) int faces into `uv`.
+        width: image width, texels.
+        height: image height, texels.
+        inclusive: True counts centres exactly on an edge as inside (no cracks
+            between neighbouring triangles; such centres are listed twice);
+            False counts them as outside (no double counting).
+
+    Returns:
+        The covered texels with their faces and barycentric coordinates.
+    """
+    spans = raster_spans(uv, faces, width, height, inclusive)
+    k = spans.offsets()
+    kf = k.astype(np.float64)[:, None]
+    bary = (np.repeat(spans.bary0, spans.count, axis=0) + kf * np.repeat(spans.step, spans.count, axis=0)).astype(np.float32)
+    return UVRaster(texel=spans.texels(k), face=np.repeat(spans.face, spans.count), bary=bary)
 
 
 def source_uv_problem(mesh: Mesh, opts: UVOptions) -> str | None:
@@ -209,8 +297,13 @@ def source_uv_problem(mesh: Mesh, opts: UVOptions) -> str | None:
     degenerate = float(np.mean(area <= 1e-12))
     if degenerate > opts.keep_uv_max_degenerate:
         return f"{degenerate:.1%} of the faces have zero uv area"
-    raster = rasterize_uv(uv, mesh.faces, _OVERLAP_GRID, _OVERLAP_GRID, inclusive=False)
-    hits = np.bincount(raster.texel, minlength=_OVERLAP_GRID * _OVERLAP_GRID)
+    # Hits per cell from the runs' ends (a difference array per row), so the cost
+    # does not grow with how often the uv cover each cell (stacked layouts).
+    g = _OVERLAP_GRID
+    spans = raster_spans(uv, mesh.faces, g, g, inclusive=False)
+    start = spans.row * (g + 1) + spans.x0
+    delta = np.bincount(start, minlength=g * (g + 1)) - np.bincount(start + spans.count, minlength=g * (g + 1))
+    hits = np.cumsum(delta.reshape(g, g + 1)[:, :g], axis=1)
     covered = int((hits > 0).sum())
     if covered == 0:
         return "uv cover no area"
@@ -252,13 +345,107 @@ def unwrap(mesh: Mesh, opts: UVOptions) -> Mesh:
     return unwrap_atlas(mesh, opts).mesh
 
 
+def uv_process_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for xatlas runs (`start_unwrap`), forked on Linux (scripts need
+    no `if __name__ == "__main__"` guard) and spawned elsewhere.
+
+    With fork, all `workers` processes start at the first submit; submit before
+    starting threads of your own, as a forked child copies only the calling thread.
+    """
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: on Linux, ask the kernel to kill this worker when the
+    process that started it dies (a forked worker of a killed parent would
+    otherwise wait on its task queue forever)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+class PendingAtlas:
+    """An unwrap started by `start_unwrap`; `result()` waits for its `UVAtlas`."""
+
+    def __init__(self, mesh: Mesh, reason: str, job: Future[_XAtlasResult] | None, done: UVAtlas | None) -> None:
+        self._mesh = mesh
+        self._reason = reason
+        self._job = job
+        self._done = done
+
+    def result(self) -> UVAtlas:
+        """The atlas (blocks while xatlas runs in its worker).
+
+        Raises:
+            ExportError: xatlas failed, or its worker process died.
+        """
+        if self._done is None:
+            assert self._job is not None
+            try:
+                res = self._job.result()
+            except BrokenProcessPool as exc:
+                raise ExportError(
+                    f"the uv worker process for {self._mesh.name} died ({exc}); retry with UVOptions(workers=1)"
+                ) from exc
+            self._done = _assemble(self._mesh, res, self._reason, res.seconds)
+        return self._done
+
+
+def start_unwrap(mesh: Mesh, opts: UVOptions, pool: Executor | None = None) -> PendingAtlas:
+    """Start unwrapping `mesh`: check it (and, with `keep_uv`, its own uv) now, then
+    run xatlas on `pool` (e.g. `uv_process_pool`), or here when `pool` is None.
+
+    xatlas holds the GIL while it works, so a worker process is what lets this
+    process do other work (another mesh, the skin transfer) at the same time.
+
+    Args:
+        mesh: the mesh to unwrap.
+        opts: chart and pack options.
+        pool: where xatlas runs; None runs it before returning.
+
+    Returns:
+        The pending atlas.
+
+    Raises:
+        InputError: a mesh without faces or with bad values.
+        ExportError: (pool None) the errors of `unwrap_atlas`.
+    """
+    t0 = time.perf_counter()
+    _check_mesh(mesh)
+    reason = ""
+    if opts.keep_uv:
+        problem = source_uv_problem(mesh, opts)
+        if problem is None:
+            return PendingAtlas(mesh, "", None, _kept(mesh, time.perf_counter() - t0))
+        reason = problem
+    if pool is None:
+        res = _run_xatlas(mesh.vertices, mesh.faces, mesh.normals, opts, mesh.name)
+        return PendingAtlas(mesh, reason, None, _assemble(mesh, res, reason, time.perf_counter() - t0))
+    job = pool.submit(_run_xatlas, mesh.vertices, mesh.faces, mesh.normals, opts, mesh.name)
+    return PendingAtlas(mesh, reason, job, None)
+
+
 def unwrap_many(meshes: Sequence[Mesh], opts: UVOptions) -> list[UVAtlas]:
     """Unwrap several meshes, each into its own atlas, in parallel processes.
 
-    Meshes that keep their own uv (`opts.keep_uv`) are handled here without a
-    worker. With `opts.workers == 1`, or a single mesh to unwrap, everything runs
-    in this process. Workers are forked on Linux (so scripts need no
-    `if __name__ == "__main__"` guard) and spawned elsewhere.
+    Meshes that keep their own uv (`opts.keep_uv`) are handled here; xatlas runs in
+    `uv_process_pool` workers (forked only when some mesh needs it), or in this
+    process with `opts.workers == 1` or a single mesh.
 
     Args:
         meshes: meshes to unwrap (e.g. [human, object]).
@@ -270,50 +457,12 @@ def unwrap_many(meshes: Sequence[Mesh], opts: UVOptions) -> list[UVAtlas]:
     Raises:
         The errors of `unwrap_atlas`; ExportError when a worker process died.
     """
-    results: list[UVAtlas | None] = [None] * len(meshes)
-    todo: list[int] = []
-    reasons: dict[int, str] = {}
-    for i, mesh in enumerate(meshes):
-        t0 = time.perf_counter()
-        _check_mesh(mesh)
-        if opts.keep_uv:
-            problem = source_uv_problem(mesh, opts)
-            if problem is None:
-                results[i] = _kept(mesh, time.perf_counter() - t0)
-                continue
-            reasons[i] = problem
-        todo.append(i)
-
-    workers = min(opts.workers, len(todo))
+    workers = min(opts.workers, len(meshes))
     if workers <= 1:
-        for i in todo:
-            m = meshes[i]
-            res = _run_xatlas(m.vertices, m.faces, m.normals, opts, m.name)
-            results[i] = _assemble(m, res, reasons.get(i, ""), res.seconds)
-    else:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        ctx = multiprocessing.get_context(method)
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = {
-                    i: pool.submit(
-                        _run_xatlas,
-                        meshes[i].vertices,
-                        meshes[i].faces,
-                        meshes[i].normals,
-                        opts,
-                        meshes[i].name,
-                    )
-                    for i in todo
-                }
-                for i, fut in futures.items():
-                    res = fut.result()
-                    results[i] = _assemble(meshes[i], res, reasons.get(i, ""), res.seconds)
-        except BrokenProcessPool as exc:
-            raise ExportError(
-                f"a uv worker process died ({exc}); retry with UVOptions(workers=1)"
-            ) from exc
-    return [r for r in results if r is not None]
+        return [start_unwrap(m, opts).result() for m in meshes]
+    with uv_process_pool(workers) as pool:
+        pending = [start_unwrap(m, opts, pool) for m in meshes]
+        return [p.result() for p in pending]
 
 
 @dataclass
@@ -366,8 +515,7 @@ def _run_xatlas(
     chart.max_iterations = opts.max_iterations
     chart.max_cost = opts.max_cost
     pack = xatlas.PackOptions()
-    pack.resolution = opts.resolution
-    pack.padding = opts.padding
+    pack.resolution, pack.padding = pack_grid(opts)
     pack.max_chart_size = opts.max_chart_size
     pack.texels_per_unit = opts.texels_per_unit
     pack.bilinear = opts.bilinear
@@ -392,6 +540,21 @@ def _run_xatlas(
         utilization=float(atlas.utilization),
         seconds=time.perf_counter() - t0,
     )
+
+
+def pack_grid(opts: UVOptions) -> tuple[int, int]:
+    """(resolution, padding) xatlas packs with: a grid `opts.pack_step` times
+    coarser than `opts.resolution`, the padding divided by the same step (rounded
+    up), so charts keep the same spacing once the atlas is stretched to
+    `opts.resolution`.
+
+    xatlas picks the texel density for its resolution assuming 75 % of the atlas
+    is used, so the atlas it returns is often up to ~1.25× that resolution and
+    the spacing at `opts.resolution` about 0.8× `opts.padding`, as when packing
+    at full resolution; the bake's gutter (`BakeOptions.gutter_px`) fills it.
+    """
+    step = opts.pack_step
+    return max(16, -(-opts.resolution // step)), -(-opts.padding // step)
 
 
 def _assemble(mesh: Mesh, res: _XAtlasResult, reason: str, seconds: float) -> UVAtlas:

@@ -15,6 +15,13 @@ Example::
     report = validate_file("out/asset.glb")
     print(report.summary())
     ensure_valid(["out/asset.glb", "out/asset.usdz"], strict=True)  # raises ValidationFailed
+
+    with ValidationSession(gltf=True) as session:   # node starts loading now
+        ...                                          # write asset.glb
+        session.add("out/asset.glb")                 # node validates it at once
+        ...                                          # write asset.usdz
+        session.add("out/asset.usdz")
+        reports = session.reports()
 """
 
 from __future__ import annotations
@@ -23,9 +30,12 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
 from hoiexport.sdk.errors import InputError, ValidationFailed
+
+if TYPE_CHECKING:
+    from hoiexport.exporters.validate_gltf import KhronosSession
 
 Severity = Literal["error", "warning", "info", "hint"]
 """How bad a finding is; the Khronos severities 0..3 and USD's Error/Warn/Info."""
@@ -225,6 +235,83 @@ def _checked_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+class ValidationSession:
+    """Validate files as they are written: each glTF file goes to one node process
+    (the Khronos validator) the moment it is added, so node works while the caller
+    writes the next file; USD files and the glTF house rules run in `reports()`
+    (the house rules' file parsing before waiting for node).
+
+    Use as a context manager (or call `close()`) so node never outlives an error.
+    """
+
+    def __init__(self, *, strict: bool = False, gltf: bool = False) -> None:
+        """Args:
+            strict: count warnings as failures in each report's `ok`.
+            gltf: start node now (it loads the validator, ~0.2 s, and warms it up
+                on a generated glb while the caller works); otherwise it starts
+                with the first glTF file added.
+
+        Raises:
+            ModelUnavailableError: `gltf` and node or `gltf-validator` is missing.
+        """
+        self.strict = strict
+        self.paths: list[Path] = []
+        self._khronos: KhronosSession | None = None
+        if gltf:
+            self._start_khronos(warm_up=True)
+
+    def _start_khronos(self, warm_up: bool = False) -> KhronosSession:
+        if self._khronos is None:
+            from hoiexport.exporters.validate_gltf import KhronosSession
+
+            self._khronos = KhronosSession(warm_up=warm_up)
+        return self._khronos
+
+    def add(self, path: str | os.PathLike[str]) -> None:
+        """Queue one file (a glTF file starts validating now).
+
+        Raises:
+            InputError: the path does not exist or has an unknown suffix.
+            ModelUnavailableError: a glTF file and the Khronos validator is missing.
+        """
+        p = _checked_path(path)
+        if file_format(p) == "gltf":
+            self._start_khronos().add(p)
+        self.paths.append(p)
+
+    def reports(self) -> list[ValidationReport]:
+        """One report per added file, in the order added (waits for node)."""
+        from hoiexport.exporters.validate_usd import validate_usd_file
+
+        out: dict[int, ValidationReport] = {}
+        gltf_idx = [i for i, p in enumerate(self.paths) if file_format(p) == "gltf"]
+        for i, p in enumerate(self.paths):
+            if i not in gltf_idx:
+                messages, version = validate_usd_file(p)
+                out[i] = ValidationReport(p, "usd", messages, version, self.strict)
+        if gltf_idx:
+            from hoiexport.exporters.validate_gltf import house_findings, load_for_house_rules
+
+            docs = [load_for_house_rules(self.paths[i]) for i in gltf_idx]
+            session = self._start_khronos()
+            version = f"gltf-validator {session.install.version}"
+            for i, doc, upstream in zip(gltf_idx, docs, session.results(), strict=True):
+                messages = upstream + house_findings(self.paths[i], upstream, doc)
+                out[i] = ValidationReport(self.paths[i], "gltf", messages, version, self.strict)
+        return [out[i] for i in range(len(self.paths))]
+
+    def close(self) -> None:
+        """Stop node if it still runs."""
+        if self._khronos is not None:
+            self._khronos.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def validate_files(
     paths: Iterable[str | os.PathLike[str]], *, strict: bool = False
 ) -> list[ValidationReport]:
@@ -243,21 +330,10 @@ def validate_files(
             `gltf-validator` is missing (run scripts/install_validators.sh).
     """
     checked = [_checked_path(p) for p in paths]
-    reports: list[ValidationReport | None] = [None] * len(checked)
-    gltf_idx = [i for i, p in enumerate(checked) if file_format(p) == "gltf"]
-    if gltf_idx:
-        from hoiexport.exporters.validate_gltf import validate_gltf_files
-
-        results = validate_gltf_files([checked[i] for i in gltf_idx])
-        for i, (messages, version) in zip(gltf_idx, results, strict=True):
-            reports[i] = ValidationReport(checked[i], "gltf", messages, version, strict)
-    for i, p in enumerate(checked):
-        if reports[i] is None:
-            from hoiexport.exporters.validate_usd import validate_usd_file
-
-            messages, version = validate_usd_file(p)
-            reports[i] = ValidationReport(p, "usd", messages, version, strict)
-    return [r for r in reports if r is not None]
+    with ValidationSession(strict=strict) as session:
+        for p in checked:
+            session.add(p)
+        return session.reports()
 
 
 def validate_file(path: str | os.PathLike[str], *, strict: bool = False) -> ValidationReport:
@@ -275,13 +351,16 @@ def validate_file(path: str | os.PathLike[str], *, strict: bool = False) -> Vali
 
 
 def ensure_valid(
-    paths: Sequence[str | os.PathLike[str]], *, strict: bool = True
+    paths: Sequence[str | os.PathLike[str]], *, strict: bool = True, session: ValidationSession | None = None
 ) -> list[ValidationReport]:
     """Validate exported files and raise if any fails: what the exporters call.
 
     Args:
         paths: the files an export wrote.
         strict: warnings count as failures (the exporters' default).
+        session: a session the same `paths` were already added to, in order (their
+            validation started as they were written); its `strict` is used.
+            Default: validate `paths` now.
 
     Returns:
         The reports, all `ok`.
@@ -289,7 +368,12 @@ def ensure_valid(
     Raises:
         ValidationFailed: naming each failing file and its first findings.
     """
-    reports = validate_files(paths, strict=strict)
+    if session is None:
+        reports = validate_files(paths, strict=strict)
+    else:
+        if [Path(p).resolve() for p in paths] != [p.resolve() for p in session.paths]:
+            raise InputError("ensure_valid: the session holds other files than `paths`")
+        reports = session.reports()
     failing = [r for r in reports if not r.ok]
     if failing:
         lines = []

@@ -257,3 +257,36 @@ def test_errors(same_topology, globe):
     wrong = np.roll(prepared.source_face, 1)
     with pytest.raises(InputError, match="same corners"):
         bake(prepared.source, target, BakeOptions(size=SIZE), source_face=wrong)
+
+
+def test_threads_do_not_change_the_texture(same_topology, decimated):
+    for prepared, target in (same_topology, decimated):
+        one = bake(prepared.source, target, BakeOptions(size=SIZE, workers=1)).texture.image
+        three = bake(prepared.source, target, BakeOptions(size=SIZE, workers=3)).texture.image
+        np.testing.assert_array_equal(one, three)
+    with pytest.raises(InputError, match="workers"):
+        BakeOptions(workers=0)
+
+
+def test_gutter_texels_copy_a_nearest_chart_texel(same_topology):
+    """Every texel within `gutter_px` of a chart (by scipy's chessboard distance
+    transform) carries the colour of a chart texel at exactly that distance."""
+    prepared, target = same_topology
+    gutter = 6
+    img = bake_base_color(prepared.source, target, BakeOptions(size=SIZE, gutter_px=gutter)).image
+    r = rasterize_uv(target.uv, target.faces, SIZE, SIZE)
+    covered = np.zeros(SIZE * SIZE, bool)
+    covered[r.texel] = True
+    covered = covered.reshape(SIZE, SIZE)
+    dist = scipy.ndimage.distance_transform_cdt(~covered, metric="chessboard")
+    ys, xs = np.nonzero((dist >= 1) & (dist <= gutter))
+    assert len(ys) > 1000
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(ys), 300, replace=False):
+        y, x, d = ys[i], xs[i], dist[ys[i], xs[i]]
+        y0, y1, x0, x1 = max(y - d, 0), y + d + 1, max(x - d, 0), x + d + 1
+        ring = covered[y0:y1, x0:x1]  # chart texels within distance d (none is nearer)
+        assert (img[y0:y1, x0:x1][ring] == img[y, x]).all(axis=1).any(), (y, x, d)
+    # Beyond the gutter: one background colour, the mean chart colour.
+    far = img[dist > gutter]
+    assert len(far) and (far == far[0]).all()

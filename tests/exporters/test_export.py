@@ -102,7 +102,7 @@ def test_object_bound_to_the_contact_hand(asset: HOIAsset, tmp_path: Path) -> No
 
 
 def test_failed_validation_leaves_no_files(asset: HOIAsset, tmp_path: Path, monkeypatch) -> None:
-    def fail(paths, strict=True):
+    def fail(paths, strict=True, session=None):
         raise ValidationFailed("forced failure for the test")
 
     monkeypatch.setattr(export_mod, "ensure_valid", fail)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import trimesh
 
 from hoiexport.exporters.options import UVOptions
 from hoiexport.exporters.uv import (
+    pack_grid,
+    raster_spans,
     rasterize_uv,
     source_uv_problem,
+    start_unwrap,
     unwrap,
     unwrap_atlas,
     unwrap_many,
+    uv_process_pool,
 )
 from hoiexport.sdk.errors import ExportError, InputError
 from hoiexport.sdk.types import Mesh
@@ -128,3 +137,82 @@ def test_errors(ball):
     # A texel density far too high for a 64-texel atlas needs several atlases.
     with pytest.raises(ExportError, match="atlases"):
         unwrap(ball, UVOptions(resolution=64, texels_per_unit=2000.0))
+
+
+def test_raster_spans_expand_to_the_texels(ball_atlas):
+    mesh = ball_atlas.mesh
+    spans = raster_spans(mesh.uv, mesh.faces, 64, 48)
+    r = rasterize_uv(mesh.uv, mesh.faces, 64, 48)
+    np.testing.assert_array_equal(spans.texels(), r.texel)
+    assert spans.size == len(r.texel) and (spans.count >= 1).all()
+    # Affine quantities along runs: the barycentric coordinates themselves.
+    bary = spans.expand(spans.bary0, spans.step)
+    np.testing.assert_allclose(bary.T, r.bary, atol=1e-5)
+    np.testing.assert_allclose(bary.sum(axis=0), 1.0, atol=1e-5)
+
+
+def test_stacked_uv_are_rejected_quickly(ball):
+    # Every face maps onto the same big triangle: the layout is stacked 1280 times.
+    n = len(ball.vertices)
+    uv = np.tile([[0.05, 0.05], [0.95, 0.05], [0.5, 0.95]], (n // 3 + 1, 1))[:n]
+    faces = np.arange(3 * len(ball.faces)).reshape(-1, 3) % n
+    stacked = Mesh(ball.vertices[: n], faces, uv=uv)
+    t = time.perf_counter()
+    assert "covered more than once" in source_uv_problem(stacked, UVOptions())
+    assert time.perf_counter() - t < 2.0  # ~0.3 billion texel hits if counted one by one
+
+
+def test_pack_grid_scales_resolution_and_padding(ball):
+    opts = UVOptions(resolution=512, padding=3)
+    assert pack_grid(opts) == (256, 2)  # padding rounded up: >= 3 texels at 512
+    assert pack_grid(UVOptions(resolution=512, padding=3, pack_step=1)) == (512, 3)
+    coarse = unwrap_atlas(ball, opts)
+    fine = unwrap_atlas(ball, UVOptions(resolution=512, padding=3, pack_step=1))
+    # The coarse grid packs about half as many texels per side, as well.
+    assert 0.35 < coarse.atlas_width / fine.atlas_width < 0.65
+    assert abs(coarse.utilization - fine.utilization) < 0.1
+    with pytest.raises(InputError, match="pack_step"):
+        UVOptions(pack_step=0)
+
+
+def test_start_unwrap_on_a_pool_matches_unwrap_atlas(ball, capsule, ball_atlas):
+    with uv_process_pool(2) as pool:
+        pending = [start_unwrap(m, OPTS, pool) for m in (ball, capsule)]
+        kept = start_unwrap(ball_atlas.mesh, UVOptions(resolution=512, keep_uv=True), pool)
+        atlases = [p.result() for p in pending]
+    np.testing.assert_array_equal(atlases[0].mesh.uv, ball_atlas.mesh.uv)
+    assert atlases[1].chart_count >= 1 and atlases[1].seconds > 0
+    assert kept.result().kept_source_uv
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_uv_workers_die_with_their_parent():
+    """A SIGKILLed parent takes its forked xatlas workers with it (no orphans)."""
+    code = (
+        "import time\n"
+        "from hoiexport.exporters.uv import uv_process_pool\n"
+        "pool = uv_process_pool(2)\n"
+        "pool.submit(time.sleep, 60)\n"
+        "time.sleep(0.5)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(children) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 5
+    while any(alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(c) for c in children)

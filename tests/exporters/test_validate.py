@@ -21,6 +21,7 @@ from hoiexport.cli.validate import validate
 from hoiexport.exporters import validate_gltf
 from hoiexport.exporters.validate import (
     ValidationReport,
+    ValidationSession,
     ensure_valid,
     file_format,
     validate_file,
@@ -427,6 +428,47 @@ def test_ensure_valid(files):
         ensure_valid([files["triangle.glb"], files["weights_off.glb"]])
     with pytest.raises(ValidationFailed, match="ACCESSOR_JOINTS_USED_ZERO_WEIGHT"):
         ensure_valid([files["zero_weight_joint.glb"]], strict=True)
+
+
+def test_session_validates_files_as_they_are_added(files, reports, tmp_path):
+    names = ["weights_off.glb", "no_up_axis.usda", "corrupt.glb", "five_influences.glb", "triangle.usdz"]
+    with ValidationSession(gltf=True) as session:  # node starts before any file exists
+        for name in names:
+            copy = tmp_path / name
+            copy.write_bytes(files[name].read_bytes())  # written after node started
+            session.add(copy)
+        got = session.reports()
+    assert [r.path.name for r in got] == names
+    def findings(report: ValidationReport) -> list[tuple[str, str, str, str]]:
+        return [(m.severity, m.code, m.location, m.validator) for m in report.messages]
+
+    for name, report in zip(names, got, strict=True):
+        assert findings(report) == findings(reports[name]), name
+    # ensure_valid with a session reads its reports; the files must be the same.
+    with ValidationSession() as session:
+        session.add(files["triangle.glb"])
+        assert ensure_valid([files["triangle.glb"]], session=session)[0].ok
+    with ValidationSession() as session, pytest.raises(InputError, match="other files"):
+        session.add(files["triangle.glb"])
+        ensure_valid([files["skinned.glb"]], session=session)
+
+
+def test_khronos_session_refuses_a_path_with_a_line_break(tmp_path):
+    odd = tmp_path / "a\nb.glb"
+    odd.write_bytes(b"glTF")
+    with validate_gltf.KhronosSession() as session, pytest.raises(InputError, match="line break"):
+        session.add(odd)
+
+
+def test_document_reads_json_and_gives_pygltflib_on_demand(files):
+    doc = GltfDocument.load(files["skinned.glb"])
+    assert doc.json["asset"]["version"] == "2.0"
+    assert doc.skinned_primitives() == [("/meshes/0/primitives/0/attributes", ["WEIGHTS_0"])]
+    weights = doc.vertex_weights("/meshes/0/primitives/0/attributes", ["WEIGHTS_0"])
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-6)
+    assert len(doc.gltf.meshes) == 1 and doc.gltf.accessors[0].count == 3  # pygltflib's model
+    with pytest.raises(ValueError):
+        GltfDocument.load(files["corrupt.glb"])
 
 
 # ---------------------------------------------------------------------------
