@@ -10,36 +10,6 @@ item under `out/batch/items/<id>/`, a crash-safe manifest, `resume=True` to
 continue, `ray="auto"` or a cluster address to run on Ray.
 """
 
-from hoiexport.sdk.batch import (
-    BatchItem,
-    BatchOptions,
-    BatchSummary,
-    ItemSettings,
-    LineError,
-    Manifest,
-    ManifestRow,
-    Progress,
-    PromptFile,
-    PromptSpec,
-    make_items,
-    parse_contact,
-    read_prompts,
-    run,
-)
-
-__all__ = [
-    "BatchItem",
-    "BatchOptions",
-    "BatchSummary",
-    "ItemSettings",
-    "LineError",
-    "Manifest",
-    "ManifestRow",
-    "Progress",
-    "PromptFile",
-    "PromptSpec",
-    "make_items",
-    "parse_contact",
-    "read_prompts",
-    "run",
-]
+# the same public names as hoiexport.sdk.batch, kept in step by its own __all__
+from hoiexport.sdk.batch import *  # noqa: F403
+from hoiexport.sdk.batch import __all__  # noqa: F401

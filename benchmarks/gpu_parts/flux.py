@@ -34,7 +34,6 @@ may produce non-finite pixels; the timing and memory do not depend on it.
 
 from __future__ import annotations
 
-import contextlib
 import string
 
 import numpy as np
@@ -42,6 +41,8 @@ import numpy as np
 from hoiexport.sdk.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
 from hoiexport.sdk.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.hoi3dgen.views import retexture_prompt
+
+from .building import building
 
 VIEWS = 3
 DESCRIPTION = "A person sitting on a wooden chair, holding a cup"
@@ -61,20 +62,6 @@ def _tokenizers():
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77), T5TokenizerFast(vocab=pieces, extra_ids=0)
 
 
-@contextlib.contextmanager
-def _building(device: str, dtype):
-    """Create parameters directly on `device` in `dtype` (no fp32 CPU copy of 17B weights)."""
-    import torch
-
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(device):
-            yield
-    finally:
-        torch.set_default_dtype(previous)
-
-
 def full_components(device: str = "cpu", dtype=None) -> dict:
     """The seven `FluxControlPipeline` components at FLUX.1-Depth-dev size, random
     weights, built on `device` ("meta" allocates nothing) in `dtype` (default fp32)."""
@@ -85,7 +72,7 @@ def full_components(device: str = "cpu", dtype=None) -> dict:
     dtype = dtype or torch.float32
     tokenizer, tokenizer_2 = _tokenizers()
     torch.manual_seed(0)
-    with _building(device, dtype):
+    with building(device, dtype):
         transformer = FluxTransformer2DModel(
             patch_size=1,
             in_channels=128,

@@ -41,14 +41,14 @@ produce non-finite pixels; timing and memory do not depend on it.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from hoiexport.sdk.errors import InputError
 from hoiexport.sdk.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.hoi3dgen.sana import SANA_CHI, SanaOptions, SanaTextToImage
 from hoiexport.sdk.hoi3dgen.views import view_prompts
+
+from .building import building
 
 DESCRIPTION = "A person sitting on a wooden chair, holding a cup"
 
@@ -69,20 +69,6 @@ def _tokenizer():
     return GemmaTokenizerFast(tokenizer_object=tok)
 
 
-@contextlib.contextmanager
-def _building(device: str, dtype):
-    """Create parameters directly on `device` in `dtype` (no fp32 CPU copy)."""
-    import torch
-
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(device):
-            yield
-    finally:
-        torch.set_default_dtype(previous)
-
-
 def full_components(device: str = "cpu", dtype=None, aux_dtype=None, qk_norm: bool = False) -> dict:
     """The five `SanaPipeline` components at SANA 1600M 1024px size, random weights,
     built on `device` ("meta" allocates nothing): the transformer in `dtype`, the
@@ -94,7 +80,7 @@ def full_components(device: str = "cpu", dtype=None, aux_dtype=None, qk_norm: bo
     dtype = dtype or torch.float32
     aux_dtype = aux_dtype or dtype
     torch.manual_seed(0)
-    with _building(device, dtype):
+    with building(device, dtype):
         transformer = SanaTransformer2DModel(
             in_channels=32,
             out_channels=32,
@@ -114,7 +100,7 @@ def full_components(device: str = "cpu", dtype=None, aux_dtype=None, qk_norm: bo
             interpolation_scale=None,
             qk_norm="rms_norm_across_heads" if qk_norm else None,
         )
-    with _building(device, aux_dtype):
+    with building(device, aux_dtype):
         text_encoder = Gemma2Model(
             Gemma2Config(
                 vocab_size=256000,

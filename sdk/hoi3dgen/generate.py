@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from hoiexport.sdk.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.hoi3dgen.chain import ChainOptions, Hoi3dgenChain
 from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.models_lock import LockFile, get_models_dir, load_lock, presence
 from hoiexport.sdk.types import HOIAsset, Prompt
 
 CHAIN_MODELS: tuple[str, ...] = (
@@ -61,11 +62,13 @@ class ChainWeights:
     retexture: bool = True
 
 
-def missing_models(weights: ChainWeights = ChainWeights(), models_dir: str | os.PathLike[str] | None = None) -> list[str]:
+def missing_models(
+    weights: ChainWeights = ChainWeights(),
+    models_dir: str | os.PathLike[str] | None = None,
+    lock: LockFile | None = None,
+) -> list[str]:
     """Lock entries of `CHAIN_MODELS` with files missing (no hashing), skipping
-    those overridden by an explicit folder in `weights`."""
-    from hoiexport.sdk.models_lock import load_lock, presence
-
+    those overridden by an explicit folder in `weights` (`lock`: default `load_lock()`)."""
     overridden = {
         "sana-1600m-1024px": weights.sana_base, "hoi3dgen-sana": weights.sana_finetune,
         "depth-anything-v2-large": weights.depth if weights.retexture else "skipped",
@@ -73,7 +76,7 @@ def missing_models(weights: ChainWeights = ChainWeights(), models_dir: str | os.
         "grounding-dino-base": weights.grounding_dino, "sam2-1-hiera-large": weights.sam2,
         "hunyuan3d-2-shape": weights.hunyuan_shape,
     }
-    lock = load_lock()
+    lock = lock if lock is not None else load_lock()
     return [n for n in CHAIN_MODELS if overridden.get(n) is None and presence(lock.get(n), models_dir) != "present"]
 
 
@@ -88,11 +91,9 @@ def load_chain(
         ModelUnavailableError: models missing (all named, with stages and the
             `hoiexport models fetch` command), or a backend's weights unusable.
     """
-    from hoiexport.sdk.models_lock import get_models_dir, load_lock
-
-    missing = missing_models(weights)
+    lock = load_lock()
+    missing = missing_models(weights, lock=lock)
     if missing:
-        lock = load_lock()
         lines = "; ".join(f"{n} (stage {lock.get(n).stage})" for n in missing)
         raise ModelUnavailableError(
             f"the hoi3dgen generator needs model weights that are not under {get_models_dir()}: {lines}. "
@@ -117,7 +118,6 @@ def load_chain(
     shape = Hunyuan3DShape.from_pretrained(weights.hunyuan_shape, rt)
     texturer = make_texturer(rt)
     estimator = _regressor_estimator(weights.regressor, rt)
-    lock = load_lock()
     models = {n: lock.get(n).revision for n in CHAIN_MODELS}
     if estimator is not None:
         models["camerahmr"] = lock.get("camerahmr").revision
