@@ -12,15 +12,19 @@ import torch
 import trimesh
 from smplx.lbs import batch_rigid_transform, batch_rodrigues
 
+from hoiexport.sdk.bodies import kinematics
 from hoiexport.sdk.errors import InputError
 
 
 def axis_angle_to_matrix(pose: torch.Tensor) -> torch.Tensor:
     """(..., 3) axis-angle radians → (..., 3, 3) rotation matrices (smplx's Rodrigues).
 
-    Identity at 0 with finite gradients there; smplx offsets the angle by ~1e-8 rad,
-    as SMPL's reference code does.
+    Identity at 0 with finite gradients there. CPU tensors go through
+    `kinematics.rodrigues` (NumPy, analytic gradient); others through smplx's
+    torch code, which offsets the angle by ~1e-8 rad as SMPL's reference code does.
     """
+    if pose.device.type == "cpu" and pose.dtype in (torch.float32, torch.float64):
+        return kinematics.rodrigues(pose)
     return batch_rodrigues(pose.reshape(-1, 3)).reshape(*pose.shape[:-1], 3, 3)
 
 
@@ -39,6 +43,14 @@ def pose_skeleton(
             rotation (identity at rest), translation = posed joint position.
         skin: (B, J, 4, 4) rest-to-posed transforms G_j [I | -j_rest] used for skinning.
     """
+    if rotations.device.type == "cpu" and rotations.dtype in (torch.float32, torch.float64):
+        rest = rest_joints.to(rotations.dtype).expand(rotations.shape[0], -1, -1)
+        world_r, posed_joints = kinematics.chain(rotations, rest, tuple(parents.tolist()))
+        skin_t = posed_joints - (world_r @ rest[..., None])[..., 0]
+        bottom = torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=rotations.dtype).expand(*world_r.shape[:2], 1, 4)
+        world = torch.cat([torch.cat([world_r, posed_joints[..., None]], dim=-1), bottom], dim=-2)
+        skin = torch.cat([torch.cat([world_r, skin_t[..., None]], dim=-1), bottom], dim=-2)
+        return world, skin
     posed_joints, skin = batch_rigid_transform(rotations, rest_joints, parents, dtype=rotations.dtype)
     world = torch.cat(
         [torch.cat([skin[..., :3, :3], posed_joints[..., None]], dim=-1), skin[..., 3:, :]], dim=-2

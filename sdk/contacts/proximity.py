@@ -21,6 +21,7 @@ All positions are metres in the internal frame.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -253,7 +254,7 @@ class SurfaceQuery:
             upper, lower: (N,) float64, metres, with lower <= distance <= upper.
         """
         tree, slack = self._coarse
-        upper, _ = tree.query(np.asarray(points, dtype=np.float64))
+        upper, _ = tree.query(np.asarray(points, dtype=np.float64), workers=-1)
         return upper, np.maximum(upper - slack, 0.0)
 
     def distance_bounds(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,7 +267,7 @@ class SurfaceQuery:
             upper, lower: (N,) float64, metres, with
             lower = upper - cover_radius <= distance <= upper.
         """
-        upper, _ = self._tree.query(np.asarray(points, dtype=np.float64))
+        upper, _ = self._tree.query(np.asarray(points, dtype=np.float64), workers=-1)
         return upper, np.maximum(upper - self.cover_radius, 0.0)
 
     def closest(self, points: np.ndarray, upper: np.ndarray | None = None) -> ClosestPoints:
@@ -286,16 +287,16 @@ class SurfaceQuery:
         if len(pts) == 0:
             return ClosestPoints(np.zeros((0, 3)), np.zeros(0), np.zeros(0, np.int64))
         if upper is None:
-            upper, _ = self._tree.query(pts)
+            upper, _ = self._tree.query(pts, workers=-1)
         return self._closest_among(pts, upper * (1 + 1e-9) + 1e-12)
 
     def _closest_among(self, pts: np.ndarray, reach: np.ndarray) -> ClosestPoints:
         """Closest points of `pts` over the faces whose bounding sphere comes
         within `reach` (N,) of each point; every point must have one."""
         face_tree, centres, radius, radius_max = self._faces
-        lists = face_tree.query_ball_point(pts, reach + radius_max)
-        counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-        face = np.fromiter((f for x in lists for f in x), dtype=np.int64, count=int(counts.sum()))
+        lists = face_tree.query_ball_point(pts, reach + radius_max, workers=-1)
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        face = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
         row = np.repeat(np.arange(len(pts)), counts)
         keep = np.linalg.norm(pts[row] - centres[face], axis=1) - radius[face] <= reach[row]
         row, face = row[keep], face[keep]

@@ -81,7 +81,7 @@ def point_to_surface(points: np.ndarray, mesh: Mesh, candidates: int = 16) -> np
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     tri = mesh.vertices.astype(np.float64)[mesh.faces]
     k = min(candidates, len(tri))
-    _, near = cKDTree(tri.mean(axis=1)).query(pts, k=k)
+    _, near = cKDTree(tri.mean(axis=1)).query(pts, k=k, workers=-1)
     near = near.reshape(len(pts), k)
     closest = trimesh.triangles.closest_point(tri[near.ravel()], np.repeat(pts, k, axis=0))
     dist = np.linalg.norm(closest - np.repeat(pts, k, axis=0), axis=1).reshape(len(pts), k)

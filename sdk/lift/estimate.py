@@ -23,7 +23,7 @@ from the human surface alone:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -87,8 +87,8 @@ class EstimatorOptions:
     samples: int = 800
     body_points: int = 500
     yaw_steps: int = 8
-    descent_starts: int = 3
-    descent_passes: int = 2
+    descent_starts: int = 2
+    descent_passes: int = 1
     top_k: int = 0
     hypotheses: int = 3
     similarity_sigmas_cm: tuple[float, ...] = (10.0, 6.0)
@@ -102,19 +102,33 @@ class Candidate:
     Attributes:
         pose_name: canonical pose name.
         yaw_deg: facing, degrees about +Y (0 = facing +Z).
-        params: body parameters of the guess.
+        pose: (24, 3) float32 axis-angle pose before placement.
         score_cm: its trimmed Chamfer (mean of both directions, cm) or, after the
             similarity fit, its robust energy.
         states: its limb states (`poses.LIMB_STATES`), None for an extra pose.
         facing_deg: the searched facing it came from.
+        placement: the similarity placing the posed body (unit scale, rest
+            pelvis `pelvis`) on the surface; `params` folds it in.
+        pelvis: (3,) rest pelvis joint, metres.
     """
 
     pose_name: str
     yaw_deg: float
-    params: BodyParams
+    pose: np.ndarray
     score_cm: float
     states: dict[str, str] | None = None
     facing_deg: float = 0.0
+    placement: Similarity = field(default_factory=Similarity)
+    pelvis: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    fitted: BodyParams | None = None
+
+    @property
+    def params(self) -> BodyParams:
+        """Body parameters of the guess (computed on first use: most candidates
+        are only scored)."""
+        if self.fitted is None:
+            self.fitted = apply_similarity(BodyParams(pose=self.pose), self.placement, self.pelvis)
+        return self.fitted
 
 
 def facing_yaws(points: np.ndarray, steps: int = 8) -> list[float]:
@@ -152,7 +166,7 @@ def _unique(candidates: list[Candidate]) -> list[Candidate]:
     """Candidates without repeats (same pose and facing), order kept."""
     seen, out = set(), []
     for c in candidates:
-        key = (np.round(np.asarray(c.params.pose), 4).tobytes(), round(c.yaw_deg, 3))
+        key = (np.round(np.asarray(c.pose), 4).tobytes(), round(c.yaw_deg, 3))
         if key not in seen:
             seen.add(key)
             out.append(c)
@@ -186,8 +200,7 @@ class _Scorer:
         cap = _SCORE_CAP_M
         score = 0.5 * (np.minimum(d_bh, cap).mean() + np.minimum(d_hb, cap).mean()) * 100.0
         sim = Similarity(float(scale), rot, shift + step)
-        params = apply_similarity(BodyParams(pose=pose), sim, pelvis)
-        return Candidate(name, float(yaw), params, float(score), states, float(yaw))
+        return Candidate(name, float(yaw), pose, float(score), states, float(yaw), sim, pelvis)
 
 
 class PointCloudEstimator:
@@ -251,7 +264,8 @@ class PointCloudEstimator:
                 sigmas_cm=opts.similarity_sigmas_cm,
             )
             params = apply_similarity(cand.params, sim, pelvis)
-            refined.append(Candidate(cand.pose_name, cand.yaw_deg, params, energy, cand.states, cand.facing_deg))
+            refined.append(Candidate(cand.pose_name, cand.yaw_deg, cand.pose, energy, cand.states, cand.facing_deg,
+                                     fitted=params))
         refined.sort(key=lambda c: c.score_cm)
         return refined + scored[opts.top_k :]
 

@@ -16,7 +16,15 @@ point-to-point, in cm².
    blend skinning, verified against `body.forward` (`SubsetPoser`).
 
 `register_body` takes one or more initial estimates (hypotheses): each gets the
-similarity stage and a short first pose round; the lowest energy goes on.
+similarity stage and a short first pose round; the lowest energy goes on. If it
+ends with a Chamfer above `RegisterOptions.retry_above_cm`, the next ones are
+finished too (at most `retries`) and the lowest Chamfer wins.
+
+Speed: the energy and its gradient are evaluated in NumPy (`_RoundEnergy`), and
+the subset is posed by `bodies.kinematics.skinned_points` (forward kinematics
+and skinning with analytic gradients), with one torch / BLAS thread: a few
+hundred evaluations of a few thousand residuals, where autograd's per-operation
+cost would dominate.
 
 Robustness (clothing, hair, segmentation errors, holes): every residual goes
 through Geman–McClure with a scale σ that shrinks over the rounds; optionally
@@ -38,6 +46,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from hoiexport.sdk.bodies import kinematics
 from hoiexport.sdk.bodies.protocol import BodyModel, BodyParams
 from hoiexport.sdk.bodies.skinning import (
     axis_angle_to_matrix,
@@ -89,14 +98,20 @@ class RegisterOptions:
         screen_rounds: pose rounds each hypothesis runs before the best one
             (lowest energy) goes on alone.
         screen_steps: L-BFGS iterations per screening round (the kept
-            hypothesis then reruns the last screened round with `lbfgs_steps`).
+            hypothesis then continues the last screened round up to
+            `lbfgs_steps` iterations in all).
+        retry_above_cm: when the kept hypothesis ends with a Chamfer above
+            this (cm), the next one by screening energy is finished too, and
+            the lower Chamfer wins (screening after one short round can
+            misrank pose families; a wrong one ends several cm off).
+        retries: most further hypotheses finished that way.
         chamfer_samples: samples per surface of the reported Chamfer.
         seed: sampling seed.
     """
 
     scan_samples: int = 3000
     body_points: int = 2000
-    similarity_sigmas_cm: tuple[float, ...] = (8.0, 4.0)
+    similarity_sigmas_cm: tuple[float, ...] = (8.0,)
     pose_sigmas_cm: tuple[float, ...] = (8.0, 4.0, 2.0, 1.5)
     shape_rounds: int = 2
     lbfgs_steps: int = 25
@@ -111,6 +126,8 @@ class RegisterOptions:
     hypotheses: int = 3
     screen_rounds: int = 1
     screen_steps: int = 10
+    retry_above_cm: float = 1.2
+    retries: int = 2
     chamfer_samples: int = 3000
     seed: int = 0
 
@@ -124,6 +141,11 @@ class RegisterOptions:
             raise InputError(f"RegisterOptions.trim must be in [0, 0.5), got {self.trim}")
         if any(s <= 0 for s in self.similarity_sigmas_cm + self.pose_sigmas_cm):
             raise InputError("RegisterOptions sigmas must be > 0 cm")
+        if self.retries < 0 or self.retry_above_cm <= 0:
+            raise InputError(
+                f"RegisterOptions.retries must be >= 0 and retry_above_cm > 0, got {self.retries}, "
+                f"{self.retry_above_cm}"
+            )
         if not 0 <= self.shape_rounds <= len(self.pose_sigmas_cm):
             raise InputError(
                 f"RegisterOptions.shape_rounds must be in [0, {len(self.pose_sigmas_cm)}], got {self.shape_rounds}"
@@ -168,6 +190,8 @@ class Registration:
         init: the initial estimate the kept hypothesis started from.
         similarity: the similarity stage's transform of that initial body.
         timings_s: "similarity", "refine", "chamfer" seconds.
+        tried: hypotheses finished (1, or more after a poor result; see
+            `RegisterOptions.retry_above_cm`).
     """
 
     params: BodyParams
@@ -176,92 +200,129 @@ class Registration:
     init: BodyParams
     similarity: Similarity
     timings_s: dict[str, float] = field(default_factory=dict)
+    tried: int = 1
 
 
 @contextlib.contextmanager
 def torch_threads(count: int) -> Iterator[None]:
-    """Run torch with `count` intra-op threads inside the block, then restore.
+    """Run torch and the BLAS library with `count` threads inside the block, then restore.
 
-    The registration's tensors are small (a few thousand points): extra threads
+    The registration's arrays are small (a few thousand points): extra threads
     only add synchronisation, and on a busy machine their spin-waiting costs
     several times the work itself.
     """
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
-        yield
+        with threadpool_limits(limits=count, user_api="blas"):
+            yield
     finally:
         torch.set_num_threads(before)
 
 
-def _trimmed(values: torch.Tensor, trim: float) -> torch.Tensor:
-    """Mean of `values` without the largest `trim` fraction."""
-    if trim <= 0 or len(values) < 10:
-        return values.mean()
-    keep = math.ceil(len(values) * (1.0 - trim))
-    return torch.topk(values, keep, largest=False).values.mean()
-
-
-@dataclass
-class _Matches:
-    """Fixed correspondences of one round (no gradient flows through them).
-
-    Attributes:
-        nearest_body: (N,) index of each human sample's nearest body point.
-        nearest_scan: (P,) index of each body point's nearest human sample.
-        body_normals: (P, 3) unit body normals at the round's start.
-    """
-
-    nearest_body: np.ndarray
-    nearest_scan: np.ndarray
-    body_normals: torch.Tensor
-
-
-def _robust_energy(
-    moved: torch.Tensor,
-    scan: torch.Tensor,
-    scan_normals: torch.Tensor,
-    matches: _Matches,
-    weights: torch.Tensor,
-    sigma_cm: float,
-    options: RegisterOptions,
-) -> torch.Tensor:
-    """Robust bidirectional Chamfer energy, cm², with fixed correspondences.
+class _RoundEnergy:
+    """The robust bidirectional Chamfer energy of one round, cm², with its
+    correspondences fixed, as a differentiable function of the body points.
 
     Each residual is point-to-plane (along the partner's normal) plus
-    `options.point_weight` times point-to-point, in cm², through Geman–McClure.
+    `options.point_weight` times point-to-point, in cm², through Geman–McClure
+    with scale σ; the human→body term is a (trimmed) mean over the human
+    samples, the body→human term a weighted sum over the body points, scaled by
+    `options.body_to_human_weight`.
 
-    Args:
-        moved: (P, 3) body points, metres (with grad).
-        scan: (N, 3) human samples, metres.
-        scan_normals: (N, 3) their unit normals.
-        matches: the round's correspondences.
-        weights: (P,) body point weights summing to 1.
+    Evaluated in float64 NumPy with its analytic gradient (`_EnergyFunction`):
+    a few thousand residuals per call, a few hundred calls per registration,
+    where autograd's gathers and scatters would cost several times as much.
     """
-    d_hb = (scan - moved[matches.nearest_body]) * _CM
-    n_hb = matches.body_normals[matches.nearest_body]
-    h2b = (d_hb * n_hb).sum(dim=1).square() + options.point_weight * d_hb.square().sum(dim=1)
-    d_bh = (moved - scan[matches.nearest_scan]) * _CM
-    n_bh = scan_normals[matches.nearest_scan]
-    b2h = (d_bh * n_bh).sum(dim=1).square() + options.point_weight * d_bh.square().sum(dim=1)
-    e_h2b = _trimmed(geman_mcclure(h2b, sigma_cm), options.trim)
-    e_b2h = (geman_mcclure(b2h, sigma_cm) * weights).sum()
-    return e_h2b + options.body_to_human_weight * e_b2h
+
+    def __init__(self, scan: np.ndarray, scan_normals: np.ndarray, nearest_body: np.ndarray,
+                 nearest_scan: np.ndarray, body_normals: np.ndarray, weights: np.ndarray, sigma_cm: float,
+                 options: RegisterOptions) -> None:
+        """Fix the round's correspondences.
+
+        Args:
+            scan: (N, 3) human samples, metres.
+            scan_normals: (N, 3) their unit normals.
+            nearest_body: (N,) index of each sample's body point.
+            nearest_scan: (P,) index of each body point's sample.
+            body_normals: (P, 3) unit body normals at the round's start.
+            weights: (P,) body point weights summing to 1.
+            sigma_cm: Geman–McClure scale, cm.
+            options: `point_weight`, `trim`, `body_to_human_weight`.
+        """
+        self.nearest_body = np.asarray(nearest_body, np.int64)
+        self.scan = np.asarray(scan, np.float64)
+        self.n_hb = np.asarray(body_normals, np.float64)[self.nearest_body]
+        self.target_bh = self.scan[nearest_scan]
+        self.n_bh = np.asarray(scan_normals, np.float64)[nearest_scan]
+        self.weights = options.body_to_human_weight * np.asarray(weights, np.float64)
+        self.sigma = float(sigma_cm)
+        self.s2 = self.sigma**2
+        self.point_weight = options.point_weight
+        self.trim = options.trim
+        self.count = len(body_normals)
+
+    def _residuals(self, d: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Geman–McClure of the residuals d (K, 3) cm along n, its derivative, and d(residual)/d(d)."""
+        along = np.einsum("kc,kc->k", d, n)
+        squared = along * along + self.point_weight * np.einsum("kc,kc->k", d, d)
+        rho = geman_mcclure(squared, self.sigma)
+        slope = (self.s2 / (self.s2 + squared)) ** 2  # dρ/d(squared)
+        return rho, slope, 2.0 * (along[:, None] * n + self.point_weight * d)
+
+    def value_and_grad(self, moved: np.ndarray) -> tuple[float, np.ndarray]:
+        """Energy (cm²) at body points `moved` (P, 3) metres, and its (P, 3) gradient per metre."""
+        d_hb = (self.scan - moved[self.nearest_body]) * _CM
+        rho, slope, dres = self._residuals(d_hb, self.n_hb)
+        coeff = np.full(len(rho), 1.0 / len(rho))
+        if self.trim > 0 and len(rho) >= 10:  # mean of the smallest ceil(N (1 - trim)) values
+            keep = math.ceil(len(rho) * (1.0 - self.trim))
+            kept = np.argpartition(rho, keep - 1)[:keep]
+            coeff = np.zeros(len(rho))
+            coeff[kept] = 1.0 / keep
+        value = float(coeff @ rho)
+        contrib = -_CM * (coeff * slope)[:, None] * dres  # d(d_hb)/d(moved) = -100
+        grad = np.stack([np.bincount(self.nearest_body, weights=contrib[:, c], minlength=self.count)
+                         for c in range(3)], axis=1)
+        d_bh = (moved - self.target_bh) * _CM
+        rho, slope, dres = self._residuals(d_bh, self.n_bh)
+        value += float(self.weights @ rho)
+        grad += _CM * (self.weights * slope)[:, None] * dres
+        return value, grad
+
+    def __call__(self, moved: torch.Tensor) -> torch.Tensor:
+        """The energy of (P, 3) body points `moved` (metres, with grad) as a 0-d tensor."""
+        return _EnergyFunction.apply(moved, self)
 
 
-def _match(
-    points: np.ndarray, normals: np.ndarray, scan_tree: cKDTree, normal_weight: float
-) -> _Matches:
-    """Nearest body point of each sample and nearest sample of each body point.
+class _EnergyFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, moved: torch.Tensor, energy: _RoundEnergy) -> torch.Tensor:  # type: ignore[override]
+        value, grad = energy.value_and_grad(moved.detach().numpy().astype(np.float64))
+        ctx.grad = grad
+        return torch.tensor(value, dtype=moved.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        return grad_output * torch.from_numpy(ctx.grad).to(grad_output.dtype), None
+
+
+def _match(points: np.ndarray, normals: np.ndarray, scan: _Scan, weights: np.ndarray, sigma_cm: float,
+           options: RegisterOptions) -> _RoundEnergy:
+    """The round's energy with correspondences found now: the nearest body point
+    of each sample and the nearest sample of each body point.
 
     The search runs over [p, w·n] so a point prefers partners facing its way (an
-    arm's inner side does not match the torso's flank); `scan_tree` holds the
+    arm's inner side does not match the torso's flank); `scan.tree` holds the
     human samples' features built the same way.
     """
-    feats = np.hstack([points, normal_weight * normals]) if normal_weight > 0 else points
-    _, nearest_body = cKDTree(feats).query(scan_tree.data)
-    _, nearest_scan = scan_tree.query(feats)
-    return _Matches(nearest_body, nearest_scan, torch.as_tensor(normals, dtype=torch.float32))
+    nw = options.normal_weight_m
+    feats = np.hstack([points, nw * normals]) if nw > 0 else points
+    _, nearest_body = cKDTree(feats).query(scan.tree.data)
+    _, nearest_scan = scan.tree.query(feats)
+    return _RoundEnergy(scan.points, scan.normals, nearest_body, nearest_scan, normals, weights, sigma_cm, options)
 
 
 def _scan_tree(samples: np.ndarray, normals: np.ndarray, normal_weight: float) -> cKDTree:
@@ -349,15 +410,11 @@ def fit_similarity(
         init = Similarity(scale0, np.eye(3), t_centre - scale0 * centre)
     # p' = exp(log_s) · R(rotvec) R0 (p - c) + m, starting at the initial similarity
     src_c = torch.as_tensor(src - centre, dtype=torch.float32)
-    scan = torch.as_tensor(tgt, dtype=torch.float32)
-    scan_n = torch.as_tensor(target_normals, dtype=torch.float32)
-    weights = torch.as_tensor(w, dtype=torch.float32)
     r0 = torch.as_tensor(init.rotation, dtype=torch.float32)
     log_s = torch.tensor(math.log(init.scale), dtype=torch.float32, requires_grad=True)
     rotvec = torch.zeros(3, dtype=torch.float32, requires_grad=True)
     m = torch.as_tensor(init.apply(centre[None])[0], dtype=torch.float32).clone().requires_grad_(True)
-    nw = options.normal_weight_m
-    scan_tree = _scan_tree(tgt, np.asarray(target_normals, np.float64), nw)
+    scan = _Scan.of(tgt, np.asarray(target_normals, np.float64), options.normal_weight_m)
 
     def rotation() -> torch.Tensor:
         return axis_angle_to_matrix(rotvec[None])[0] @ r0
@@ -368,13 +425,14 @@ def fit_similarity(
     energy = 0.0
     for sigma in sigmas_cm or options.similarity_sigmas_cm:
         with torch.no_grad():
-            matches = _match(moved().double().numpy(), src_n @ rotation().double().numpy().T, scan_tree, nw)
+            round_energy = _match(moved().double().numpy(), src_n @ rotation().double().numpy().T, scan, w,
+                                  sigma, options)
         opt = torch.optim.LBFGS([log_s, rotvec, m], lr=1.0, max_iter=options.similarity_steps,
                                 line_search_fn="strong_wolfe")
 
-        def closure(opt=opt, matches=matches, sigma=sigma) -> torch.Tensor:
+        def closure(opt=opt, round_energy=round_energy) -> torch.Tensor:
             opt.zero_grad()
-            loss = _robust_energy(moved(), scan, scan_n, matches, weights, sigma, options)
+            loss = round_energy(moved())
             loss.backward()
             return loss
 
@@ -488,6 +546,8 @@ class SubsetPoser:
             self.rest_joints = rest.rest_joints
             self.weights = torch.as_tensor(body.skin_weights[subset])
             self.parents = torch.as_tensor(np.asarray(body.parents), dtype=torch.int64)
+            self.weights_np = self.weights.double().numpy()
+            self.parents_tuple = tuple(int(p) for p in body.parents)
             test = torch.as_tensor(np.random.default_rng(0).normal(0.0, 0.3, (24, 3)), dtype=torch.float32)
             full = body.forward(test[None], shape).vertices[0, self.subset]
             self.linear = bool((full - self._skin(test)).abs().max() < 1e-4)
@@ -497,6 +557,8 @@ class SubsetPoser:
               rest_joints: torch.Tensor | None = None) -> torch.Tensor:
         rv = self.rest_vertices if rest_vertices is None else rest_vertices
         rj = self.rest_joints if rest_joints is None else rest_joints
+        if pose.device.type == "cpu":
+            return kinematics.skinned_points(pose, rv[0], rj[0], self.weights_np, self.parents_tuple)
         _, skin = pose_skeleton(axis_angle_to_matrix(pose[None]), rj, self.parents)
         return skin_vertices(rv, self.weights, skin)[0]
 
@@ -561,15 +623,12 @@ class _Scan:
     points: np.ndarray
     normals: np.ndarray
     tree: cKDTree
-    points_t: torch.Tensor
-    normals_t: torch.Tensor
 
     @classmethod
     def of(cls, samples: np.ndarray, normals: np.ndarray, normal_weight: float) -> _Scan:
         samples = np.asarray(samples, np.float64)
         normals = np.asarray(normals, np.float64)
-        return cls(samples, normals, _scan_tree(samples, normals, normal_weight),
-                   torch.as_tensor(samples, dtype=torch.float32), torch.as_tensor(normals, dtype=torch.float32))
+        return cls(samples, normals, _scan_tree(samples, normals, normal_weight))
 
 
 class _Refiner:
@@ -578,8 +637,7 @@ class _Refiner:
     def __init__(self, scan: _Scan, body: BodyModel, init: BodyParams, options: RegisterOptions,
                  prior_pose: np.ndarray | None = None) -> None:
         self.scan, self.body, self.options = scan, body, options
-        self.subset, w = body_subset(body, options.body_points, options.seed)
-        self.weights = torch.as_tensor(w, dtype=torch.float32)
+        self.subset, self.point_weights = body_subset(body, options.body_points, options.seed)
         self.shape = _Shape(body, init.shape)
         self.poser = SubsetPoser(body, init.shape, self.subset)
         self.pose = torch.as_tensor(np.asarray(init.pose, np.float32)).clone().requires_grad_(True)
@@ -597,20 +655,20 @@ class _Refiner:
     def run(self, sigmas: Sequence[float], with_shape: Sequence[bool], steps: int | None = None) -> float:
         """Run one round per σ (cm), `steps` L-BFGS iterations each (default
         `options.lbfgs_steps`); returns the last round's energy (cm²)."""
-        opts, nw = self.options, self.options.normal_weight_m
+        opts = self.options
         for sigma, shaped in zip(sigmas, with_shape, strict=True):
             with torch.no_grad():
                 full = self.body.forward(self.pose[None], self.shape.shape(), self.transl[None],
                                          torch.exp(self.log_scale)).vertices[0]
                 normals = point_normals(full.double().numpy(), self.faces)[self.subset]
-                matches = _match(full[torch.as_tensor(self.subset)].double().numpy(), normals, self.scan.tree, nw)
+                round_energy = _match(full[torch.as_tensor(self.subset)].double().numpy(), normals, self.scan,
+                                      self.point_weights, sigma, opts)
             variables = [self.pose, self.transl, self.log_scale] + ([self.shape.tensor] if shaped else [])
             opt = torch.optim.LBFGS(variables, lr=1.0, max_iter=steps or opts.lbfgs_steps, line_search_fn="strong_wolfe")
 
-            def closure(sigma: float = sigma, shaped: bool = shaped, opt=opt, matches=matches) -> torch.Tensor:
+            def closure(shaped: bool = shaped, opt=opt, round_energy=round_energy) -> torch.Tensor:
                 opt.zero_grad()
-                loss = _robust_energy(self._points(shaped), self.scan.points_t, self.scan.normals_t, matches,
-                                      self.weights, sigma, opts)
+                loss = round_energy(self._points(shaped))
                 loss = loss + opts.limit_weight * self.limits.penalty(self.pose)
                 loss = loss + opts.init_weight * (self.pose[1:] - self.anchor[1:]).square().sum()
                 loss = loss + opts.shape_weight * self.shape.prior()
@@ -722,20 +780,31 @@ def _register_body(human: Mesh, body: BodyModel, inits: list[BodyParams], option
     refiners = [_Refiner(scan, body, p, options) for p in starts]
     for r in refiners:
         r.run(options.pose_sigmas_cm[:screen], flags[:screen], options.screen_steps)
-    best = int(np.argmin([r.energy for r in refiners])) if screen else 0
-    if screen and options.screen_steps < options.lbfgs_steps:  # finish the screened rounds for the kept one
-        refiners[best].run(options.pose_sigmas_cm[screen - 1 : screen], flags[screen - 1 : screen])
-    refiners[best].run(options.pose_sigmas_cm[screen:], flags[screen:])
-    params = refiners[best].params()
-    t2 = time.perf_counter()
-    fit = body.fit(params)
-    chamfer = chamfer_report(human, fit.mesh, samples=options.chamfer_samples, seed=options.seed)
-    t3 = time.perf_counter()
+    ranked = [int(k) for k in np.argsort([r.energy for r in refiners])] if screen else [0]
+    finished: list[tuple[float, int, BodyParams, BodyFit, ChamferReport]] = []
+    refine_s = chamfer_s = 0.0
+    for k in ranked[: 1 + options.retries]:
+        t_a = time.perf_counter()
+        if screen and options.screen_steps < options.lbfgs_steps:  # finish the last screened round
+            refiners[k].run(options.pose_sigmas_cm[screen - 1 : screen], flags[screen - 1 : screen],
+                            options.lbfgs_steps - options.screen_steps)
+        refiners[k].run(options.pose_sigmas_cm[screen:], flags[screen:])
+        params = refiners[k].params()
+        t_b = time.perf_counter()
+        fit = body.fit(params)
+        chamfer = chamfer_report(human, fit.mesh, samples=options.chamfer_samples, seed=options.seed)
+        refine_s, chamfer_s = refine_s + t_b - t_a, chamfer_s + time.perf_counter() - t_b
+        finished.append((chamfer.chamfer_cm, k, params, fit, chamfer))
+        if chamfer.chamfer_cm <= options.retry_above_cm:
+            break
+    _, best, params, fit, chamfer = min(finished, key=lambda f: f[0])
+    screen_s = time.perf_counter() - t1 - refine_s - chamfer_s
     return Registration(
         params=params,
         fit=fit,
         chamfer=chamfer,
         init=inits[best],
         similarity=sims[best],
-        timings_s={"similarity": t1 - t0, "refine": t2 - t1, "chamfer": t3 - t2},
+        timings_s={"similarity": t1 - t0, "refine": screen_s + refine_s, "chamfer": chamfer_s},
+        tried=len(finished),
     )

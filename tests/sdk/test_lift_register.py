@@ -153,3 +153,49 @@ def test_facing_yaws_include_the_true_facing(body, rest_joints):
         turned = verts @ Rotation.from_euler("y", yaw, degrees=True).as_matrix().T
         yaws = facing_yaws(turned, 8)
         assert min(abs((y - yaw + 180) % 360 - 180) for y in yaws) < 22.5 + 1e-6
+
+
+def test_round_energy_gradient_matches_finite_differences():
+    from hoiexport.sdk.lift.register import _RoundEnergy
+
+    rng = np.random.default_rng(3)
+    scan = rng.normal(0.0, 0.3, (60, 3))
+    scan_n = rng.normal(size=(60, 3))
+    scan_n /= np.linalg.norm(scan_n, axis=1, keepdims=True)
+    moved = scan[:40] + rng.normal(0.0, 0.03, (40, 3))
+    body_n = rng.normal(size=(40, 3))
+    body_n /= np.linalg.norm(body_n, axis=1, keepdims=True)
+    nearest_body = rng.integers(0, 40, 60)
+    for trim in (0.0, 0.2):
+        energy = _RoundEnergy(scan, scan_n, nearest_body, np.arange(40), body_n, np.full(40, 1 / 40), 4.0,
+                              RegisterOptions(trim=trim))
+        value, grad = energy.value_and_grad(moved)
+        numeric = np.zeros_like(moved)
+        for i in range(40):
+            for c in range(3):
+                step = np.zeros_like(moved)
+                step[i, c] = 1e-6
+                numeric[i, c] = (energy.value_and_grad(moved + step)[0] - energy.value_and_grad(moved - step)[0]) / 2e-6
+        assert value > 0
+        assert np.abs(grad - numeric).max() < 1e-4 * max(1.0, np.abs(numeric).max())
+        moved_t = torch.as_tensor(moved, dtype=torch.float64).requires_grad_(True)
+        energy(moved_t).backward()
+        assert torch.allclose(moved_t.grad, torch.as_tensor(grad))
+
+
+def test_a_poor_result_finishes_the_next_hypothesis(body, rest_joints):
+    """Above `retry_above_cm` the next screened hypothesis is finished too; the lower Chamfer wins."""
+    pose = aim_pose(rest_joints, compose_targets({"right_arm": "forward", "left_arm": "down"}))
+    gt = body.fit(BodyParams(pose=pose))
+    turned = Similarity(1.0, Rotation.from_euler("y", 180.0, degrees=True).as_matrix(), np.zeros(3))
+    wrong = apply_similarity(BodyParams(pose=canonical_poses(rest_joints)["stand"]), turned, rest_joints[0])
+    inits = [wrong, BodyParams(pose=canonical_poses(rest_joints)["stand"])]
+    quick = {"pose_sigmas_cm": (8.0, 4.0, 2.0), "shape_rounds": 0, "lbfgs_steps": 15}
+    once = register_body(gt.mesh, body, inits, RegisterOptions(retries=0, **quick))
+    every = register_body(gt.mesh, body, inits, RegisterOptions(retries=1, retry_above_cm=1e-3, **quick))
+    assert once.tried == 1 and every.tried == 2
+    assert every.chamfer.chamfer_cm <= once.chamfer.chamfer_cm + 1e-9
+    alone = [register_body(gt.mesh, body, [p], RegisterOptions(**quick)).chamfer.chamfer_cm for p in inits]
+    assert every.chamfer.chamfer_cm == pytest.approx(min(alone), abs=0.05)  # screened, then finished
+    with pytest.raises(InputError, match="retries"):
+        RegisterOptions(retries=-1)
