@@ -19,6 +19,8 @@ adolescent); gender 0 = male, 1 = female.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -66,6 +68,9 @@ _SIDED_STEMS = {  # bone stem (letters before any digit) → SMPL joint without 
     "metacarpal": "wrist",
     "finger": "hand",
 }
+_REST_CACHE_SIZE = 8
+"""Rest shapes (without gradient) each `AnnyBody` remembers."""
+
 _SPINE = {"spine05": "pelvis", "spine04": "spine1", "spine03": "spine1", "spine02": "spine2", "spine01": "spine3"}
 
 
@@ -193,6 +198,8 @@ class AnnyBody:
                 f"AnnyBody needs Anny's default phenotypes {PHENOTYPES}, got {model.phenotype_labels}"
             )
         self._model = model
+        self._rest_cache: OrderedDict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._rest_lock = threading.Lock()
         self.bone_labels: tuple[str, ...] = tuple(model.bone_labels)
         self.bone_joints = np.array(
             [JOINT_INDEX[smpl_joint_of_anny_bone(b)] for b in self.bone_labels], dtype=np.int64
@@ -297,11 +304,15 @@ class AnnyBody:
 
     def _coefficients(self, shape: dict[str, Any] | None, batch: int) -> torch.Tensor:
         """(B, K) float64 blend-shape coefficients of the phenotypes (Anny's own formula)."""
+        return self._blend_weights(self._phenotype_tensor(shape, batch))
+
+    def _blend_weights(self, phenotype: torch.Tensor) -> torch.Tensor:
+        """(B, K) float64 blend-shape coefficients of (B, 6) phenotype values."""
         from anny.models.phenotype import phenotype_blendshape_weights
 
         m = self._model
         weights = phenotype_blendshape_weights(
-            self._phenotype_tensor(shape, batch),
+            phenotype,
             list(m.phenotype_labels),
             m.anchors,
             m.stacked_phenotype_blend_shapes_mask,
@@ -314,13 +325,33 @@ class AnnyBody:
     def _rest(
         self, shape: dict[str, Any] | None, batch: int, dtype: torch.dtype, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rest vertices (B, V, 3) and rest joints (B, 24, 3) of a shape, internal frame, metres."""
+        """Rest vertices (B, V, 3) and rest joints (B, 24, 3) of a shape, internal frame, metres.
+
+        Shapes without gradient are remembered (the last `_REST_CACHE_SIZE`):
+        fitting and registration pose one shape many times, and the blend
+        (136 shapes × 13718 vertices) costs more than the posing. Callers get
+        copies.
+        """
+        phenotype = self._phenotype_tensor(shape, batch)
+        key = None
+        if not phenotype.requires_grad:
+            key = (phenotype.numpy().tobytes(), batch, dtype, str(device))
+            with self._rest_lock:
+                hit = self._rest_cache.get(key)
+                if hit is not None:
+                    self._rest_cache.move_to_end(key)
+                    return hit[0].clone(), hit[1].clone()
         like = {"dtype": dtype, "device": device}
-        coeffs = self._coefficients(shape, batch).to(**like)
+        coeffs = self._blend_weights(phenotype).to(**like)
         vertices = self._template.to(**like) + torch.einsum("bk,kvc->bvc", coeffs, self._blendshapes.to(**like))
         joints = self._joint_template.to(**like) + torch.einsum(
             "bk,kjc->bjc", coeffs, self._joint_blendshapes.to(**like)
         )
+        if key is not None and not (vertices.requires_grad or joints.requires_grad):
+            with self._rest_lock:
+                self._rest_cache[key] = (vertices.clone(), joints.clone())
+                while len(self._rest_cache) > _REST_CACHE_SIZE:
+                    self._rest_cache.popitem(last=False)
         return vertices, joints
 
     # --- posing ------------------------------------------------------------------------

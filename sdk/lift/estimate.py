@@ -192,12 +192,12 @@ class _Scorer:
         shift = self.centre - 0.5 * scale * (lo + hi)
         moved = moved * scale + shift
         d_bh, i_bh = self.tree.query(moved)  # one robust translation step
-        keep = d_bh <= np.percentile(d_bh, 80)
+        keep = d_bh <= np.partition(d_bh, (4 * len(d_bh)) // 5)[(4 * len(d_bh)) // 5]
         step = np.median(self.points[i_bh[keep]] - moved[keep], axis=0)
         moved += step
-        d_bh, _ = self.tree.query(moved)
-        d_hb, _ = cKDTree(moved).query(self.points)
-        cap = _SCORE_CAP_M
+        cap = _SCORE_CAP_M  # distances beyond it score the cap: the searches need not look further
+        d_bh, _ = self.tree.query(moved, distance_upper_bound=cap)
+        d_hb, _ = cKDTree(moved).query(self.points, distance_upper_bound=cap)
         score = 0.5 * (np.minimum(d_bh, cap).mean() + np.minimum(d_hb, cap).mean()) * 100.0
         sim = Similarity(float(scale), rot, shift + step)
         return Candidate(name, float(yaw), pose, float(score), states, float(yaw), sim, pelvis)

@@ -502,6 +502,12 @@ class _Shape:
             return {n: values[i].reshape(1) for i, n in enumerate(self.names)}
         return {"betas": values[None].float()}
 
+    def batch_of(self, values: torch.Tensor) -> dict[str, Any]:
+        """The body model's shape dict for (B, K) shape values (a batch of B bodies)."""
+        if self.model == "anny":
+            return {n: values[:, i] for i, n in enumerate(self.names)}
+        return {"betas": values.float()}
+
     def shape(self) -> dict[str, Any]:
         return self.shape_of(self.values())
 
@@ -578,18 +584,15 @@ class SubsetPoser:
             return
         with torch.no_grad():
             v0 = shape.values().detach().clone()
-            d_vert, d_joint = [], []
-            for k in range(len(v0)):
-                e = torch.zeros_like(v0)
-                e[k] = shape.step()
-                hi, lo = shape.clip(v0 + e), shape.clip(v0 - e)
-                out_hi = self.body.forward(torch.zeros(1, 24, 3), shape.shape_of(hi))
-                out_lo = self.body.forward(torch.zeros(1, 24, 3), shape.shape_of(lo))
-                span = float(hi[k] - lo[k])
-                d_vert.append((out_hi.vertices[0, self.subset] - out_lo.vertices[0, self.subset]) / span)
-                d_joint.append((out_hi.rest_joints[0] - out_lo.rest_joints[0]) / span)
-            out = self.body.forward(torch.zeros(1, 24, 3), shape.shape_of(v0))
-            self._lin = (v0, out.vertices[:, self.subset], out.rest_joints, torch.stack(d_vert), torch.stack(d_joint))
+            steps = torch.eye(len(v0), dtype=v0.dtype) * shape.step()
+            hi, lo = shape.clip(v0 + steps), shape.clip(v0 - steps)  # (K, K): row k moves value k
+            values = torch.cat([hi, lo, v0[None]])  # every body in one batched forward
+            out = self.body.forward(torch.zeros(len(values), 24, 3), shape.batch_of(values))
+            k = len(v0)
+            span = (hi.diagonal() - lo.diagonal()).float()
+            d_vert = (out.vertices[:k, self.subset] - out.vertices[k : 2 * k, self.subset]) / span[:, None, None]
+            d_joint = (out.rest_joints[:k] - out.rest_joints[k : 2 * k]) / span[:, None, None]
+            self._lin = (v0, out.vertices[2 * k :, self.subset], out.rest_joints[2 * k :], d_vert, d_joint)
 
     def points(self, pose: torch.Tensor, transl: torch.Tensor, scale: torch.Tensor,
                shape: _Shape | None = None) -> torch.Tensor:

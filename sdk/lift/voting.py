@@ -322,7 +322,12 @@ def split_mesh(mesh: Mesh, labels: np.ndarray, names: tuple[str, ...] = ("human"
 
 
 def reassign_fragments(
-    mesh: Mesh, labels: np.ndarray, body: Mesh, max_fraction: float = 0.05, weld_tolerance_m: float = 1e-6
+    mesh: Mesh,
+    labels: np.ndarray,
+    body: Mesh,
+    max_fraction: float = 0.05,
+    weld_tolerance_m: float = 1e-6,
+    snap_m: float = 0.02,
 ) -> np.ndarray:
     """Move small fragments of the split to the side they belong to, using the registered body.
 
@@ -332,7 +337,11 @@ def reassign_fragments(
     of that label's area) is compared by its median distance to the body
     surface and to the object's largest piece: a person piece nearer that
     object piece goes to the object, an object piece nearer the body to the
-    person. The largest piece of each label never moves.
+    person. A piece of any size moves when it clearly lies on the other side's
+    surface: median distance to it within `snap_m` and at most half the
+    distance to its own side (a patch of forehead the masks called "object"
+    can be larger than a small object's 5 %). The largest piece of each label
+    never moves.
 
     Args:
         mesh: the combined mesh.
@@ -340,6 +349,9 @@ def reassign_fragments(
         body: the registered body surface, same frame.
         max_fraction: pieces below this share of their label's area may move.
         weld_tolerance_m: vertices closer than this are one vertex.
+        snap_m: pieces of any size within this median distance (metres) of the
+            other side's surface, and twice as close to it as to their own,
+            move.
 
     Returns:
         (V,) int8 new labels.
@@ -375,11 +387,13 @@ def reassign_fragments(
     for side, pieces in ((0, persons), (1, objects)):
         total = comp_area[pieces].sum()
         for c in pieces:
-            if c == main[side] or comp_area[c] >= max_fraction * total:
+            if c == main[side]:
                 continue
             pts = points[comp == c]
             d_body = float(np.median(point_to_surface(pts, body)))
             d_object = float(np.median(point_to_surface(pts, main_object)))
-            if (side == 0 and d_object < d_body) or (side == 1 and d_body < d_object):
+            d_own, d_other = (d_body, d_object) if side == 0 else (d_object, d_body)
+            small = comp_area[c] < max_fraction * total
+            if (small and d_other < d_own) or (d_other < snap_m and 2.0 * d_other <= d_own):
                 out[comp == c] = 1 - side
     return out[weld].astype(np.int8)

@@ -298,3 +298,22 @@ def test_prune_keeps_only_the_compact_file_and_anny_still_loads(monkeypatch, tmp
     finally:
         anny.paths.set_anny_cache_path(source)
     assert all(f.exists() for f in files)
+
+
+def test_rest_shapes_are_remembered_without_aliasing(body):
+    """A shape without gradient is blended once; callers get copies, and shapes with gradient still differentiate."""
+    shape = {"height": 0.63, "weight": 0.41}
+    pose = torch.zeros(1, 24, 3)
+    with torch.no_grad():
+        first = body.forward(pose, shape)
+        first.vertices.add_(1.0)  # a caller scribbling on its result
+        first.rest_joints.add_(1.0)
+        second = body.forward(pose, shape)
+        fresh = body.forward(pose, {"height": 0.63, "weight": 0.45})
+    assert torch.allclose(second.vertices, first.vertices - 1.0, atol=1e-6)
+    assert torch.allclose(second.rest_joints, first.rest_joints - 1.0, atol=1e-6)
+    assert not torch.allclose(second.vertices, fresh.vertices)  # a different shape is a different key
+    height = torch.tensor(0.63, dtype=torch.float64, requires_grad=True)
+    out = body.forward(pose, {"height": height, "weight": 0.41})
+    out.vertices[..., 1].max().backward()
+    assert height.grad is not None and float(height.grad) > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hoiexport.sdk.contacts.analysis import vertex_areas
 from hoiexport.sdk.errors import InputError
 from hoiexport.sdk.lift.orbit import OrbitOptions, render_orbit
 from hoiexport.sdk.lift.segment import LabelsSegmenter, ViewMasks
@@ -19,6 +20,7 @@ from hoiexport.sdk.lift.voting import (
     split_mesh,
     vote_labels,
 )
+from hoiexport.sdk.types import Mesh
 from lift_scene import make_lift_scene
 
 
@@ -113,4 +115,20 @@ def test_fragments_near_the_body_go_back_to_the_person(scene):
     labels[head] = 1
     out = reassign_fragments(scene.combined, labels, scene.body.mesh)
     assert (out[head] == 0).all()
+    assert np.array_equal(out, scene.labels)
+
+
+def test_a_large_patch_lying_on_the_body_goes_back_too(scene):
+    """A piece above `max_fraction` of the object's area moves when it lies on the body (`snap_m`)."""
+    labels = scene.labels.astype(np.int64).copy()
+    verts = scene.combined.vertices
+    person = np.flatnonzero(scene.labels == 0)
+    head = person[np.argsort(-verts[person, 1])[:400]]
+    labels[head] = 1
+    mesh = Mesh(verts, scene.combined.faces)
+    areas = vertex_areas(mesh)
+    assert areas[head].sum() > 0.05 * areas[scene.labels == 1].sum()  # too large for the size rule alone
+    kept = reassign_fragments(scene.combined, labels, scene.body.mesh, snap_m=0.0)
+    assert (kept[head] == 1).mean() > 0.8  # the main piece of the patch stays (small bits of it move)
+    out = reassign_fragments(scene.combined, labels, scene.body.mesh)
     assert np.array_equal(out, scene.labels)
