@@ -16,7 +16,9 @@ from the human surface alone:
    facings: one limb group at a time (each arm,
    the legs, the spine; `poses.LIMB_STATES`), try its other states, keep any
    that lowers the score; repeat while it improves. This reaches combinations
-   no canonical pose lists (right arm forward, left arm up, sitting).
+   no canonical pose lists (right arm forward, left arm up, sitting). The
+   compose action library's poses (`poses.action_library_poses`: pushing,
+   lifting, kicking, lying ...) are scored at the best facings too.
 5. The best few get a robust similarity fit (`register.fit_similarity`); the
    lowest energy wins.
 """
@@ -33,6 +35,7 @@ from hoiexport.sdk.lift.chamfer import sample_surface
 from hoiexport.sdk.lift.poses import (
     CANONICAL_POSES,
     LIMB_STATES,
+    action_library_poses,
     aim_pose,
     canonical_poses,
     compose_targets,
@@ -77,6 +80,9 @@ class EstimatorOptions:
         descent_starts: facings (the best ones) whose best candidate is refined
             by limb-state descent.
         descent_passes: passes over the limb groups per descent.
+        library_facings: the compose action library's poses
+            (`poses.action_library_poses`) are scored at this many of the best
+            facings (0: not at all).
         top_k: candidates re-ranked by a similarity fit (0: none; `register_body`
             screens the hypotheses itself).
         hypotheses: candidates `estimate` returns (for `register.register_body` to screen).
@@ -89,6 +95,7 @@ class EstimatorOptions:
     yaw_steps: int = 8
     descent_starts: int = 2
     descent_passes: int = 1
+    library_facings: int = 2
     top_k: int = 0
     hypotheses: int = 3
     similarity_sigmas_cm: tuple[float, ...] = (10.0, 6.0)
@@ -254,6 +261,13 @@ class PointCloudEstimator:
             if len(starts) == opts.descent_starts:
                 break
         descended = [self._descend(start, poser, rest_joints, scorer, pelvis) for start in starts.values()]
+        library = action_library_poses() if opts.library_facings > 0 else {}
+        if library:  # the action library at the best facings only: most of its poses are far from most surfaces
+            facings = list(dict.fromkeys(c.facing_deg for c in scored))[: opts.library_facings]
+            lib_verts = poser.pose_batch(np.stack(list(library.values())))
+            descended += [scorer.place(name, yaw, v, pose, pelvis)
+                          for yaw in facings
+                          for (name, pose), v in zip(library.items(), lib_verts, strict=True)]
         scored = _unique(sorted(descended + scored, key=lambda c: c.score_cm))
         refined = []
         for cand in scored[: opts.top_k]:

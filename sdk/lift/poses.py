@@ -15,6 +15,8 @@ change one limb at a time.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_PARENTS
 from scipy.spatial.transform import Rotation
@@ -168,3 +170,32 @@ def aim_pose(rest_joints: np.ndarray, targets: dict[str, tuple[float, float, flo
 def canonical_poses(rest_joints: np.ndarray) -> dict[str, np.ndarray]:
     """Every pose of `CANONICAL_POSES` for a body: name → (24, 3) float32 axis-angle."""
     return {name: aim_pose(rest_joints, compose_targets(states)) for name, states in CANONICAL_POSES.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _library_poses() -> tuple[tuple[str, np.ndarray], ...]:
+    try:
+        from hoiexport.sdk.compose.actions import POSES, sample_pose
+    except ImportError:  # a build without the compose generator
+        return ()
+    out: list[tuple[str, np.ndarray]] = []
+    for name in POSES:
+        for side in ("right", "left"):
+            pose = np.asarray(sample_pose(name, side, np.random.default_rng(0), noise=0.0), np.float32)
+            if not any(np.allclose(pose, other, atol=1e-6) for _, other in out):  # symmetric poses once
+                out.append((f"{name}/{side}", pose))
+    return tuple(out)
+
+
+def action_library_poses() -> dict[str, np.ndarray]:
+    """The compose action library's poses as registration candidates.
+
+    Each library pose (`compose.actions.POSES`) as authored and mirrored,
+    without seeded variation; a symmetric pose appears once.
+
+    Returns:
+        "name/side" → (24, 3) float32 axis-angle radians (row 0 holds the
+        pose's own pelvis tilt, e.g. a lean; no yaw); empty when the compose
+        generator is not installed.
+    """
+    return {name: pose.copy() for name, pose in _library_poses()}

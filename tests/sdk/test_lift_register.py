@@ -11,7 +11,7 @@ from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.contacts.proximity import SurfaceQuery
 from hoiexport.sdk.errors import InputError
 from hoiexport.sdk.lift.chamfer import chamfer_report, point_to_surface
-from hoiexport.sdk.lift.estimate import BodyEstimator, PointCloudEstimator, facing_yaws
+from hoiexport.sdk.lift.estimate import BodyEstimator, EstimatorOptions, PointCloudEstimator, facing_yaws
 from hoiexport.sdk.lift.poses import (
     CANONICAL_POSES,
     aim_pose,
@@ -199,3 +199,28 @@ def test_a_poor_result_finishes_the_next_hypothesis(body, rest_joints):
     assert every.chamfer.chamfer_cm == pytest.approx(min(alone), abs=0.05)  # screened, then finished
     with pytest.raises(InputError, match="retries"):
         RegisterOptions(retries=-1)
+
+
+def test_action_library_poses_are_candidates(body):
+    """The compose action library joins the estimator's candidates: a library pose is found at its facing."""
+    from hoiexport.sdk.compose.actions import POSES
+    from hoiexport.sdk.lift.poses import action_library_poses
+
+    library = action_library_poses()
+    assert {name.split("/")[0] for name in library} == set(POSES)
+    assert {"push/right", "push/left", "stand/right"} <= set(library) and "stand/left" not in library  # symmetric once
+    for pose in library.values():
+        assert pose.shape == (24, 3) and pose.dtype == np.float32
+    push = library["push_low/right"]
+    turn = Similarity(1.0, Rotation.from_euler("y", 40.0, degrees=True).as_matrix(), np.array([0.2, 0.0, -0.1]))
+    with torch.no_grad():
+        pelvis = body.forward(torch.zeros(1, 24, 3)).rest_joints[0, 0].numpy()
+    surface = body.fit(apply_similarity(BodyParams(pose=push), turn, pelvis)).mesh
+    estimator = PointCloudEstimator()
+    estimator.estimate(surface, body)
+    best = estimator.last_candidates[0]
+    assert best.pose_name == "push_low/right", [c.pose_name for c in estimator.last_candidates[:5]]
+    assert abs((best.yaw_deg - 40.0 + 180) % 360 - 180) < 25.0
+    estimator_off = PointCloudEstimator(EstimatorOptions(library_facings=0))
+    estimator_off.estimate(surface, body)
+    assert all("/" not in c.pose_name for c in estimator_off.last_candidates)
