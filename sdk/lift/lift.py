@@ -206,6 +206,8 @@ def lift_mesh(
             "chamfer_definition": CHAMFER_DEFINITION,
             "segmentation_labels": labels,
             "voted_vertex_fraction": round(float(vote.voted.mean()), 4),
+            "body_hypotheses": {"screened": min(len(inits), options.register.hypotheses),
+                                "finished": registration.tried},
             "fragment_vertices_moved": moved,
             "source_mesh": mesh.name,
         },

@@ -67,6 +67,8 @@ def test_lift_writes_a_bundle_and_validated_exports(scene_glb, tmp_path):
     assert data["chamfer"]["chamfer_cm"] < 0.6 and "unsquared" in data["chamfer"]["definition"]
     asset = load_bundle(data["bundle"])
     assert asset.provenance.generator == "lift" and asset.contact_config.value == "right_hand"
+    hypotheses = asset.provenance.notes["body_hypotheses"]
+    assert 1 <= hypotheses["finished"] <= hypotheses["screened"] <= 3
     assert asset.object.texture is not None and asset.human.colors is not None
     assert len(asset.human.vertices) == n_human and asset.body.model == "anny"
     assert (out / "views" / "candidate_0" / "cameras.json").is_file()
