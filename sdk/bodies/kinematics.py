@@ -200,63 +200,27 @@ def chain(rotations: torch.Tensor, rest_joints: torch.Tensor,
     return _Chain.apply(rotations, rest_joints, tuple(int(p) for p in parents))
 
 
-def _chain_single(local: np.ndarray, rest: np.ndarray, parents: tuple[int, ...]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`_chain_forward` for one body, (J, 3, 3) and (J, 3), joint by joint (faster
-    than level by level for a single body): world rotations, posed joints, rel."""
-    rel = rest.copy()
-    world_r, world_t = [np.empty(0)] * len(parents), [np.empty(0)] * len(parents)
-    for j, p in enumerate(parents):
-        if p < 0:
-            world_r[j], world_t[j] = local[j], rest[j]
-        else:
-            rel[j] = rest[j] - rest[p]
-            world_r[j] = world_r[p].dot(local[j])
-            world_t[j] = world_r[p].dot(rel[j]) + world_t[p]
-    return np.array(world_r), np.array(world_t), rel
-
-
-def _chain_single_backward(local: np.ndarray, rel: np.ndarray, world_r: np.ndarray, parents: tuple[int, ...],
-                           g_r: np.ndarray, g_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`_chain_backward` for one body (`g_r`, `g_t` are modified)."""
-    g_local, g_rel = np.empty_like(local), np.empty_like(rel)
-    for j in range(len(parents) - 1, -1, -1):  # children before parents
-        p = parents[j]
-        if p < 0:
-            g_local[j], g_rel[j] = g_r[j], g_t[j]
-            continue
-        rp_t = world_r[p].T
-        g_local[j] = rp_t.dot(g_r[j])
-        g_rel[j] = rp_t.dot(g_t[j])
-        g_r[p] += g_r[j].dot(local[j].T) + np.outer(g_t[j], rel[j])
-        g_t[p] += g_t[j]
-    g_rest = g_rel.copy()
-    for j, p in enumerate(parents):
-        if p >= 0:
-            g_rest[p] -= g_rel[j]
-    return g_local, g_rest
-
-
 class _SkinnedPoints(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, pose: torch.Tensor, rest_vertices: torch.Tensor,  # type: ignore[override]
                 rest_joints: torch.Tensor, weights: np.ndarray, parents: tuple[int, ...]) -> torch.Tensor:
         local, rod = _rodrigues_forward(pose.detach().numpy().astype(np.float64))
         joints = rest_joints.detach().numpy().astype(np.float64)
-        world_r, world_t, rel = _chain_single(local, joints, parents)
+        world_r, world_t, chain_saved = _chain_forward(local[None], joints[None], parents)
+        world_r, world_t = world_r[0], world_t[0]
         skin_t = world_t - (world_r @ joints[..., None])[..., 0]
         verts = rest_vertices.detach().numpy().astype(np.float64)
         blend = weights @ np.concatenate([world_r.reshape(-1, 9), skin_t], axis=1)  # (P, 12)
         blend_r = blend[:, :9].reshape(-1, 3, 3)
         points = np.einsum("pij,pj->pi", blend_r, verts) + blend[:, 9:]
-        ctx.saved = (rod, local, rel, joints, world_r, verts, blend_r, weights)
+        ctx.saved = (rod, chain_saved, joints, world_r, verts, blend_r, weights)
         ctx.parents = parents
         ctx.dtypes = (pose.dtype, rest_vertices.dtype, rest_joints.dtype)
         return torch.from_numpy(points.astype(_out_dtype(pose)))
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor):  # type: ignore[override]
-        rod, local, rel, joints, world_r, verts, blend_r, weights = ctx.saved
+        rod, chain_saved, joints, world_r, verts, blend_r, weights = ctx.saved
         g = grad.numpy().astype(np.float64)
         # points = Σ_j w_pj (R_j v_p + s_j)
         g_skin_r = (weights.T @ (g[:, :, None] * verts[:, None, :]).reshape(-1, 9)).reshape(-1, 3, 3)
@@ -265,12 +229,12 @@ class _SkinnedPoints(torch.autograd.Function):
         # s_j = t_j - R_j r_j
         g_world_r = g_skin_r - g_skin_t[:, :, None] * joints[:, None, :]
         g_joints = -np.einsum("jci,jc->ji", world_r, g_skin_t)
-        g_local, g_rest = _chain_single_backward(local, rel, world_r, ctx.parents, g_world_r, g_skin_t.copy())
-        g_pose = _rodrigues_backward(rod, g_local)
+        g_local, g_rest = _chain_backward(chain_saved, ctx.parents, g_world_r[None], g_skin_t[None].copy())
+        g_pose = _rodrigues_backward(rod, g_local[0])
         dt_p, dt_v, dt_j = ctx.dtypes
         return (torch.from_numpy(g_pose).to(dt_p) if ctx.needs_input_grad[0] else None,
                 torch.from_numpy(g_verts).to(dt_v) if ctx.needs_input_grad[1] else None,
-                torch.from_numpy(g_joints + g_rest).to(dt_j) if ctx.needs_input_grad[2] else None,
+                torch.from_numpy(g_joints + g_rest[0]).to(dt_j) if ctx.needs_input_grad[2] else None,
                 None, None)
 
 

@@ -107,7 +107,8 @@ class Candidate:
     """One scored initial guess.
 
     Attributes:
-        pose_name: canonical pose name.
+        pose_name: canonical pose name, limb states, or "name/side" of a
+            library pose.
         yaw_deg: facing, degrees about +Y (0 = facing +Z).
         pose: (24, 3) float32 axis-angle pose before placement.
         score_cm: its trimmed Chamfer (mean of both directions, cm) or, after the
@@ -117,6 +118,8 @@ class Candidate:
         placement: the similarity placing the posed body (unit scale, rest
             pelvis `pelvis`) on the surface; `params` folds it in.
         pelvis: (3,) rest pelvis joint, metres.
+        fitted: the body parameters once computed (or given, after a
+            similarity fit); read them through `params`.
     """
 
     pose_name: str
