@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.hoi3dgen.runtime import Runtime, load_pretrained
 
 if TYPE_CHECKING:
     import torch
@@ -196,15 +196,7 @@ class DepthAnythingEstimator:
         if options is None:
             pre = folder / "preprocessor_config.json"
             options = DepthOptions.from_preprocessor_config(pre) if pre.is_file() else DepthOptions()
-        try:
-            model = DepthAnythingForDepthEstimation.from_pretrained(
-                folder, dtype=runtime.dtype, use_safetensors=True, local_files_only=True
-            )
-        except (OSError, ValueError) as exc:
-            raise ModelUnavailableError(
-                f"cannot load model {LOCK_ENTRY!r} (stage depth) from {folder}: {exc}; "
-                f"re-download it with `hoiexport models fetch {LOCK_ENTRY}`"
-            ) from exc
+        model = load_pretrained(DepthAnythingForDepthEstimation.from_pretrained, folder, runtime, LOCK_ENTRY, "depth")
         return cls(model, runtime, options)
 
     def preprocess(self, image: np.ndarray) -> torch.Tensor:

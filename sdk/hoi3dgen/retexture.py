@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.hoi3dgen.runtime import Runtime, load_pretrained
 
 if TYPE_CHECKING:
     import torch
@@ -177,15 +177,7 @@ class FluxDepthRetexturer:
             from diffusers import FluxControlPipeline
         except ImportError:
             raise ModelUnavailableError(f"FLUX re-texturing needs diffusers: run {GPU_EXTRA_HINT}") from None
-        try:
-            pipe = FluxControlPipeline.from_pretrained(
-                folder, dtype=runtime.dtype, use_safetensors=True, local_files_only=True
-            )
-        except (OSError, ValueError) as exc:
-            raise ModelUnavailableError(
-                f"cannot load model {LOCK_ENTRY!r} (stage retexture) from {folder}: {exc}; "
-                f"re-download it with `hoiexport models fetch {LOCK_ENTRY}`"
-            ) from exc
+        pipe = load_pretrained(FluxControlPipeline.from_pretrained, folder, runtime, LOCK_ENTRY, "retexture")
         return cls(**pipe.components, runtime=runtime, options=options)
 
     @property
