@@ -19,7 +19,7 @@ import trimesh
 
 from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.contacts import analyze_asset
-from hoiexport.sdk.types import BODY_PARTS, Mesh
+from hoiexport.sdk.core.types import BODY_PARTS, Mesh
 
 
 def _median_time(fn, repeats: int) -> float:

@@ -49,8 +49,8 @@ def make_human(faces_target: int, texture: np.ndarray):
     """A textured human mesh with about `faces_target` faces, and its BodyFit."""
     from hoiexport.sdk.bodies import load_body_model
     from hoiexport.sdk.bodies.protocol import BodyParams
-    from hoiexport.sdk.skeleton import JOINT_INDEX
-    from hoiexport.sdk.types import Mesh, Texture
+    from hoiexport.sdk.core.skeleton import JOINT_INDEX
+    from hoiexport.sdk.core.types import Mesh, Texture
 
     body = load_body_model("anny")
     pose = np.zeros((24, 3), np.float32)
@@ -73,12 +73,12 @@ def make_asset(human, fit, object_kind: str = "sphere"):
     """The human holding an object: "sphere" (12k faces, vertex colours, no uv) or
     "chair" (a procedural compose chair: textured, with its own clean uv)."""
     from hoiexport.sdk.contacts import analyze_asset
-    from hoiexport.sdk.skeleton import JOINT_INDEX
-    from hoiexport.sdk.types import HOIAsset, Mesh, Prompt, Provenance
+    from hoiexport.sdk.core.skeleton import JOINT_INDEX
+    from hoiexport.sdk.core.types import HOIAsset, Mesh, Prompt, Provenance
 
     hand = fit.skeleton.world_transforms[JOINT_INDEX["right_hand"], :3, 3]
     if object_kind == "chair":
-        from hoiexport.sdk.compose.objects import make_object
+        from hoiexport.sdk.generators.compose.objects import make_object
 
         chair = make_object("chair", 0).mesh
         obj = Mesh(chair.vertices + np.array([hand[0] - 0.5, 0.0, 0.0], np.float32) - [0, chair.vertices[:, 1].min(), 0],

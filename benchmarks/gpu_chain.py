@@ -44,7 +44,7 @@ def main() -> int:
 
     import torch
 
-    from hoiexport.sdk.hoi3dgen.runtime import Runtime
+    from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
     if not torch.cuda.is_available():
         print("gpu_chain: no CUDA GPU visible; these figures need one", file=sys.stderr)

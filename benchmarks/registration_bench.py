@@ -37,26 +37,26 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from hoiexport.sdk.bodies import BodyParams, load_body_model
-from hoiexport.sdk.compose.objects import make_object
+from hoiexport.sdk.generators.compose.objects import make_object
 from hoiexport.sdk.contacts import analyze_asset
-from hoiexport.sdk.errors import HOIExportError
-from hoiexport.sdk.lift.chamfer import sample_surface
-from hoiexport.sdk.lift.estimate import EstimatorOptions, PointCloudEstimator
-from hoiexport.sdk.lift.lift import LIFT_CONTACT_OPTIONS
-from hoiexport.sdk.lift.load import merge_meshes
-from hoiexport.sdk.lift.orbit import OrbitOptions, render_orbit
-from hoiexport.sdk.lift.poses import canonical_poses
-from hoiexport.sdk.lift.register import RegisterOptions, Similarity, apply_similarity, register_body
-from hoiexport.sdk.lift.segment import LabelsSegmenter
-from hoiexport.sdk.lift.synthetic import corrupt_masks, degrade_surface
-from hoiexport.sdk.lift.voting import (
+from hoiexport.sdk.core.errors import HOIExportError
+from hoiexport.sdk.generators.lift.chamfer import sample_surface
+from hoiexport.sdk.generators.lift.estimate import EstimatorOptions, PointCloudEstimator
+from hoiexport.sdk.generators.lift.lift import LIFT_CONTACT_OPTIONS
+from hoiexport.sdk.generators.lift.load import merge_meshes
+from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
+from hoiexport.sdk.generators.lift.poses import canonical_poses
+from hoiexport.sdk.generators.lift.register import RegisterOptions, Similarity, apply_similarity, register_body
+from hoiexport.sdk.generators.lift.segment import LabelsSegmenter
+from hoiexport.sdk.generators.lift.synthetic import corrupt_masks, degrade_surface
+from hoiexport.sdk.generators.lift.voting import (
     label_accuracy,
     reassign_fragments,
     split_mesh,
     vote_labels,
     weld_index,
 )
-from hoiexport.sdk.types import BODY_PARTS, BodyFit, ContactConfig, Mesh
+from hoiexport.sdk.core.types import BODY_PARTS, BodyFit, ContactConfig, Mesh
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
@@ -114,7 +114,7 @@ class Scene:
 
 def _pose(name: str, side: str, rng: np.random.Generator, rest_joints: np.ndarray) -> np.ndarray:
     try:
-        from hoiexport.sdk.compose.actions import sample_pose
+        from hoiexport.sdk.generators.compose.actions import sample_pose
 
         return np.asarray(sample_pose(name, side, rng, noise=1.5), np.float32)
     except ImportError:
@@ -216,7 +216,7 @@ def make_scene(index: int, seed: int, body) -> Scene:
 
 def compose_scene(index: int, seed: int, body) -> Scene:
     """Scene `index` from the compose generator (module docstring)."""
-    from hoiexport.sdk.compose.generate import generate
+    from hoiexport.sdk.generators.compose.generate import generate
 
     prompt = PROMPTS[index % len(PROMPTS)]
     asset = generate(prompt, seed=seed * 100 + index // len(PROMPTS))
@@ -245,7 +245,7 @@ def run(count: int, seed: int, views: int, resolution: int, register: RegisterOp
         estimate: EstimatorOptions = EstimatorOptions()) -> None:
     body = load_body_model("anny")
     try:
-        import hoiexport.sdk.compose.generate  # noqa: F401
+        import hoiexport.sdk.generators.compose.generate  # noqa: F401
 
         build = compose_scene
     except ImportError:

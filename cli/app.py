@@ -7,7 +7,7 @@ import sys
 import click
 
 from hoiexport import __version__
-from hoiexport.sdk.errors import HOIExportError
+from hoiexport.sdk.core.errors import HOIExportError
 
 
 class _App(click.Group):

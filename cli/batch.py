@@ -95,8 +95,8 @@ def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, seeds:
     the results. Exit status: 0 when every item succeeded, 1 otherwise, 2 for
     usage errors.
     """
-    from hoiexport.sdk.batch.runner import BatchOptions, run
-    from hoiexport.sdk.errors import InputError
+    from hoiexport.batch.runner import BatchOptions, run
+    from hoiexport.sdk.core.errors import InputError
 
     if seeds is not None and seed is not None:
         raise click.UsageError("use --seeds N (seeds 0..N-1) or --seed S (one seed), not both")

@@ -19,7 +19,7 @@ def contacts(bundle: str, threshold_cm: float, as_json: bool) -> None:
     """
     from hoiexport.sdk.bundle import load_bundle
     from hoiexport.sdk.contacts import ContactOptions, analyze_asset
-    from hoiexport.sdk.errors import InputError
+    from hoiexport.sdk.core.errors import InputError
 
     if not threshold_cm > 0:
         raise InputError(f"--threshold-cm must be > 0, got {threshold_cm}")

@@ -55,7 +55,7 @@ def _check_anny() -> Check:
 
 def _check_smpl() -> Check:
     from hoiexport.sdk.bodies import smpl_body
-    from hoiexport.sdk.errors import ModelUnavailableError
+    from hoiexport.sdk.core.errors import ModelUnavailableError
 
     try:
         path = smpl_body.find_smpl_file(os.environ.get("HOIEXPORT_SMPL_DIR") or None)
@@ -85,7 +85,7 @@ def _check_validators() -> list[Check]:
 
 
 def _check_model_weights() -> Check:
-    from hoiexport.sdk.models_lock import get_models_dir, load_lock, presence
+    from hoiexport.sdk.models.lock import get_models_dir, load_lock, presence
 
     lock = load_lock()
     states = {e.name: presence(e, get_models_dir()) for e in lock.models}
@@ -103,7 +103,7 @@ def _check_hoi3dgen() -> Check:
 
     import torch
 
-    from hoiexport.sdk.hoi3dgen.generate import missing_models
+    from hoiexport.sdk.generators.hoi3dgen.generate import missing_models
 
     missing = missing_models()
     needs = []

@@ -13,7 +13,7 @@ from hoiexport.cli.common import echo_timings
 
 
 def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
-    from hoiexport.sdk.errors import InputError
+    from hoiexport.sdk.core.errors import InputError
 
     out: dict[str, float] = {}
     for item in values:
@@ -31,7 +31,7 @@ def _auto_generator() -> str:
     """hoi3dgen when a CUDA GPU and every model it needs are present, else compose."""
     import torch
 
-    from hoiexport.sdk.hoi3dgen.generate import missing_models
+    from hoiexport.sdk.generators.hoi3dgen.generate import missing_models
 
     return "hoi3dgen" if torch.cuda.is_available() and not missing_models() else "compose"
 
@@ -74,7 +74,7 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
     from hoiexport.exporters.options import BakeOptions
     from hoiexport.exporters.presets import get_preset
     from hoiexport.sdk.bundle import save_bundle
-    from hoiexport.sdk.compose.generate import generate
+    from hoiexport.sdk.generators.compose.generate import generate
 
     t0 = time.perf_counter()
     fmts = parse_formats(formats)  # bad flags fail before the work starts
@@ -86,7 +86,7 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
     if generator == "auto":
         generator = _auto_generator()
     if generator == "hoi3dgen":
-        from hoiexport.sdk.hoi3dgen.runtime import Runtime
+        from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
         runtime = Runtime(device=device, precision=precision, cpu_offload=cpu_offload)
     if not as_json:

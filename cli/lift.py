@@ -13,9 +13,9 @@ from hoiexport.cli.common import echo_timings
 
 def _prompt(text: str, object_name: str | None):
     """The parsed prompt, or the bare text when the compose parser does not know its words."""
-    from hoiexport.sdk.compose.prompt_parse import parse_prompt
-    from hoiexport.sdk.errors import InputError
-    from hoiexport.sdk.types import Prompt
+    from hoiexport.sdk.prompt.parse import parse_prompt
+    from hoiexport.sdk.core.errors import InputError
+    from hoiexport.sdk.core.types import Prompt
 
     try:
         return parse_prompt(text), None
@@ -26,9 +26,9 @@ def _prompt(text: str, object_name: str | None):
 def _segmenters(meshes: list, labels: list, choice: str, detector_dir: str | None, sam_dir: str | None,
                 paths: list[str]) -> tuple[list, str]:
     """One segmenter per mesh, and the backend name."""
-    from hoiexport.sdk.errors import InputError, ModelUnavailableError
-    from hoiexport.sdk.lift.segment import GroundedSam2Segmenter, LabelsSegmenter
-    from hoiexport.sdk.lift.weights import resolve_model_dir
+    from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+    from hoiexport.sdk.generators.lift.segment import GroundedSam2Segmenter, LabelsSegmenter
+    from hoiexport.sdk.models.weights import resolve_model_dir
 
     have_labels = all(lab is not None for lab in labels)
     if choice == "labels" or (choice == "auto" and have_labels):
@@ -96,11 +96,11 @@ def lift_cmd(meshes: tuple[str, ...], text: str, object_name: str | None, out_di
     from hoiexport.exporters.options import BakeOptions
     from hoiexport.exporters.presets import get_preset
     from hoiexport.sdk.bundle import save_bundle
-    from hoiexport.sdk.errors import InputError
-    from hoiexport.sdk.lift.chamfer import CHAMFER_DEFINITION
-    from hoiexport.sdk.lift.lift import LiftOptions, lift_candidates
-    from hoiexport.sdk.lift.load import load_combined_mesh, load_vertex_labels
-    from hoiexport.sdk.lift.orbit import OrbitOptions
+    from hoiexport.sdk.core.errors import InputError
+    from hoiexport.sdk.generators.lift.chamfer import CHAMFER_DEFINITION
+    from hoiexport.sdk.generators.lift.lift import LiftOptions, lift_candidates
+    from hoiexport.sdk.generators.lift.load import load_combined_mesh, load_vertex_labels
+    from hoiexport.sdk.geometry.orbit import OrbitOptions
 
     t0 = time.perf_counter()
     fmts = parse_formats(formats)  # bad flags fail before the work starts

@@ -46,9 +46,9 @@ import scipy.ndimage
 from scipy.spatial import cKDTree
 
 from hoiexport.exporters.options import BakeOptions
-from hoiexport.exporters.uv import UVSpans, raster_spans
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import Mesh, Texture
+from hoiexport.sdk.geometry.uv import UVSpans, raster_spans
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import Mesh, Texture
 
 _SEED_STRIDE = 8
 """Texels (in raster order) that share one nearest-centroid seed face."""

@@ -34,7 +34,7 @@ import numpy as np
 
 from hoiexport.exporters.bake import bake, encode_png
 from hoiexport.exporters.options import BakeOptions, PrepareOptions, UVOptions
-from hoiexport.exporters.prepare import PreparedMesh, prepare_mesh
+from hoiexport.sdk.geometry.prepare import PreparedMesh, prepare_mesh
 from hoiexport.exporters.presets import TargetPreset, get_preset
 from hoiexport.exporters.scene import ExportMesh, ExportScene
 from hoiexport.exporters.skin import (
@@ -46,10 +46,10 @@ from hoiexport.exporters.skin import (
     transfer_skin_weights,
 )
 from hoiexport.exporters.sockets import make_sockets
-from hoiexport.exporters.uv import PendingAtlas, UVAtlas, start_unwrap, uv_process_pool
+from hoiexport.sdk.geometry.uv import PendingAtlas, UVAtlas, start_unwrap, uv_process_pool
 from hoiexport.exporters.validate import ValidationReport, ValidationSession, ensure_valid
-from hoiexport.sdk.errors import ExportError, InputError
-from hoiexport.sdk.types import SCHEMA_VERSION, HOIAsset, Mesh, Texture
+from hoiexport.sdk.core.errors import ExportError, InputError
+from hoiexport.sdk.core.types import SCHEMA_VERSION, HOIAsset, Mesh, Texture
 
 Format = Literal["glb", "gltf", "usda", "usdc", "usdz"]
 FORMATS: tuple[str, ...] = ("glb", "gltf", "usda", "usdc", "usdz")

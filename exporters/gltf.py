@@ -45,7 +45,7 @@ from scipy.spatial.transform import Rotation
 from hoiexport.exporters.presets import TargetPreset
 from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSocket
 from hoiexport.exporters.skin import MAX_INFLUENCES, add_root_joint
-from hoiexport.sdk.errors import ExportError, InputError
+from hoiexport.sdk.core.errors import ExportError, InputError
 
 RIGID_TOLERANCE = 1e-4
 """Largest |RᵀR − I| entry (and |det R − 1|) accepted for a joint or socket rotation."""

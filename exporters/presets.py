@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from hoiexport.sdk.errors import InputError
+from hoiexport.sdk.core.errors import InputError
 
 Target = Literal["unity", "unreal", "omniverse", "blender"]
 

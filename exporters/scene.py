@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hoiexport.sdk.types import Texture
+from hoiexport.sdk.core.types import Texture
 
 
 @dataclass

@@ -38,8 +38,8 @@ import scipy.sparse.linalg
 import trimesh
 
 from hoiexport.exporters.scene import ExportScene, ExportSkeleton
-from hoiexport.sdk.errors import ExportError, InputError
-from hoiexport.sdk.types import BodyFit, Contact, ContactConfig
+from hoiexport.sdk.core.errors import ExportError, InputError
+from hoiexport.sdk.core.types import BodyFit, Contact, ContactConfig
 
 MAX_INFLUENCES = 4
 """Joints per skinned vertex (glTF JOINTS_0 / WEIGHTS_0 hold four)."""

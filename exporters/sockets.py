@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from hoiexport.exporters.scene import ExportSkeleton, ExportSocket
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import Contact
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import Contact
 
 SOCKET_PREFIX = "SOCKET_contact_"
 """Name prefix of socket nodes / prims."""

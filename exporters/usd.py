@@ -48,8 +48,8 @@ from hoiexport.exporters.usd_skel import (
     joint_paths,
     usd_matrix,
 )
-from hoiexport.sdk.errors import ExportError, InputError
-from hoiexport.sdk.types import SCHEMA_VERSION
+from hoiexport.sdk.core.errors import ExportError, InputError
+from hoiexport.sdk.core.types import SCHEMA_VERSION
 
 UsdFormat = Literal["usda", "usdc"]
 

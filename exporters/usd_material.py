@@ -11,7 +11,7 @@ from __future__ import annotations
 from pxr import Sdf, Usd, UsdShade
 
 from hoiexport.exporters.scene import ExportMesh
-from hoiexport.sdk.errors import ExportError
+from hoiexport.sdk.core.errors import ExportError
 
 ST_PRIMVAR = "st"
 """Name of the texture-coordinate primvar the materials read."""

@@ -15,7 +15,7 @@ from pxr import Gf, Sdf, Usd, UsdSkel, Vt
 from hoiexport.exporters.presets import TargetPreset
 from hoiexport.exporters.scene import ExportMesh, ExportSkeleton
 from hoiexport.exporters.skin import MAX_INFLUENCES
-from hoiexport.sdk.errors import ExportError
+from hoiexport.sdk.core.errors import ExportError
 
 POSE_TOLERANCE_M = 1e-4
 """Largest distance, metres, between `bind_world` and the chained `pose_local`."""

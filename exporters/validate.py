@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
-from hoiexport.sdk.errors import InputError, ValidationFailed
+from hoiexport.sdk.core.errors import InputError, ValidationFailed
 
 if TYPE_CHECKING:
     from hoiexport.exporters.validate_gltf import KhronosSession

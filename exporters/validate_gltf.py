@@ -33,8 +33,8 @@ from hoiexport.exporters.validate import (
     ValidationMessage,
     run_house_rules,
 )
-from hoiexport.sdk.cache import cache_dir
-from hoiexport.sdk.errors import ExportError, InputError, ModelUnavailableError
+from hoiexport.sdk.core.cache import cache_dir
+from hoiexport.sdk.core.errors import ExportError, InputError, ModelUnavailableError
 
 if TYPE_CHECKING:
     import pygltflib

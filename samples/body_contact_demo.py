@@ -16,7 +16,7 @@ import trimesh
 import hoiexport
 from hoiexport.sdk.bodies.protocol import BodyParams
 from hoiexport.sdk.contacts import analyze_asset
-from hoiexport.sdk.types import HOIAsset, Mesh, Prompt, Provenance
+from hoiexport.sdk.core.types import HOIAsset, Mesh, Prompt, Provenance
 
 
 def build_asset() -> HOIAsset:

@@ -14,7 +14,7 @@
 #                               compiled ops do not load against a CPU-only torch
 #                               (and then break transformers' image processors), so
 #                               with a CPU torch it is skipped and
-#                               hoiexport.sdk.hoi3dgen.shape supplies the three
+#                               hoiexport.sdk.generators.hoi3dgen.shape supplies the three
 #                               transforms hy3dgen uses.
 # Hunyuan3D-Paint additionally needs hy3dgen's CUDA rasteriser (custom_rasterizer),
 # which is not on PyPI: build it from the Hunyuan3D-2 sources on a CUDA machine.
@@ -43,7 +43,7 @@ else
 fi
 
 "$PY" - <<'CHECK'
-from hoiexport.sdk.hoi3dgen.shape import import_shapegen
+from hoiexport.sdk.generators.hoi3dgen.shape import import_shapegen
 
 import_shapegen()
 print("[hunyuan] hy3dgen.shapegen imports")

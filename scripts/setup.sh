@@ -4,7 +4,7 @@
 #   2. torch: kept when the venv already has one (e.g. the user's CUDA build);
 #      else torch==2.13.0 on machines without CUDA (a CPU build; an unpinned
 #      torch would pull a multi-GB CUDA build), else the registry's default;
-#   3. hoiexport itself (editable) with the test extra;
+#   3. hoiexport itself (editable, a strict link tree under build/) with the test extra;
 #   4. the Khronos glTF-Validator (npm) used by `hoiexport validate`;
 #   5. the Anny body model's one-time build into $HOIEXPORT_CACHE (~3-4 min, once).
 set -euo pipefail
@@ -22,7 +22,10 @@ PYV
 fi
 VPY=.venv/bin/python
 stamp=.venv/.hoiexport-setup
-want="$(cat pyproject.toml scripts/install_hunyuan.sh exporters/gltf_validator/package*.json 2>/dev/null | sha256sum | cut -c1-16)"
+# the strict editable install is a link tree of the package files: a new or moved
+# module needs a reinstall, so their list is part of the stamp
+want="$( (cat pyproject.toml scripts/install_hunyuan.sh exporters/gltf_validator/package*.json 2>/dev/null;
+         find -L hoiexport -name '*.py' -not -path '*/node_modules/*' | LC_ALL=C sort) | sha256sum | cut -c1-16)"
 
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VPY" -m pip install -q --upgrade pip >/dev/null
@@ -36,7 +39,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     fi
   fi
   echo "[setup] installing hoiexport (editable) and its dependencies" >&2
-  "$VPY" -m pip install -q -e ".[test]"
+  "$VPY" -m pip install -q -e ".[test]" --config-settings editable_mode=strict
   echo "[setup] installing hy3dgen's shape code (hoi3dgen generator, tiny-model tests)" >&2
   bash scripts/install_hunyuan.sh "$VPY"
   if [ -f scripts/install_validators.sh ]; then

@@ -1,6 +1,6 @@
 """hoiexport.sdk: data model, body models, contacts, bundles, generators."""
 
-from hoiexport.sdk.errors import (
+from hoiexport.sdk.core.errors import (
     BundleError,
     ExportError,
     HOIExportError,
@@ -8,7 +8,7 @@ from hoiexport.sdk.errors import (
     ModelUnavailableError,
     ValidationFailed,
 )
-from hoiexport.sdk.types import (
+from hoiexport.sdk.core.types import (
     BODY_PARTS,
     SCHEMA_VERSION,
     BodyFit,

@@ -44,9 +44,9 @@ def test_clean_venv_install(tmp_path: Path, editable: bool):
     )
     assert r.returncode == 0, r.stderr[-2000:]
     probe = (
-        "import importlib.util, hoiexport, hoiexport.sdk.types, hoiexport.exporters.scene, hoiexport.cli;"
+        "import importlib.util, hoiexport, hoiexport.sdk.core.types, hoiexport.exporters.scene, hoiexport.cli;"
         "assert importlib.util.find_spec('sdk') is None and importlib.util.find_spec('cli') is None;"
-        "print(hoiexport.__version__, hoiexport.sdk.types.__file__)"
+        "print(hoiexport.__version__, hoiexport.sdk.core.types.__file__)"
     )
     r = subprocess.run([str(py), "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]

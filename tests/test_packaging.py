@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -12,24 +13,31 @@ def _pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-def test_every_package_folder_is_listed():
-    setup = _pyproject()["tool"]["setuptools"]
-    dirs = setup["package-dir"]
-    listed = set(setup["packages"])
+def _discovered() -> list[str]:
+    from setuptools import find_packages
+
+    find = _pyproject()["tool"]["setuptools"]["packages"]["find"]
+    return find_packages(str(ROOT), include=find["include"])
+
+
+def test_every_package_folder_is_discovered():
+    """The package folder is named as imported; its links bring in sdk/, exporters/, cli/."""
+    assert "packages" not in _pyproject()["tool"]["setuptools"] or "find" in _pyproject()["tool"]["setuptools"]["packages"]
+    for sub in ("sdk", "exporters", "cli"):
+        link = ROOT / "hoiexport" / sub
+        assert link.is_symlink() and link.resolve() == (ROOT / sub).resolve()
     found = set()
-    for pkg, folder in dirs.items():
-        base = ROOT / folder
-        for init in base.rglob("__init__.py"):
-            if "node_modules" in init.parts:
-                continue
-            rel = init.parent.relative_to(base)
-            found.add(".".join([pkg, *rel.parts]) if rel.parts else pkg)
-    assert found == listed
+    for folder, dirs, files in os.walk(ROOT / "hoiexport", followlinks=True):
+        dirs[:] = [d for d in dirs if d not in ("node_modules", "__pycache__")]
+        if "__init__.py" in files:
+            found.add(".".join(Path(folder).relative_to(ROOT).parts))
+    assert found == set(_discovered())
+    assert {"hoiexport.sdk.core", "hoiexport.sdk.geometry", "hoiexport.sdk.generators.compose",
+            "hoiexport.exporters", "hoiexport.cli", "hoiexport.batch"} <= found
 
 
 def test_only_the_hoiexport_namespace_is_installed():
-    setup = _pyproject()["tool"]["setuptools"]
-    assert all(p == "hoiexport" or p.startswith("hoiexport.") for p in setup["packages"])
+    assert all(p == "hoiexport" or p.startswith("hoiexport.") for p in _discovered())
 
 
 def test_console_script_and_version():

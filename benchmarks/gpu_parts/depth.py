@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hoiexport.sdk.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 VIEWS = 3
 IMAGE_SIZE = 1024

@@ -38,9 +38,9 @@ import string
 
 import numpy as np
 
-from hoiexport.sdk.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.views import retexture_prompt
+from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.views import retexture_prompt
 
 from .building import building
 

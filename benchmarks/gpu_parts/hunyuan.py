@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.hoi3dgen.protocols import Texturer
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.shape import Hunyuan3DShape, ShapeOptions, import_shapegen
-from hoiexport.sdk.hoi3dgen.texture import ProjectionOptions, choose_texturer
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.generators.hoi3dgen.protocols import Texturer
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.shape import Hunyuan3DShape, ShapeOptions, import_shapegen
+from hoiexport.sdk.generators.hoi3dgen.texture import ProjectionOptions, choose_texturer
 
 VIEWS = 3
 IMAGE_SIZE = 1024

@@ -20,9 +20,9 @@ fallback) are not included.
 from __future__ import annotations
 
 import numpy as np
-from hoiexport.sdk.hoi3dgen.camerahmr_net import CameraHMRConfig, CameraHMRNet
-from hoiexport.sdk.hoi3dgen.regressor import CameraHMRRegressor
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import CameraHMRConfig, CameraHMRNet
+from hoiexport.sdk.generators.hoi3dgen.regressor import CameraHMRRegressor
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 VIEWS = 3
 REGRESSIONS_PER_VIEW = 2

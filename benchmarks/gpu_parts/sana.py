@@ -43,10 +43,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.sana import SANA_CHI, SanaOptions, SanaTextToImage
-from hoiexport.sdk.hoi3dgen.views import view_prompts
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.sana import SANA_CHI, SanaOptions, SanaTextToImage
+from hoiexport.sdk.generators.hoi3dgen.views import view_prompts
 
 from .building import building
 

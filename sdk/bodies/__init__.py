@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from hoiexport.sdk.bodies.protocol import BodyModel, BodyOutput, BodyParams
-from hoiexport.sdk.errors import InputError
+from hoiexport.sdk.core.errors import InputError
 
 BodyModelName = Literal["anny", "smpl"]
 BODY_MODEL_NAMES: tuple[str, ...] = ("anny", "smpl")

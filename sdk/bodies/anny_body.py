@@ -37,9 +37,9 @@ from hoiexport.sdk.bodies.skinning import (
     skin_vertices,
     vertex_normals,
 )
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import BodyFit, Mesh
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
+from hoiexport.sdk.core.types import BodyFit, Mesh
 
 if TYPE_CHECKING:
     import anny

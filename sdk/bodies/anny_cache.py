@@ -16,7 +16,7 @@ a fresh build wrote 828 MB, pruning freed 777 MB and the model then loaded from 
 51 MB compact file alone); a later construction of a *different* Anny configuration
 would rebuild them.
 
-hoiexport keeps this cache under `hoiexport.sdk.cache.cache_dir() / "anny"`
+hoiexport keeps this cache under `hoiexport.sdk.core.cache.cache_dir() / "anny"`
 (`HOIEXPORT_CACHE` overrides the root); `ANNY_CACHE_DIR` is not needed.
 """
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hoiexport.sdk.cache import cache_dir
+from hoiexport.sdk.core.cache import cache_dir
 
 if TYPE_CHECKING:
     import anny

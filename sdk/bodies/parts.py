@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES
-from hoiexport.sdk.types import BODY_PARTS
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.skeleton import SMPL_JOINT_NAMES
+from hoiexport.sdk.core.types import BODY_PARTS
 
 TORSO = "torso"
 """Marker in `JOINT_PARTS` for joints whose vertices are split into back / torso_front."""
@@ -79,7 +79,7 @@ def part_labels_from_weights(
         joint_names: the J joint names, each a key of `JOINT_PARTS`.
 
     Returns:
-        (V,) int8 indices into `hoiexport.sdk.types.BODY_PARTS`.
+        (V,) int8 indices into `hoiexport.sdk.core.types.BODY_PARTS`.
 
     Raises:
         InputError: mismatched shapes or an unknown joint name.

@@ -87,7 +87,7 @@ class BodyModel(Protocol):
 
     @property
     def part_labels(self) -> np.ndarray:
-        """(V,) int8 body-part index into `hoiexport.sdk.types.BODY_PARTS`."""
+        """(V,) int8 body-part index into `hoiexport.sdk.core.types.BODY_PARTS`."""
         ...
 
     def forward(
@@ -107,7 +107,7 @@ class BodyModel(Protocol):
         """
         ...
 
-    def fit(self, params: BodyParams):  # -> hoiexport.sdk.types.BodyFit
+    def fit(self, params: BodyParams):  # -> hoiexport.sdk.core.types.BodyFit
         """Evaluate `params` (no grad) into a `BodyFit` with mesh, skeleton,
         skin weights and part labels, all numpy."""
         ...

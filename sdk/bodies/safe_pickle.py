@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from hoiexport.sdk.errors import ModelUnavailableError
+from hoiexport.sdk.core.errors import ModelUnavailableError
 
 
 class UnsafePickleError(ModelUnavailableError):

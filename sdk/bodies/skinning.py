@@ -13,7 +13,7 @@ import trimesh
 from smplx.lbs import batch_rigid_transform, batch_rodrigues
 
 from hoiexport.sdk.bodies import kinematics
-from hoiexport.sdk.errors import InputError
+from hoiexport.sdk.core.errors import InputError
 
 
 def axis_angle_to_matrix(pose: torch.Tensor) -> torch.Tensor:
@@ -145,9 +145,9 @@ def evaluate_fit(model, params, shape: dict, shape_json: dict):  # -> BodyFit
         shape_json: JSON-able shape values stored in `BodyFit.params`: under
             "shape" and also each at the top level (e.g. "betas", "phenotype").
     """
-    from hoiexport.sdk.errors import InputError
-    from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES
-    from hoiexport.sdk.types import BodyFit, Mesh, Skeleton
+    from hoiexport.sdk.core.errors import InputError
+    from hoiexport.sdk.core.skeleton import SMPL_JOINT_NAMES
+    from hoiexport.sdk.core.types import BodyFit, Mesh, Skeleton
 
     pose = as_pose(np.asarray(params.pose, np.float32), len(SMPL_JOINT_NAMES), torch.float32)
     if pose.shape[0] != 1:

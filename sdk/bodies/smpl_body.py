@@ -33,9 +33,9 @@ from hoiexport.sdk.bodies.skinning import (
     skin_vertices,
     vertex_normals,
 )
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import BodyFit
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
+from hoiexport.sdk.core.types import BodyFit
 
 SMPL_DIR_ENV = "HOIEXPORT_SMPL_DIR"
 """Environment variable naming the folder with the user's SMPL model files."""
@@ -72,7 +72,7 @@ def find_smpl_file(smpl_dir: str | os.PathLike[str] | None = None, gender: Gende
     if smpl_dir is None:
         env = os.environ.get(SMPL_DIR_ENV)
         if not env:
-            from hoiexport.sdk.models_lock import get_models_dir
+            from hoiexport.sdk.models.lock import get_models_dir
 
             fallback = get_models_dir() / "smpl"  # where `hoiexport models verify smpl` looks too
             if fallback.is_dir():

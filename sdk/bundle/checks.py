@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hoiexport.sdk.types import BODY_PARTS
+from hoiexport.sdk.core.types import BODY_PARTS
 
 SKIN_WEIGHT_SUM_TOL = 1e-3
 """How far a vertex's skin weights may sum from 1."""
@@ -64,6 +64,6 @@ def part_labels_problem(labels: np.ndarray) -> str | None:
     if lo < 0 or hi >= len(BODY_PARTS):
         return (
             f"has labels out of range [0, {len(BODY_PARTS)}) (min {lo}, max {hi}); "
-            "labels are indices into hoiexport.sdk.types.BODY_PARTS"
+            "labels are indices into hoiexport.sdk.core.types.BODY_PARTS"
         )
     return None

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 from PIL import Image
 
-from hoiexport.sdk.errors import BundleError
+from hoiexport.sdk.core.errors import BundleError
 
 _FIX_CORRUPT = "the file is corrupt or was edited: restore it or re-save the bundle with hoiexport"
 

@@ -29,8 +29,8 @@ from hoiexport.sdk.bundle.files import ArrayHeader, read_npz, read_png, resolve_
 from hoiexport.sdk.bundle.params import check_param_headers, join_params
 from hoiexport.sdk.bundle.save import ASSET_JSON
 from hoiexport.sdk.bundle.schema import validate_document
-from hoiexport.sdk.errors import BundleError, InputError
-from hoiexport.sdk.types import (
+from hoiexport.sdk.core.errors import BundleError, InputError
+from hoiexport.sdk.core.types import (
     BodyFit,
     Contact,
     ContactConfig,

@@ -17,7 +17,7 @@ import numpy as np
 
 from hoiexport.sdk.bundle.files import ArrayHeader
 from hoiexport.sdk.bundle.schema import field_name
-from hoiexport.sdk.errors import BundleError, InputError
+from hoiexport.sdk.core.errors import BundleError, InputError
 
 ARRAY_MARKER = "$ndarray"
 """Key of the JSON object that stands for one array of the params `.npz`."""

@@ -27,9 +27,9 @@ from hoiexport.sdk.bundle.checks import part_labels_problem, skin_weights_proble
 from hoiexport.sdk.bundle.files import file_ref, npz_bytes, png_bytes
 from hoiexport.sdk.bundle.params import split_params
 from hoiexport.sdk.bundle.schema import schema_problem
-from hoiexport.sdk.cache import atomic_directory
-from hoiexport.sdk.errors import BundleError, InputError
-from hoiexport.sdk.types import SCHEMA_VERSION, HOIAsset, Mesh
+from hoiexport.sdk.core.cache import atomic_directory
+from hoiexport.sdk.core.errors import BundleError, InputError
+from hoiexport.sdk.core.types import SCHEMA_VERSION, HOIAsset, Mesh
 
 ASSET_JSON = "asset.json"
 """Name of the metadata file at the root of every bundle."""

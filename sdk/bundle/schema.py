@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from hoiexport.sdk.errors import BundleError
-from hoiexport.sdk.types import SCHEMA_VERSION
+from hoiexport.sdk.core.errors import BundleError
+from hoiexport.sdk.core.types import SCHEMA_VERSION
 
 BUNDLE_SCHEMA_PATH: Path = Path(__file__).with_name("asset.schema.json")
 """Path of the JSON Schema (draft 2020-12) that every `asset.json` must satisfy."""

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import BODY_PARTS, ContactConfig
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig
 
 _SINGLE_HAND = {
     "right_hand": frozenset({"right_hand", "right_arm", "torso_front"}),

@@ -41,8 +41,8 @@ import numpy as np
 import trimesh
 
 from hoiexport.sdk.contacts.proximity import SurfaceQuery
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import Mesh, Penetration
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import Mesh, Penetration
 
 
 _MIN_STEP_M = 5e-5

@@ -30,8 +30,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import Mesh
 
 _RAY_DIRECTIONS = np.array(
     [

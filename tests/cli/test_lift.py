@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from hoiexport.cli.app import app
 from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.bundle import load_bundle
-from hoiexport.sdk.compose.objects import make_object
-from hoiexport.sdk.lift.poses import canonical_poses
-from hoiexport.sdk.types import BODY_PARTS
+from hoiexport.sdk.generators.compose.objects import make_object
+from hoiexport.sdk.generators.lift.poses import canonical_poses
+from hoiexport.sdk.core.types import BODY_PARTS
 from PIL import Image
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import trimesh
 from scipy.spatial.transform import Rotation
 
-from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import BODY_PARTS, BodyFit, Mesh, Skeleton
+from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
+from hoiexport.sdk.core.types import BODY_PARTS, BodyFit, Mesh, Skeleton
 
 # Rest offsets of each joint from its parent (metres), roughly SMPL's T-pose.
 REST_OFFSETS = np.array(

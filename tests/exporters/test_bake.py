@@ -18,10 +18,10 @@ from PIL import Image
 
 from hoiexport.exporters.bake import bake, bake_base_color, encode_png
 from hoiexport.exporters.options import BakeOptions, PrepareOptions, UVOptions
-from hoiexport.exporters.prepare import prepare_mesh
-from hoiexport.exporters.uv import rasterize_uv, unwrap_atlas
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import Mesh, Texture
+from hoiexport.sdk.geometry.prepare import prepare_mesh
+from hoiexport.sdk.geometry.uv import rasterize_uv, unwrap_atlas
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import Mesh, Texture
 
 SIZE = 512
 UV_OPTS = UVOptions(resolution=SIZE, padding=4)

@@ -17,9 +17,9 @@ from hoiexport.exporters.export import ExportOptions, export, parse_formats
 from hoiexport.exporters.options import BakeOptions
 from hoiexport.sdk.bundle import save_bundle
 from hoiexport.sdk.contacts import analyze_asset
-from hoiexport.sdk.errors import InputError, ValidationFailed
-from hoiexport.sdk.skeleton import JOINT_INDEX
-from hoiexport.sdk.types import BODY_PARTS, HOIAsset, Mesh, Prompt, Provenance
+from hoiexport.sdk.core.errors import InputError, ValidationFailed
+from hoiexport.sdk.core.skeleton import JOINT_INDEX
+from hoiexport.sdk.core.types import BODY_PARTS, HOIAsset, Mesh, Prompt, Provenance
 
 from synthetic_arm import make_arm_body
 

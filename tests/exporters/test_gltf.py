@@ -32,9 +32,9 @@ from hoiexport.exporters.skin import (
 from hoiexport.exporters.sockets import make_sockets, socket_frame
 from hoiexport.exporters.validate import validate_files
 from hoiexport.exporters.validate_gltf import GltfDocument
-from hoiexport.sdk.errors import ExportError, InputError
-from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import BodyFit, Contact, Texture
+from hoiexport.sdk.core.errors import ExportError, InputError
+from hoiexport.sdk.core.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
+from hoiexport.sdk.core.types import BodyFit, Contact, Texture
 
 
 def gradient_texture(size: int, hue: int) -> Texture:

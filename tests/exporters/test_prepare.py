@@ -1,4 +1,4 @@
-"""Export stage 1: weld, clean, drop floaters, decimate (`hoiexport.exporters.prepare`)."""
+"""Export stage 1: weld, clean, drop floaters, decimate (`hoiexport.sdk.geometry.prepare`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 import trimesh
 
 from hoiexport.exporters.options import PrepareOptions
-from hoiexport.exporters.prepare import prepare_mesh
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import Mesh, Texture
+from hoiexport.sdk.geometry.prepare import prepare_mesh
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import Mesh, Texture
 
 
 @pytest.fixture(scope="module")

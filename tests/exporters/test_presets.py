@@ -8,7 +8,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from hoiexport.exporters.presets import PRESETS, get_preset
-from hoiexport.sdk.errors import InputError
+from hoiexport.sdk.core.errors import InputError
 
 # internal (0, 1, 0) m (one metre up) and (0, 0, 1) m (one metre forward), per preset
 KNOWN = {

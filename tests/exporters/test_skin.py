@@ -23,9 +23,9 @@ from hoiexport.exporters.skin import (
     top_influences,
     transfer_skin_weights,
 )
-from hoiexport.sdk.errors import ExportError, InputError
-from hoiexport.sdk.skeleton import JOINT_INDEX
-from hoiexport.sdk.types import Contact, ContactConfig, Texture
+from hoiexport.sdk.core.errors import ExportError, InputError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX
+from hoiexport.sdk.core.types import Contact, ContactConfig, Texture
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +128,8 @@ def test_gap_between_fingers():
     keeps that side on the first finger's joint."""
     from synthetic_arm import tube
 
-    from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
-    from hoiexport.sdk.types import BodyFit, Mesh, Skeleton
+    from hoiexport.sdk.core.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
+    from hoiexport.sdk.core.types import BodyFit, Mesh, Skeleton
 
     a = tube(np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.08]), 0.008, 12, 16)
     b = tube(np.array([0.026, 0.0, -0.03]), np.array([0.026, 0.0, 0.11]), 0.008, 16, 16)

@@ -19,9 +19,9 @@ from hoiexport.exporters.presets import PRESETS, TargetPreset
 from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSkeleton, ExportSocket
 from hoiexport.exporters.usd import encode_usd, encode_usdz
 from hoiexport.exporters.validate import validate_file
-from hoiexport.sdk.errors import ExportError, InputError
-from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import Texture
+from hoiexport.sdk.core.errors import ExportError, InputError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES, SMPL_PARENTS
+from hoiexport.sdk.core.types import Texture
 
 # Rough SMPL rest joint positions (metres, +Y up, faces +Z, the character's left is +X).
 REST = np.array([

@@ -1,4 +1,4 @@
-"""Export stage 2: uv atlases (`hoiexport.exporters.uv`)."""
+"""Export stage 2: uv atlases (`hoiexport.sdk.geometry.uv`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import trimesh
 
 from hoiexport.exporters.options import UVOptions
-from hoiexport.exporters.uv import (
+from hoiexport.sdk.geometry.uv import (
     pack_grid,
     raster_spans,
     rasterize_uv,
@@ -23,8 +23,8 @@ from hoiexport.exporters.uv import (
     unwrap_many,
     uv_process_pool,
 )
-from hoiexport.sdk.errors import ExportError, InputError
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.errors import ExportError, InputError
+from hoiexport.sdk.core.types import Mesh
 
 OPTS = UVOptions(resolution=512, padding=2)
 
@@ -190,7 +190,7 @@ def test_uv_workers_die_with_their_parent():
     """A SIGKILLed parent takes its forked xatlas workers with it (no orphans)."""
     code = (
         "import time\n"
-        "from hoiexport.exporters.uv import uv_process_pool\n"
+        "from hoiexport.sdk.geometry.uv import uv_process_pool\n"
         "pool = uv_process_pool(2)\n"
         "pool.submit(time.sleep, 60)\n"
         "time.sleep(0.5)\n"

@@ -29,7 +29,7 @@ from hoiexport.exporters.validate import (
 )
 from hoiexport.exporters.validate_gltf import GLTF_HOUSE_RULES, GltfDocument, check_skin_weights_normalised
 from hoiexport.exporters.validate_usd import USD_HOUSE_RULES, all_validators, check_up_axis, open_stage
-from hoiexport.sdk.errors import InputError, ModelUnavailableError, ValidationFailed
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError, ValidationFailed
 
 # ---------------------------------------------------------------------------
 # glTF fixture builders

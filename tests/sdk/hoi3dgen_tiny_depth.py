@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from hoiexport.sdk.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 TINY_OPTIONS = DepthOptions(height=42, width=42)
 """Network input ≥ 42 × 42 (3 × 3 patches) instead of 518, to keep CPU tests fast."""

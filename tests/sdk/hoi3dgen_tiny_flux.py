@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import string
 
-from hoiexport.sdk.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 TINY_OPTIONS = RetextureOptions(steps=2, guidance=10.0, height=32, width=32, max_sequence_length=32)
 """2 steps at 32 × 32, 32 T5 tokens."""

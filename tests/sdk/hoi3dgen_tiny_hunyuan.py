@@ -13,9 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.shape import Hunyuan3DShape, ShapeOptions, import_shapegen
-from hoiexport.sdk.hoi3dgen.texture import ProjectionOptions, ProjectionTexturer
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.shape import Hunyuan3DShape, ShapeOptions, import_shapegen
+from hoiexport.sdk.generators.hoi3dgen.texture import ProjectionOptions, ProjectionTexturer
 
 TINY_CONFIG: dict[str, Any] = {
     "model": {

@@ -5,9 +5,9 @@ regressor stage and the `hoi3dgen` chain."""
 from __future__ import annotations
 
 import torch
-from hoiexport.sdk.hoi3dgen.camerahmr_net import CameraHMRConfig, CameraHMRNet
-from hoiexport.sdk.hoi3dgen.regressor import CameraHMRRegressor
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import CameraHMRConfig, CameraHMRNet
+from hoiexport.sdk.generators.hoi3dgen.regressor import CameraHMRRegressor
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 TINY_CONFIG = CameraHMRConfig(
     crop_size=32,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import string
 
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.sana import SanaOptions, SanaTextToImage
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.sana import SanaOptions, SanaTextToImage
 
 TEXT_DIM = 8
 """Gemma hidden size = the transformer's caption channels."""

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from hoiexport.sdk.bodies import BodyParams, load_body_model
-from hoiexport.sdk.compose.objects import make_object
-from hoiexport.sdk.lift.load import merge_meshes
-from hoiexport.sdk.lift.poses import canonical_poses
-from hoiexport.sdk.types import BODY_PARTS, BodyFit, Mesh
+from hoiexport.sdk.generators.compose.objects import make_object
+from hoiexport.sdk.generators.lift.load import merge_meshes
+from hoiexport.sdk.generators.lift.poses import canonical_poses
+from hoiexport.sdk.core.types import BODY_PARTS, BodyFit, Mesh
 
 
 @dataclass

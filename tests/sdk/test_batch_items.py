@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hoiexport.sdk.batch.items import (
+from hoiexport.batch.items import (
     ItemSettings,
     PromptSpec,
     item_id,
@@ -11,8 +11,8 @@ from hoiexport.sdk.batch.items import (
     parse_contact,
     read_prompts,
 )
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import ContactConfig
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import ContactConfig
 
 
 def _write(tmp_path, name, text, mode="w"):

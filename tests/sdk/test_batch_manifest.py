@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from hoiexport.sdk.batch.items import ItemSettings, PromptSpec, make_items
-from hoiexport.sdk.batch.manifest import Manifest
-from hoiexport.sdk.errors import InputError
+from hoiexport.batch.items import ItemSettings, PromptSpec, make_items
+from hoiexport.batch.manifest import Manifest
+from hoiexport.sdk.core.errors import InputError
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 import trimesh
-from hoiexport.sdk.batch.preview import (
+from hoiexport.batch.preview import (
     CONTACT_COLOR,
     HUMAN_TINT,
     OBJECT_TINT,
@@ -15,8 +15,8 @@ from hoiexport.sdk.batch.preview import (
     contact_sheet,
     png_bytes,
 )
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import (
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import (
     BodyFit,
     Contact,
     ContactConfig,

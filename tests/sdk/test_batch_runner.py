@@ -14,8 +14,8 @@ import sys
 
 import hoiexport.batch
 import pytest
-from hoiexport.sdk.batch.runner import LOCK_NAME
-from hoiexport.sdk.errors import InputError
+from hoiexport.batch.runner import LOCK_NAME
+from hoiexport.sdk.core.errors import InputError
 
 FAST = {"formats": "glb", "texture_size": 512}
 
@@ -95,7 +95,7 @@ def test_bad_options_and_empty_batches_are_input_errors(tmp_path):
 
 
 def test_resume_queue_skips_done_items_and_remakes_missing_ones(tmp_path):
-    from hoiexport.sdk.batch.runner import _work_queue
+    from hoiexport.batch.runner import _work_queue
 
     specs = [hoiexport.batch.PromptSpec(t) for t in ("A man carrying a box", "A girl kicking a ball",
                                                      "A man sitting on a chair", "A woman holding a mug")]

@@ -20,9 +20,9 @@ from hoiexport.sdk.bodies.anny_body import (
 )
 from hoiexport.sdk.bodies.anny_cache import build_notice, configure_warp, load_anny_model, prune_anny_cache
 from hoiexport.sdk.bodies.protocol import BodyModel
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
-from hoiexport.sdk.types import BODY_PARTS, BodyFit
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
+from hoiexport.sdk.core.types import BODY_PARTS, BodyFit
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +238,7 @@ def test_uv_mesh_splits_seams_and_keeps_corner_uvs(body):
 
 
 def trimesh_box_mesh():
-    from hoiexport.sdk.types import Mesh
+    from hoiexport.sdk.core.types import Mesh
 
     box = trimesh.creation.box()
     return Mesh(vertices=box.vertices, faces=box.faces, name="box")

@@ -8,7 +8,7 @@ import pytest
 import torch
 from hoiexport.sdk.bodies import kinematics
 from hoiexport.sdk.bodies.skinning import pose_skeleton
-from hoiexport.sdk.skeleton import SMPL_PARENTS
+from hoiexport.sdk.core.skeleton import SMPL_PARENTS
 from smplx.lbs import batch_rigid_transform, batch_rodrigues
 
 PARENTS = tuple(int(p) for p in SMPL_PARENTS)

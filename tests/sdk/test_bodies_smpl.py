@@ -17,9 +17,9 @@ from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.bodies.protocol import BodyModel
 from hoiexport.sdk.bodies.safe_pickle import UnsafePickleError, load_array_pickle
 from hoiexport.sdk.bodies.smpl_body import SMPLBody, find_smpl_file, load_smpl_data
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.skeleton import SMPL_PARENTS
-from hoiexport.sdk.types import BODY_PARTS, BodyFit
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.skeleton import SMPL_PARENTS
+from hoiexport.sdk.core.types import BODY_PARTS, BodyFit
 
 N_VERTS, N_FACES = 6890, 13776
 

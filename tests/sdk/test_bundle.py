@@ -21,9 +21,9 @@ import pytest
 import trimesh
 
 from hoiexport.sdk.bundle import BUNDLE_SCHEMA_PATH, load_bundle, save_bundle
-from hoiexport.sdk.errors import BundleError, InputError
-from hoiexport.sdk.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
-from hoiexport.sdk.types import (
+from hoiexport.sdk.core.errors import BundleError, InputError
+from hoiexport.sdk.core.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
+from hoiexport.sdk.core.types import (
     BODY_PARTS,
     SCHEMA_VERSION,
     BodyFit,

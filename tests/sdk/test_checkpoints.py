@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from hoiexport.sdk.checkpoints import load_checkpoint
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.models.checkpoints import load_checkpoint
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 
 
 class _Payload:

@@ -21,7 +21,7 @@ from hoiexport.exporters.export import ExportOptions, export
 from hoiexport.exporters.options import BakeOptions
 from hoiexport.sdk.bodies import load_body_model
 from hoiexport.sdk.bundle import load_bundle, save_bundle
-from hoiexport.sdk.compose.actions import (
+from hoiexport.sdk.generators.compose.actions import (
     JOINT_LIMITS,
     POSES,
     euler_to_axis_angle,
@@ -32,8 +32,8 @@ from hoiexport.sdk.compose.actions import (
     rotations_to_pose,
     sample_pose,
 )
-from hoiexport.sdk.compose.appearance import appearance_from_prompt, body_regions, region_colors
-from hoiexport.sdk.compose.generate import (
+from hoiexport.sdk.generators.compose.appearance import appearance_from_prompt, body_regions, region_colors
+from hoiexport.sdk.generators.compose.generate import (
     ADULT_AGE,
     ADULT_HEIGHT,
     ComposeOptions,
@@ -42,14 +42,14 @@ from hoiexport.sdk.compose.generate import (
     generate,
     support_contact,
 )
-from hoiexport.sdk.compose.interaction import plan_interaction, wrap_curl_deg
-from hoiexport.sdk.compose.objects import make_object
-from hoiexport.sdk.compose.placement import BodyRig, ObjectSurface, limit_penalty, vertex_normals
-from hoiexport.sdk.compose.prompt_parse import parse_prompt
+from hoiexport.sdk.generators.compose.interaction import plan_interaction, wrap_curl_deg
+from hoiexport.sdk.generators.compose.objects import make_object
+from hoiexport.sdk.generators.compose.placement import BodyRig, ObjectSurface, limit_penalty, vertex_normals
+from hoiexport.sdk.prompt.parse import parse_prompt
 from hoiexport.sdk.contacts import ContactOptions, classify_contacts
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
-from hoiexport.sdk.types import BODY_PARTS, ContactConfig, Mesh
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
+from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig, Mesh
 
 CASES: dict[str, tuple[str, ...]] = {
     "right_hand": (

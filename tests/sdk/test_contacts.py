@@ -22,9 +22,9 @@ from hoiexport.sdk.contacts import (
     classify_contacts,
     vertex_areas,
 )
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.skeleton import JOINT_INDEX
-from hoiexport.sdk.types import BODY_PARTS, ContactConfig, Mesh
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX
+from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig, Mesh
 
 # --------------------------------------------------------------------------- #
 # A part-labelled box man: internal frame, +Y up, faces +Z, +X = his left.

@@ -27,18 +27,18 @@ pytest.importorskip("hy3dgen")
 
 from hoiexport.exporters.export import ExportOptions, export  # noqa: E402
 from hoiexport.exporters.options import BakeOptions  # noqa: E402
-from hoiexport.sdk.compose.prompt_parse import parse_prompt  # noqa: E402
-from hoiexport.sdk.errors import InputError  # noqa: E402
-from hoiexport.sdk.hoi3dgen.chain import ChainOptions, Hoi3dgenChain  # noqa: E402
-from hoiexport.sdk.hoi3dgen.matting import GroundedSam2Matting, MattingOptions  # noqa: E402
-from hoiexport.sdk.hoi3dgen.regressor import RegressorEstimator  # noqa: E402
-from hoiexport.sdk.hoi3dgen.runtime import Runtime  # noqa: E402
-from hoiexport.sdk.lift.estimate import EstimatorOptions  # noqa: E402
-from hoiexport.sdk.lift.lift import LiftOptions  # noqa: E402
-from hoiexport.sdk.lift.orbit import OrbitOptions  # noqa: E402
-from hoiexport.sdk.lift.register import RegisterOptions  # noqa: E402
-from hoiexport.sdk.lift.segment import GroundedSam2Options, GroundedSam2Segmenter, LabelsSegmenter  # noqa: E402
-from hoiexport.sdk.types import HOIAsset  # noqa: E402
+from hoiexport.sdk.prompt.parse import parse_prompt  # noqa: E402
+from hoiexport.sdk.core.errors import InputError  # noqa: E402
+from hoiexport.sdk.generators.hoi3dgen.chain import ChainOptions, Hoi3dgenChain  # noqa: E402
+from hoiexport.sdk.generators.hoi3dgen.matting import GroundedSam2Matting, MattingOptions  # noqa: E402
+from hoiexport.sdk.generators.hoi3dgen.regressor import RegressorEstimator  # noqa: E402
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime  # noqa: E402
+from hoiexport.sdk.generators.lift.estimate import EstimatorOptions  # noqa: E402
+from hoiexport.sdk.generators.lift.lift import LiftOptions  # noqa: E402
+from hoiexport.sdk.geometry.orbit import OrbitOptions  # noqa: E402
+from hoiexport.sdk.generators.lift.register import RegisterOptions  # noqa: E402
+from hoiexport.sdk.generators.lift.segment import GroundedSam2Options, GroundedSam2Segmenter, LabelsSegmenter  # noqa: E402
+from hoiexport.sdk.core.types import HOIAsset  # noqa: E402
 
 from hoi3dgen_tiny_depth import tiny_depth  # noqa: E402
 from hoi3dgen_tiny_flux import tiny_flux  # noqa: E402

@@ -1,4 +1,4 @@
-"""Depth Anything stage (`hoiexport.sdk.hoi3dgen.depth`) on a tiny random-weight
+"""Depth Anything stage (`hoiexport.sdk.generators.hoi3dgen.depth`) on a tiny random-weight
 `DepthAnythingForDepthEstimation` (tests/sdk/hoi3dgen_tiny_depth.py)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from hoi3dgen_tiny_depth import TINY_OPTIONS, tiny_depth, tiny_depth_model
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
-from hoiexport.sdk.hoi3dgen.protocols import DepthEstimator
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
+from hoiexport.sdk.generators.hoi3dgen.protocols import DepthEstimator
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 # The published preprocessor_config.json of depth-anything/Depth-Anything-V2-Large-hf.
 DA_V2_PREPROCESSOR = {

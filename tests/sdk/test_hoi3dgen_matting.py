@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.hoi3dgen.matting import GroundedSam2Matting, MattingOptions, crop_to_subject
-from hoiexport.sdk.lift.segment import GroundedSam2Options, GroundedSam2Segmenter
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.generators.hoi3dgen.matting import GroundedSam2Matting, MattingOptions, crop_to_subject
+from hoiexport.sdk.generators.lift.segment import GroundedSam2Options, GroundedSam2Segmenter
 from hoi3dgen_tiny_segment import tiny_grounded_sam2
 
 

@@ -1,4 +1,4 @@
-"""Body regressor stage (`hoiexport.sdk.hoi3dgen.regressor`, `camerahmr_net`) on a tiny
+"""Body regressor stage (`hoiexport.sdk.generators.hoi3dgen.regressor`, `camerahmr_net`) on a tiny
 random-weight CameraHMR (tests/sdk/hoi3dgen_tiny_regressor.py)."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import pytest
 import torch
 from hoi3dgen_tiny_regressor import TINY_CONFIG, tiny_camerahmr_net, tiny_regressor
 from hoiexport.sdk.bodies import BodyParams, load_body_model
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.camerahmr_net import (
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import (
     CameraHMRConfig,
     CameraHMRNet,
     rot6d_to_matrix,
 )
-from hoiexport.sdk.hoi3dgen.regressor import (
+from hoiexport.sdk.generators.hoi3dgen.regressor import (
     CHECKPOINT_FILE,
     MEAN_PARAMS_FILE,
     SMPL_TPOSE_DIRECTIONS,
@@ -26,15 +26,15 @@ from hoiexport.sdk.hoi3dgen.regressor import (
     rest_corrections,
     transfer_pose,
 )
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.lift.estimate import (
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.lift.estimate import (
     BodyEstimator,
     EstimatorOptions,
     PointCloudEstimator,
 )
-from hoiexport.sdk.lift.orbit import look_at_camera
-from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_PARENTS
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.geometry.orbit import look_at_camera
+from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_PARENTS
+from hoiexport.sdk.core.types import Mesh
 from scipy.spatial.transform import Rotation
 
 BOX = np.array([6.0, 4.0, 34.0, 46.0])

@@ -1,4 +1,4 @@
-"""FLUX.1-Depth re-texturing stage (`hoiexport.sdk.hoi3dgen.retexture`) on a tiny
+"""FLUX.1-Depth re-texturing stage (`hoiexport.sdk.generators.hoi3dgen.retexture`) on a tiny
 random-weight `FluxControlPipeline` (tests/sdk/hoi3dgen_tiny_flux.py)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from hoi3dgen_tiny_flux import TINY_OPTIONS, tiny_flux, tiny_flux_components
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.protocols import Retexturer
-from hoiexport.sdk.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.views import retexture_prompt
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.protocols import Retexturer
+from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.views import retexture_prompt
 
 PROMPT = retexture_prompt("A man sits on a wooden chair")
 

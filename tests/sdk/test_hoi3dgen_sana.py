@@ -12,17 +12,17 @@ import pytest
 import torch
 
 from hoi3dgen_tiny_sana import TINY_OPTIONS, tiny_sana, tiny_sana_components, tiny_sana_transformer
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.protocols import TextToImage
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.sana import SanaOptions, SanaTextToImage
-from hoiexport.sdk.hoi3dgen.sana_convert import (
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.protocols import TextToImage
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.sana import SanaOptions, SanaTextToImage
+from hoiexport.sdk.generators.hoi3dgen.sana_convert import (
     QK_NORM,
     convert_sana_state_dict,
     load_native_checkpoint,
     load_sana_transformer,
 )
-from hoiexport.sdk.hoi3dgen.views import (
+from hoiexport.sdk.generators.hoi3dgen.views import (
     RETEXTURE_SUFFIX,
     SANA_SUFFIX,
     ViewPhrases,

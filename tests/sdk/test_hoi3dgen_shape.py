@@ -17,10 +17,10 @@ from hoi3dgen_tiny_hunyuan import (
     tiny_hunyuan,
     tiny_hunyuan_components,
 )
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.protocols import ImageToShape
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.shape import (
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.protocols import ImageToShape
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.shape import (
     BOX_HALF,
     CONFIG_NAME,
     DIT_SUBFOLDER,
@@ -32,7 +32,7 @@ from hoiexport.sdk.hoi3dgen.shape import (
     import_shapegen,
     to_internal_frame,
 )
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.types import Mesh
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +232,7 @@ def test_transforms_subset_matches_torchvision():
         from torchvision import transforms as tv
     except Exception:  # noqa: BLE001 - not installable next to a CPU-only torch
         pytest.skip("torchvision does not import here (CPU-only torch)")
-    from hoiexport.sdk.hoi3dgen.shape import _torchvision_transforms_subset
+    from hoiexport.sdk.generators.hoi3dgen.shape import _torchvision_transforms_subset
 
     _, sub = _torchvision_transforms_subset()
     x = torch.rand(1, 3, 64, 48)

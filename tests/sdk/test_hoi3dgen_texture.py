@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import trimesh
 
-from hoiexport.exporters.uv import rasterize_uv
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.hoi3dgen.protocols import Texturer
-from hoiexport.sdk.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.hoi3dgen.texture import (
+from hoiexport.sdk.geometry.uv import rasterize_uv
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.protocols import Texturer
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.texture import (
     PAINT_MODEL,
     Hunyuan3DPaint,
     ProjectionOptions,
@@ -21,7 +21,7 @@ from hoiexport.sdk.hoi3dgen.texture import (
     make_texturer,
     paint_unavailable_reason,
 )
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.types import Mesh
 
 RED = np.array([220, 30, 30])
 BLUE = np.array([30, 30, 220])

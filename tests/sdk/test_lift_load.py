@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.lift.load import load_combined_mesh, load_vertex_labels, merge_meshes
-from hoiexport.sdk.types import Mesh, Texture
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.generators.lift.load import load_combined_mesh, load_vertex_labels, merge_meshes
+from hoiexport.sdk.core.types import Mesh, Texture
 from PIL import Image
 
 

@@ -8,14 +8,14 @@ import math
 import numpy as np
 import pytest
 import trimesh
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.lift.orbit import (
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.geometry.orbit import (
     OrbitOptions,
     look_at_camera,
     orbit_cameras,
     render_orbit,
 )
-from hoiexport.sdk.types import Mesh, Texture
+from hoiexport.sdk.core.types import Mesh, Texture
 
 
 @pytest.fixture(scope="module")

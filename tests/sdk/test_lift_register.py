@@ -9,17 +9,17 @@ import torch
 import trimesh
 from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.contacts.proximity import SurfaceQuery
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.lift.chamfer import chamfer_report, point_to_surface
-from hoiexport.sdk.lift.estimate import BodyEstimator, EstimatorOptions, PointCloudEstimator, facing_yaws
-from hoiexport.sdk.lift.poses import (
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.generators.lift.chamfer import chamfer_report, point_to_surface
+from hoiexport.sdk.generators.lift.estimate import BodyEstimator, EstimatorOptions, PointCloudEstimator, facing_yaws
+from hoiexport.sdk.generators.lift.poses import (
     CANONICAL_POSES,
     aim_pose,
     canonical_poses,
     compose_targets,
 )
-from hoiexport.sdk.lift.priors import joint_limits
-from hoiexport.sdk.lift.register import (
+from hoiexport.sdk.generators.lift.priors import joint_limits
+from hoiexport.sdk.generators.lift.register import (
     RegisterOptions,
     Similarity,
     apply_similarity,
@@ -29,8 +29,8 @@ from hoiexport.sdk.lift.register import (
     register_body,
     rest_pelvis,
 )
-from hoiexport.sdk.skeleton import JOINT_INDEX
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.skeleton import JOINT_INDEX
+from hoiexport.sdk.core.types import Mesh
 from scipy.spatial.transform import Rotation
 
 
@@ -156,7 +156,7 @@ def test_facing_yaws_include_the_true_facing(body, rest_joints):
 
 
 def test_round_energy_gradient_matches_finite_differences():
-    from hoiexport.sdk.lift.register import _RoundEnergy
+    from hoiexport.sdk.generators.lift.register import _RoundEnergy
 
     rng = np.random.default_rng(3)
     scan = rng.normal(0.0, 0.3, (60, 3))
@@ -203,8 +203,8 @@ def test_a_poor_result_finishes_the_next_hypothesis(body, rest_joints):
 
 def test_action_library_poses_are_candidates(body):
     """The compose action library joins the estimator's candidates: a library pose is found at its facing."""
-    from hoiexport.sdk.compose.actions import POSES
-    from hoiexport.sdk.lift.poses import action_library_poses
+    from hoiexport.sdk.generators.compose.actions import POSES
+    from hoiexport.sdk.generators.lift.poses import action_library_poses
 
     library = action_library_poses()
     assert {name.split("/")[0] for name in library} == set(POSES)

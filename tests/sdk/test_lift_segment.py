@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 import trimesh
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.lift.orbit import OrbitOptions, render_orbit
-from hoiexport.sdk.lift.segment import (
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
+from hoiexport.sdk.generators.lift.segment import (
     GroundedSam2Options,
     GroundedSam2Segmenter,
     LabelsSegmenter,
@@ -20,8 +20,8 @@ from hoiexport.sdk.lift.segment import (
     ViewMasks,
     face_labels_from_vertices,
 )
-from hoiexport.sdk.lift.weights import resolve_model_dir, transformers_folder_problem
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.models.weights import resolve_model_dir, transformers_folder_problem
+from hoiexport.sdk.core.types import Mesh
 from hoi3dgen_tiny_segment import tiny_grounded_sam2
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.lift.select import CandidateSummary, choose_candidate
-from hoiexport.sdk.types import ContactConfig
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.generators.lift.select import CandidateSummary, choose_candidate
+from hoiexport.sdk.core.types import ContactConfig
 
 R, L, B = ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS
 

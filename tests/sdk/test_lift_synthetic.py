@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
-from hoiexport.sdk.lift.chamfer import point_to_surface
-from hoiexport.sdk.lift.segment import ViewMasks
-from hoiexport.sdk.lift.synthetic import (
+from hoiexport.sdk.generators.lift.chamfer import point_to_surface
+from hoiexport.sdk.generators.lift.segment import ViewMasks
+from hoiexport.sdk.generators.lift.synthetic import (
     DegradeOptions,
     MaskCorruption,
     corrupt_masks,
     degrade_surface,
 )
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.types import Mesh
 
 
 def test_degraded_sphere_is_offset_remeshed_and_holed():

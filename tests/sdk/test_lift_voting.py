@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from hoiexport.sdk.contacts.analysis import vertex_areas
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.lift.orbit import OrbitOptions, render_orbit
-from hoiexport.sdk.lift.segment import LabelsSegmenter, ViewMasks
-from hoiexport.sdk.lift.synthetic import MaskCorruption, corrupt_masks
-from hoiexport.sdk.lift.voting import (
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
+from hoiexport.sdk.generators.lift.segment import LabelsSegmenter, ViewMasks
+from hoiexport.sdk.generators.lift.synthetic import MaskCorruption, corrupt_masks
+from hoiexport.sdk.generators.lift.voting import (
     adjacency,
     diffuse_labels,
     label_accuracy,
@@ -20,7 +20,7 @@ from hoiexport.sdk.lift.voting import (
     split_mesh,
     vote_labels,
 )
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.types import Mesh
 from lift_scene import make_lift_scene
 
 

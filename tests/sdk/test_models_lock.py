@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hoiexport.sdk import models_lock as ml
+from hoiexport.sdk.models import lock as ml
 from hoiexport.sdk.bodies.smpl_body import smpl_file_names
-from hoiexport.sdk.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 
 REQUIRED = {
     "hoi3dgen-sana": ("text_to_image", "agshar96/hoi3dgen_weights"),
@@ -96,7 +96,7 @@ def test_repository_lock_has_every_required_entry_with_all_fields():
 def test_repository_lock_is_canonical_and_the_shipped_copy_is_identical():
     text = ml.REPOSITORY_LOCK.read_text()
     assert ml.dump_lock(ml.load_lock()) == text
-    assert ml.SHIPPED_LOCK.read_text() == text, "run: cp third_party_models.lock sdk/"
+    assert ml.SHIPPED_LOCK.read_text() == text, "run: cp third_party_models.lock sdk/models/"
 
 
 def test_unknown_model_name_lists_the_known_ones():

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
-from hoiexport.sdk.compose.objects import (
+from hoiexport.sdk.generators.compose.objects import (
     DIM_RANGES,
     OBJECT_CATEGORIES,
     VARIANTS,
     make_object,
 )
-from hoiexport.sdk.compose.objects.materials import atlas_layout
-from hoiexport.sdk.compose.prompt_parse import parse_prompt
-from hoiexport.sdk.errors import InputError
+from hoiexport.sdk.generators.compose.objects.materials import atlas_layout
+from hoiexport.sdk.prompt.parse import parse_prompt
+from hoiexport.sdk.core.errors import InputError
 
 SEEDS = (0, 1, 2)
 TOL = 1e-3  # metres of slack on the documented ranges
@@ -175,7 +175,7 @@ def test_action_and_variant_shape_the_object():
 
 
 def test_lexicon_and_library_agree():
-    from hoiexport.sdk.compose import lexicon
+    from hoiexport.sdk.prompt import lexicon
 
     assert {w.category for w in lexicon.OBJECT_WORDS.values()} == set(OBJECT_CATEGORIES)
     for phrase, word in lexicon.OBJECT_WORDS.items():

@@ -9,9 +9,9 @@ import torch
 from hoiexport.sdk.bodies import load_body_model
 from hoiexport.sdk.bodies.parts import JOINT_PARTS, PART_INDEX, TORSO, part_labels_from_weights
 from hoiexport.sdk.bodies.skinning import vertex_normals
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
-from hoiexport.sdk.types import BODY_PARTS
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
+from hoiexport.sdk.core.types import BODY_PARTS
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 import trimesh
 
 from hoiexport.sdk.contacts import PenetrationOptions, SurfaceQuery, measure_penetration
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import Mesh
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import Mesh
 
 
 def _mesh(tm: trimesh.Trimesh, name: str = "m") -> Mesh:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from hoiexport.sdk.compose import lexicon
-from hoiexport.sdk.compose.prompt_parse import (
+from hoiexport.sdk.prompt import lexicon
+from hoiexport.sdk.prompt.parse import (
     parse_prompt,
     tokenize,
     verb_forms,
 )
 from hoiexport.sdk.contacts.classify import classify_contacts
-from hoiexport.sdk.errors import InputError
-from hoiexport.sdk.types import BODY_PARTS, ContactConfig, Prompt
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig, Prompt
 
 LONG = (
     "A young woman with curly red hair, wearing a green denim jacket, white sneakers and "

@@ -1,0 +1,50 @@
+"""hoiexport: text → 3D human–object interactions → engine-ready glTF / USD assets.
+
+The public SDK surface. Build scripts use::
+
+    import hoiexport
+    asset = hoiexport.load_bundle("bundle_dir")
+    result = hoiexport.export(asset, "out", formats=("glb", "usdc"), target="unity")
+
+Heavy entry points (`export`, bundles, body models) are imported on first use so
+that `import hoiexport` and `hoiexport --version` stay fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from hoiexport.sdk import *  # noqa: F401,F403  (re-export the data model)
+from hoiexport.sdk import __all__ as _sdk_all
+
+try:
+    __version__ = version("hoiexport")
+except PackageNotFoundError:  # pragma: no cover - source tree without install
+    __version__ = "0.0.0+unknown"
+
+_LAZY: dict[str, tuple[str, str]] = {
+    "export": ("hoiexport.exporters.export", "export"),
+    "ExportOptions": ("hoiexport.exporters.export", "ExportOptions"),
+    "ExportResult": ("hoiexport.exporters.export", "ExportResult"),
+    "load_bundle": ("hoiexport.sdk.bundle", "load_bundle"),
+    "save_bundle": ("hoiexport.sdk.bundle", "save_bundle"),
+    "load_body_model": ("hoiexport.sdk.bodies", "load_body_model"),
+    "analyze_contacts": ("hoiexport.sdk.contacts", "analyze_asset"),
+    "validate_file": ("hoiexport.exporters.validate", "validate_file"),
+    "generate": ("hoiexport.sdk.generators.compose.generate", "generate"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavy entry points on first access."""
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hoiexport' has no attribute {name!r}")
+
+
+__all__ = [*_sdk_all, *_LAZY, "__version__"]

@@ -1,0 +1,1103 @@
+"""How a prompt's interaction is staged: pose, sites, anchors and the initial placement.
+
+`plan_interaction` decides, from the requested contact configuration, the action
+and the object, which *mode* the compose generator uses:
+
+| mode        | configurations           | pose (action library)                 | object                          |
+|-------------|--------------------------|---------------------------------------|---------------------------------|
+| near        | no_contact               | stand                                 | on the floor, ≥ 20 cm away      |
+| hold_one    | right_hand, left_hand    | carry / hold / hold_palm_up           | held: hooked, wrapped or on the palm |
+| reach_one   | right_hand, left_hand    | drag / pull / push(_low)_one_hand / carry | on the floor, one hand on it (a suitcase is held by its trolley handle) |
+| hold_two    | both_hands               | hold_two_hands / lift                 | held between the palms          |
+| reach_two   | both_hands               | push / push_low (objects < 0.6 m)     | on the floor, both hands on it  |
+| wear_back   | back                     | wear_on_back                          | held against the back           |
+| lean_back   | back                     | lean_back                             | chair / bench behind, back on its backrest |
+| lie         | back, other              | lie / lie_flat                        | back: a table, the lower back on its end, the legs hanging off; other: a bench or table, lying on it |
+| foot        | right_leg, left_leg      | kick                                  | on the floor, the foot on it    |
+| sit         | other                    | sit                                   | chair, stool, bench, box ...    |
+| sit_back    | other                    | sit_back                              | chair / bench, seated, the back against its backrest |
+| stand_on    | other                    | stand_on                              | both feet on its top            |
+
+`build_problem` turns a plan into a `placement.PlacementProblem`: the seeded
+pose, the analytic initial placement (object at the hand for held objects, the
+body onto the seat, the backrest behind the back, the hand or foot at the
+anchor of a floor object ...), the site targets and the parts that must touch
+or stay clear. Left-side configurations use the mirrored pose.
+
+Anchors are the object library's (`objects` package docs); a grip's radius is
+the anchor's depth inside the object (a handle bar's radius, a bottle's), 0 for
+anchors on the surface. Frames: internal (+Y up, metres, character faces +Z);
+objects are placed by x_world = R @ x_object + t.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import trimesh
+from scipy.spatial.transform import Rotation
+
+from hoiexport.sdk.generators.compose.actions import Side, free_joint_indices, get_pose
+from hoiexport.sdk.generators.compose.objects import ProceduralObject
+from hoiexport.sdk.generators.compose.placement import (
+    BodyRig,
+    FloorMode,
+    ObjectMotion,
+    ObjectSurface,
+    PlacementProblem,
+    Site,
+    SiteTarget,
+)
+from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.skeleton import JOINT_INDEX
+from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig, Prompt
+
+Mode = Literal[
+    "near", "hold_one", "reach_one", "hold_two", "reach_two", "wear_back",
+    "lean_back", "lie", "foot", "sit", "sit_back", "stand_on",
+]
+Grip = Literal["hook", "wrap", "press", "support", "none"]
+
+HOOK_CURL_DEG = 50.0
+"""Finger curl of the hook grip (fingers around a handle bar), degrees. Larger
+curls would drag Anny's thumb, whose bones turn with the finger joint about the
+knuckles; where a handle leaves less room under the bar than the fingers need
+(a suitcase's top handle), the bar rests in the finger tips (`_crook`)."""
+HOOK_WRIST_DEG = 0.0
+"""Wrist flexion of the hook grip, degrees (0: the hand continues the forearm)."""
+
+_HOOK_ANCHORS = ("trolley_handle", "handle", "backrest_top", "rim", "edge_back", "edge_front")
+_TOLERATED: dict[ContactConfig, tuple[str, ...]] = {
+    ContactConfig.RIGHT_HAND: ("right_arm", "torso_front"),
+    ContactConfig.LEFT_HAND: ("left_arm", "torso_front"),
+    ContactConfig.BOTH_HANDS: ("right_arm", "left_arm", "torso_front"),
+    ContactConfig.BACK: ("hips", "head"),
+    ContactConfig.RIGHT_LEG: ("right_leg",),
+    ContactConfig.LEFT_LEG: ("left_leg",),
+    ContactConfig.NO_CONTACT: (),
+    ContactConfig.OTHER: tuple(p for p in BODY_PARTS if p != "head"),
+}
+"""Parts the classification rule lets touch besides the requested ones
+(`contacts.classify`); they keep a softer clearance."""
+
+
+@dataclass(frozen=True)
+class InteractionPlan:
+    """How one interaction is staged.
+
+    Attributes:
+        mode: see the module table.
+        pose: action-library pose name.
+        side: "right" or "left" (left uses the mirrored pose and sites).
+        touch: body parts that must touch the object.
+        tolerated: parts the requested configuration lets touch too; in the
+            hand and leg configurations they are still kept away softly, in
+            back and other they are free to touch (`free_parts`).
+        anchor: object anchor name the interaction uses, if any.
+        grip: how a hand holds the anchor.
+        object_motion: "free" for a held object, else "fixed".
+        floor: feet on the floor ("stand") or only above it ("above").
+    """
+
+    mode: Mode
+    pose: str
+    side: Side
+    touch: tuple[str, ...]
+    tolerated: tuple[str, ...]
+    anchor: str | None = None
+    grip: Grip = "none"
+    object_motion: ObjectMotion = "fixed"
+    floor: FloorMode = "stand"
+
+    @property
+    def free_parts(self) -> tuple[str, ...]:
+        """Tolerated parts with no clearance: leaning, wearing, lying, sitting and
+        standing on an object touch it with the hips, thighs, head ... as a matter of course."""
+        if self.mode in ("lean_back", "wear_back", "lie", "sit", "sit_back", "stand_on"):
+            return self.tolerated
+        return ()
+
+
+SIT_BACK_RECLINE_DEG = 12.0
+"""Backwards tilt of the pelvis in the `sit_back` prior, degrees (actions table)."""
+
+LOW_OBJECT_M = 0.6
+"""Objects lower than this are pressed on from a bent-over pose (`push_low*`)."""
+
+
+def _press_pose(obj: ProceduralObject, one_hand: bool) -> str:
+    low = obj.dims["height"] < LOW_OBJECT_M
+    return ("push_low" if low else "push") + ("_one_hand" if one_hand else "")
+
+
+def _unsupported(prompt: Prompt, obj: ProceduralObject, why: str) -> InputError:
+    cfg = prompt.requested_config.value if prompt.requested_config else "?"
+    return InputError(
+        f"the compose generator cannot stage {prompt.action!r} with contact {cfg!r} on a {obj.category}: {why}"
+    )
+
+
+def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
+    """Choose the mode, pose, grip and parts of an interaction (module table).
+
+    Args:
+        prompt: parsed prompt with `action` and `requested_config` set.
+        obj: the object.
+
+    Raises:
+        InputError: a combination the compose generator cannot stage, naming
+            the reason and what would work.
+    """
+    config = prompt.requested_config or ContactConfig.NO_CONTACT
+    action = prompt.action or "stand"
+    a = obj.anchors
+    tol = _TOLERATED[config]
+    if config is ContactConfig.NO_CONTACT:
+        return InteractionPlan("near", "stand", "right", (), ())
+    if config in (ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND):
+        side: Side = "right" if config is ContactConfig.RIGHT_HAND else "left"
+        hand = (f"{side}_hand",)
+        rolling = obj.category == "suitcase" and action in ("carry", "hold", "lift") and "trolley_handle" in a
+        if action in ("drag", "pull") or rolling:
+            anchor = next((n for n in _HOOK_ANCHORS if n in a), None)
+            if anchor is None:
+                return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
+            return InteractionPlan("reach_one", "carry" if rolling else action, side, hand, tol, anchor, "hook")
+        if action in ("push", "lean", "stand"):
+            return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
+        if action in ("carry", "hold", "lift"):
+            if "handle" in a:
+                return InteractionPlan("hold_one", "carry", side, hand, tol, "handle", "hook", "free")
+            if "grip" in a:
+                return InteractionPlan("hold_one", "hold", side, hand, tol, "grip", "wrap", "free")
+            if obj.category in ("ball", "box"):
+                return InteractionPlan("hold_one", "hold_palm_up", side, hand, tol, None, "support", "free")
+            if "backrest_top" in a:
+                return InteractionPlan("hold_one", "carry", side, hand, tol, "backrest_top", "hook", "free")
+            if "rim" in a:
+                return InteractionPlan("hold_one", "carry", side, hand, tol, "rim", "hook", "free")
+            return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
+        raise _unsupported(prompt, obj, "one-hand contact goes with carry, hold, lift, drag, pull, push or lean")
+    if config is ContactConfig.BOTH_HANDS:
+        hands = ("right_hand", "left_hand")
+        if action in ("carry", "carry_two_hands", "hold", "lift"):
+            pose = "lift" if action == "lift" else "hold_two_hands"
+            return InteractionPlan("hold_two", pose, "right", hands, tol, None, "press", "free")
+        if action in ("push", "pull", "drag", "lean", "stand"):
+            return InteractionPlan("reach_two", _press_pose(obj, one_hand=False), "right", hands, tol, None, "press")
+        raise _unsupported(prompt, obj, "two-hand contact goes with carry, hold, lift, push, pull, drag or lean")
+    if config is ContactConfig.BACK:
+        if action == "lean":
+            if "backrest_top" not in a:
+                raise _unsupported(prompt, obj, "leaning with the back needs a backrest (a chair or a bench)")
+            return InteractionPlan("lean_back", "lean_back", "right", ("back",), tol, "backrest_top")
+        if action == "lie":
+            if obj.category not in ("bench", "table") or "backrest" in a:
+                raise _unsupported(prompt, obj, "lying with only the back touching needs a support without a "
+                                   "backrest (a table); on a bench the backrest meets the arms, so ask for "
+                                   "contact 'other'")
+            return InteractionPlan("lie", "lie", "right", ("back",), tol, None, "none", "fixed", "above")
+        if action in ("carry", "hold", "lift") and obj.kind == "held":
+            return InteractionPlan("wear_back", "wear_on_back", "right", ("back",), tol, None, "none", "free")
+        if action == "sit":
+            raise _unsupported(prompt, obj, "a seated body touches the seat with its hips and thighs, which "
+                               "makes contact 'other'; ask for contact 'other' (the back still goes on the "
+                               "backrest when the text names it)")
+        raise _unsupported(prompt, obj, "back contact goes with lean (chair, bench), lie (bench, table) "
+                           "or carry / hold of a portable object (a backpack)")
+    if config in (ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG):
+        side = "right" if config is ContactConfig.RIGHT_LEG else "left"
+        if action in ("sit", "lie"):
+            raise _unsupported(prompt, obj, "a single leg touching goes with kick, push or stand next to")
+        return InteractionPlan("foot", "kick", side, (f"{side}_foot",), tol, None, "none", "fixed",
+                               "stand")
+    # other
+    if action == "sit":
+        seat = "seat" if "seat" in a else "top" if "top" in a else None
+        if seat is None:
+            raise _unsupported(prompt, obj, "sitting needs a seat or a top surface")
+        if "back" in prompt.contact_parts:
+            if "backrest" not in a:
+                raise _unsupported(prompt, obj, "sitting with the back against a backrest needs a chair or a "
+                                   "bench with one; drop the backrest words or pick one of those objects")
+            return InteractionPlan("sit_back", "sit_back", "right", ("back",), tol, seat, "none", "fixed",
+                                   "stand")
+        return InteractionPlan("sit", "sit", "right", ("right_leg", "left_leg"), tol, seat, "none", "fixed", "stand")
+    if action == "lie":
+        if obj.category not in ("bench", "table"):
+            raise _unsupported(prompt, obj, "lying needs a bench or a table")
+        return InteractionPlan("lie", "lie_flat", "right", ("back", "right_leg", "left_leg"), tol, None, "none",
+                               "fixed", "above")
+    if action == "stand":
+        top = "seat" if "seat" in a else "top" if "top" in a else None
+        if top is None or obj.category in ("ball", "bottle", "mug"):
+            raise _unsupported(prompt, obj, "standing on an object needs a flat top (box, stool, chair, bench, table)")
+        return InteractionPlan("stand_on", "stand_on", "right", ("left_foot", "right_foot"), tol, top, "none",
+                               "fixed", "above")
+    raise _unsupported(prompt, obj, "contact 'other' goes with sit, lie or stand (on the object)")
+
+
+# --------------------------------------------------------------------------- body sites
+
+
+@dataclass(frozen=True)
+class BodySites:
+    """Named points on a body (see `body_sites`).
+
+    Attributes:
+        palm: side → palm centre; normal out of the palm; carried by the wrist.
+        palm_clearance: side → how far the hand (the thumb) stands out of the
+            palm plane near the palm centre, metres: a palm pressing on a face
+            is held this far off it so nothing of the hand goes in.
+        palm_normal: side → (3,) rest palm normal n.
+        finger_dir: side → (3,) rest finger direction f (wrist → knuckles).
+        forearm_dir: side → (3,) rest forearm direction u (elbow → wrist).
+        sole: foot part name → sole; normal down; carried by the ankle.
+        toe: side → front of the foot; normal forward; carried by the toes joint.
+        back_mid: middle of the back; normal backwards; carried by spine2.
+        back_low: lumbar back above the hips; normal backwards; carried by spine1.
+        hook_hand: side → (hand surface samples, knuckle-area vertex ids, their
+            mean, wrist position), all in the rest frame with the hand in the
+            hook grip (`hook_grip`).
+    """
+
+    palm: dict[str, Site]
+    palm_clearance: dict[str, float]
+    palm_normal: dict[str, np.ndarray]
+    finger_dir: dict[str, np.ndarray]
+    forearm_dir: dict[str, np.ndarray]
+    sole: dict[str, Site]
+    toe: dict[str, Site]
+    back_mid: Site
+    back_low: Site
+    hook_hand: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    hook_cache: dict[tuple, Site] = field(default_factory=dict)
+
+    def hook_grip(self, side: str) -> dict[int, np.ndarray]:
+        """Joint rotations (SMPL index → (3,) axis-angle) of the hook grip: the wrist
+        flexed `HOOK_WRIST_DEG` and the fingers curled `HOOK_CURL_DEG` towards the
+        palm, so the fingers stand about square to the forearm."""
+        axis = np.cross(self.finger_dir[side], self.palm_normal[side])
+        axis /= np.linalg.norm(axis)
+        return {
+            JOINT_INDEX[f"{side}_wrist"]: axis * math.radians(HOOK_WRIST_DEG),
+            JOINT_INDEX[f"{side}_hand"]: axis * math.radians(HOOK_CURL_DEG),
+        }
+
+    def curl(self, side: str, degrees: float) -> np.ndarray:
+        """(3,) axis-angle of the `*_hand` joint curling the fingers towards the palm."""
+        axis = np.cross(self.finger_dir[side], self.palm_normal[side])
+        return axis / np.linalg.norm(axis) * math.radians(degrees)
+
+    def hook_site(self, side: str, radius: float, clearance: float = 0.3) -> Site:
+        """Where the centre of a bar of `radius` metres sits in the hook grip when the
+        object's surface lies `clearance` metres beyond the bar centre, away from
+        the wrist (a suitcase's top under its handle): see `_crook`. The site is
+        carried by the wrist; its normal points from the bar up the forearm (the
+        side a hooked handle is approached from)."""
+        key = (side, round(float(radius), 4), round(min(float(clearance), 0.3), 3))
+        site = self.hook_cache.get(key)
+        if site is None:
+            samples, ids, mean, wrist = self.hook_hand[side]
+            u = self.forearm_dir[side]
+            flex = Rotation.from_rotvec(self.hook_grip(side)[JOINT_INDEX[f"{side}_wrist"]]).as_matrix()
+            centre = _crook(samples, u, flex @ self.palm_normal[side], key[1], key[2])
+            site = Site(f"{side}_hook", ids, JOINT_INDEX[f"{side}_wrist"], flex.T @ -u, flex.T @ (centre - mean))
+            self.hook_cache[key] = site
+        return site
+
+
+def body_sites(rig: BodyRig) -> BodySites:
+    """Sites of a body from its rest pose.
+
+    Hand frame at rest: f = wrist → knuckles (the `*_hand` joint); the palm normal
+    n is the direction the fingertips curl to, orthogonal to f (Anny's relaxed
+    fingers curl towards the palm).
+    """
+    v = rig.rest_vertices.numpy().astype(np.float64)
+    joints = rig.rest_joints.numpy().astype(np.float64)
+    labels = rig.part_labels
+    weights = rig.weights.numpy()
+    normals = _rest_normals(rig)
+    palm, palm_clearance, palm_normal, finger_dir, forearm_dir, toe = {}, {}, {}, {}, {}, {}
+    for side in ("right", "left"):
+        wrist_j = JOINT_INDEX[f"{side}_wrist"]
+        wrist, knuckle = joints[wrist_j], joints[JOINT_INDEX[f"{side}_hand"]]
+        f = knuckle - wrist
+        f /= np.linalg.norm(f)
+        fingers = weights[:, JOINT_INDEX[f"{side}_hand"]] > 0.5
+        d = np.linalg.norm(v[fingers] - wrist, axis=1)
+        tips = v[fingers][d >= np.quantile(d, 0.9)].mean(axis=0)
+        c = tips - knuckle
+        n = c - (c @ f) * f
+        n /= np.linalg.norm(n)
+        sel = np.flatnonzero((weights[:, wrist_j] > 0.5) & (normals @ n > 0.6))
+        palm[side] = Site(f"{side}_palm", sel, wrist_j, n)
+        centre = v[sel].mean(axis=0)
+        hand = labels == BODY_PARTS.index(f"{side}_hand")
+        rel = v[hand] - centre
+        around = np.linalg.norm(rel - np.outer(rel @ n, n), axis=1) < 0.06
+        palm_clearance[side] = float(max(0.0, (rel[around] @ n).max()))
+        palm_normal[side] = n
+        finger_dir[side] = f
+        u = wrist - joints[JOINT_INDEX[f"{side}_elbow"]]
+        forearm_dir[side] = u / np.linalg.norm(u)
+        foot = np.flatnonzero(labels == BODY_PARTS.index(f"{side}_foot"))
+        low = foot[v[foot, 1] <= v[foot, 1].min() + 0.05]
+        front = low[v[low, 2] >= v[low, 2].max() - 0.008]
+        tip = v[front].mean(axis=0)
+        toe[side] = Site(f"{side}_toe", front, JOINT_INDEX[f"{side}_foot"], np.array([0.0, 0.0, 1.0]),
+                         np.array([0.0, 0.0, v[low, 2].max() - tip[2] + 0.004]))
+    sole = {}
+    for foot_name in ("left_foot", "right_foot"):
+        foot = np.flatnonzero(labels == BODY_PARTS.index(foot_name))
+        low = foot[v[foot, 1] <= v[foot, 1].min() + 0.012]
+        ankle = JOINT_INDEX[foot_name.replace("foot", "ankle")]
+        sole[foot_name] = Site(f"{foot_name}_sole", low, ankle, np.array([0.0, -1.0, 0.0]))
+    back = np.flatnonzero((labels == BODY_PARTS.index("back")) & (np.abs(v[:, 0]) < 0.06) & (normals[:, 2] < -0.7))
+    y2 = joints[JOINT_INDEX["spine2"], 1]
+    mid = back[np.abs(v[back, 1] - y2) < 0.04]
+    low = back[v[back, 1] <= v[back, 1].min() + 0.04]
+    back_mid = Site("back_mid", mid, JOINT_INDEX["spine2"], np.array([0.0, 0.0, -1.0]))
+    back_low = Site("back_low", low, JOINT_INDEX["spine1"], np.array([0.0, 0.0, -1.0]))
+    sites = BodySites(palm, palm_clearance, palm_normal, finger_dir, forearm_dir, sole, toe, back_mid, back_low, {})
+    for side in ("right", "left"):
+        pose = np.zeros((len(rig.parents), 3))
+        for j, rv in sites.hook_grip(side).items():
+            pose[j] = rv
+        posed, world = rig.posed_numpy(pose, np.zeros(3))
+        wrist = world[JOINT_INDEX[f"{side}_wrist"], :3, 3]
+        knuckle = world[JOINT_INDEX[f"{side}_hand"], :3, 3]
+        hand = labels == BODY_PARTS.index(f"{side}_hand")
+        faces = rig.faces[hand[rig.faces].all(axis=1)]
+        bary = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1], [2, 1, 1], [4, 1, 1], [1, 4, 1], [1, 1, 4]], float)
+        bary /= bary.sum(axis=1, keepdims=True)
+        dense = np.einsum("pk,fkd->fpd", bary, posed[faces]).reshape(-1, 3)
+        dense = dense[np.linalg.norm(dense - knuckle, axis=1) < 0.13]
+        wrist_j = JOINT_INDEX[f"{side}_wrist"]
+        ids = np.flatnonzero((weights[:, wrist_j] > 0.5) & (np.linalg.norm(posed - knuckle, axis=1) < 0.035))
+        sites.hook_hand[side] = (dense, ids, posed[ids].mean(axis=0), wrist)
+    return sites
+
+
+def _crook(samples: np.ndarray, u: np.ndarray, palm_normal: np.ndarray, radius: float, clearance: float) -> np.ndarray:
+    """Centre (rest frame) of a bar held in the hook grip.
+
+    The bar runs across the hand (perpendicular to the forearm direction `u` and
+    the palm normal); the hand's surface samples within 4.5 cm of the bar's
+    middle are rasterised on a 1.5 mm grid of the plane of `u` and the palm
+    normal, and a Euclidean distance transform gives every cell's distance to
+    the hand. A cell is valid when that distance is ≥ radius + 2 mm and no
+    sample reaches further than `clearance` - 3 mm beyond it along `u` (into the
+    object's surface under the bar). Among valid cells the most enclosed wins:
+    the most hand cells within radius + 1.5 cm both on its palm side and beyond
+    it along `u` (the crook between palm and fingers). When none is valid (a gap
+    too small for the fingers) the cell reaching least far beyond is used.
+    """
+    from scipy import ndimage
+
+    m = palm_normal - (palm_normal @ u) * u
+    m /= np.linalg.norm(m)
+    k = np.cross(u, m)
+    origin = samples.mean(axis=0)
+    rel = samples - origin
+    rel = rel[np.abs(rel @ k) < 0.045]
+    pu, pm = rel @ u, rel @ m
+    h = 0.0015
+    pad = 0.03
+    lo_u, lo_m = pu.min() - pad, pm.min() - pad
+    shape = (int((pu.max() + pad - lo_u) / h) + 1, int((pm.max() + pad - lo_m) / h) + 1)
+    occ = np.zeros(shape, dtype=bool)
+    occ[((pu - lo_u) / h).astype(int), ((pm - lo_m) / h).astype(int)] = True
+    occ = ndimage.binary_closing(occ, iterations=2)  # close gaps between samples
+    occ = ndimage.binary_fill_holes(occ)
+    dist = ndimage.distance_transform_edt(~occ) * h
+    cu = lo_u + np.arange(shape[0]) * h
+    reach = (pu.max() - cu)[:, None] * np.ones(shape)
+    clear = dist >= radius + 0.002
+    valid = clear & (reach <= clearance - 0.003)
+    r = int(np.ceil((radius + 0.015) / h))
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    disk = (yy**2 + xx**2) <= r * r
+    cut = int(np.ceil(0.5 * radius / h))
+    palm_side = ndimage.correlate(occ.astype(float), (disk & (xx < -cut)).astype(float), mode="constant")
+    beyond = ndimage.correlate(occ.astype(float), (disk & (yy > cut)).astype(float), mode="constant")
+    score = np.minimum(palm_side, beyond)
+    if not valid.any():
+        valid, score = clear, -reach
+    score = np.where(valid, score, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(score)), shape)
+    return origin + u * (lo_u + i * h) + m * (lo_m + j * h)
+
+
+def _rest_normals(rig: BodyRig) -> np.ndarray:
+    from hoiexport.sdk.generators.compose.placement import vertex_normals
+
+    return vertex_normals(rig.rest_vertices.numpy().astype(np.float64), rig.faces)
+
+
+def site_world(site: Site, verts: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(3,) position and (3,) unit normal of a site on a posed body (numpy)."""
+    rot = world[site.joint, :3, :3]
+    return verts[site.vertices].mean(axis=0) + rot @ site.offset_rest, rot @ site.normal_rest
+
+
+# --------------------------------------------------------------------------- geometry helpers
+
+
+def align(a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    """(3, 3) rotation taking a1 onto b1 exactly and a2 as close to b2 as possible."""
+
+    def frame(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x = x / np.linalg.norm(x)
+        y = y - (y @ x) * x
+        ny = np.linalg.norm(y)
+        if ny < 1e-8:  # a2 parallel to a1: any perpendicular
+            y = np.cross(x, [1.0, 0.0, 0.0] if abs(x[0]) < 0.9 else [0.0, 1.0, 0.0])
+            ny = np.linalg.norm(y)
+        y = y / ny
+        return np.stack([x, y, np.cross(x, y)], axis=1)
+
+    return frame(np.asarray(b1, float), np.asarray(b2, float)) @ frame(np.asarray(a1, float), np.asarray(a2, float)).T
+
+
+def yaw(angle: float) -> np.ndarray:
+    """(3, 3) rotation about +Y by `angle` radians."""
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def _yaw_towards(axis_obj: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Yaw rotation turning a horizontal object axis towards a world direction's horizontal part."""
+    a = np.array([axis_obj[0], 0.0, axis_obj[2]])
+    b = np.array([target[0], 0.0, target[2]])
+    if np.linalg.norm(a) < 1e-6 or np.linalg.norm(b) < 1e-6:
+        return np.eye(3)
+    ang = math.atan2(a[2], a[0]) - math.atan2(b[2], b[0])
+    return yaw(ang)
+
+
+def anchor_depth(surface: ObjectSurface, point: np.ndarray) -> float:
+    """How deep an anchor lies inside its object (a bar's radius), metres; 0 outside."""
+    _, d, _, _ = surface.signed_distance(np.asarray(point, float)[None])
+    return max(0.0, -float(d[0]))
+
+
+def bar_clearance(obj: ProceduralObject, point: np.ndarray, normal: np.ndarray, radius: float) -> float:
+    """Distance from a bar's centre to the next surface on its far side from the hand
+    (along -normal, past the bar itself), metres; 0.3 when nothing is within 0.3 m."""
+    tm = trimesh.Trimesh(obj.mesh.vertices.astype(np.float64), obj.mesh.faces, process=False)
+    start = np.asarray(point, float) - np.asarray(normal, float) * (radius + 0.002)
+    hits = []
+    for dx in (-0.03, 0.0, 0.03):  # across the fingers' width
+        origin = start + np.asarray(_perp(normal), float) * dx
+        hit = _ray(tm, origin, -np.asarray(normal, float))
+        if hit is not None:
+            hits.append(radius + 0.002 + float(np.linalg.norm(hit[0] - origin)))
+    return min(hits + [0.3])
+
+
+def _perp(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, float)
+    p = np.cross(v, [1.0, 0.0, 0.0] if abs(v[0]) < 0.9 else [0.0, 1.0, 0.0])
+    return p / np.linalg.norm(p)
+
+
+def _ray(tm: trimesh.Trimesh, origin: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """First hit (point, outward face normal) of one ray, or None."""
+    loc, _, tri = tm.ray.intersects_location(np.asarray(origin, float)[None], np.asarray(direction, float)[None],
+                                             multiple_hits=True)
+    if len(loc) == 0:
+        return None
+    k = int(np.argmin(np.linalg.norm(loc - origin, axis=1)))
+    return loc[k], np.asarray(tm.face_normals[tri[k]])
+
+
+# --------------------------------------------------------------------------- problem building
+
+
+@dataclass
+class Staging:
+    """The initial placement and everything `optimise_placement` needs.
+
+    Attributes:
+        problem: the placement problem.
+        plan: the plan it stages.
+        notes: facts for provenance (grip radius, object yaw, fall-backs taken).
+    """
+
+    problem: PlacementProblem
+    plan: InteractionPlan
+    notes: dict = field(default_factory=dict)
+
+
+def _grounded(rig: BodyRig, pose: np.ndarray, transl: np.ndarray, floor_y: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Translation moving the posed body so its lowest vertex is at `floor_y`; posed vertices and joints."""
+    verts, world = rig.posed_numpy(pose, transl)
+    shift = np.array([0.0, floor_y - verts[:, 1].min(), 0.0])
+    return transl + shift, verts + shift, _shift_world(world, shift)
+
+
+def _shift_world(world: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    out = world.copy()
+    out[:, :3, 3] += shift
+    return out
+
+
+def _object_mesh_world(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray) -> trimesh.Trimesh:
+    return trimesh.Trimesh(obj.mesh.vertices.astype(np.float64) @ rot.T + trans, obj.mesh.faces, process=False)
+
+
+def build_problem(
+    plan: InteractionPlan,
+    rig: BodyRig,
+    sites: BodySites,
+    obj: ProceduralObject,
+    surface: ObjectSurface,
+    pose: np.ndarray,
+    rng: np.random.Generator,
+) -> Staging:
+    """The initial placement of a plan (module docstring) as a `PlacementProblem`.
+
+    Args:
+        plan: from `plan_interaction`.
+        rig: the body with its shape.
+        sites: `body_sites(rig)`.
+        obj: the object (its own frame).
+        surface: `ObjectSurface(obj.mesh)`.
+        pose: (24, 3) seeded pose (axis-angle radians) to start from; after the
+            staging's own changes (a grip, the lying orientation) it is also the
+            prior the optimiser pulls the free joints back to.
+        rng: the seed's placement stream (sides, yaw, distance choices).
+    """
+    free = free_joint_indices(plan.pose, plan.side)
+    stage = _BUILDERS[plan.mode](plan, rig, sites, obj, surface, np.asarray(pose, float), rng)
+    problem = PlacementProblem(
+        pose=stage["pose"],
+        prior=np.asarray(stage["pose"], float).copy(),
+        free_joints=free,
+        transl=stage["transl"],
+        object_rotation=stage["rot"],
+        object_translation=stage["trans"],
+        object_motion=plan.object_motion,
+        touch=plan.touch,
+        tolerated=plan.tolerated,
+        free=plan.free_parts,
+        floor=stage.get("floor", plan.floor),
+        feet=stage.get("feet", ("left_foot", "right_foot")),
+        targets=tuple(stage.get("targets", ())),
+        move_root=stage.get("move_root", True),
+        prior_scale=get_pose(plan.pose).flexibility,
+        object_sigma_deg=stage.get("object_sigma_deg"),
+        object_sigma_m=stage.get("object_sigma_m"),
+    )
+    if plan.object_motion == "free" and stage.get("object_fixed"):
+        problem.object_motion = "fixed"
+    return Staging(problem, plan, stage.get("notes", {}))
+
+
+def _near(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    transl, verts, _ = _grounded(rig, pose, np.zeros(3))
+    angle = float(rng.choice([-100.0, -60.0, -30.0, 30.0, 60.0, 100.0])) + float(rng.uniform(-10, 10))
+    direction = np.array([math.sin(math.radians(angle)), 0.0, math.cos(math.radians(angle))])
+    rot = yaw(float(rng.uniform(-math.pi, math.pi)))
+    body_r = float(np.max(np.abs(verts[:, [0, 2]] @ direction[[0, 2]])))
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    obj_r = float(np.max(np.abs(ov[:, [0, 2]] @ direction[[0, 2]])))
+    gap = float(rng.uniform(0.2, 0.45))
+    trans = direction * (body_r + obj_r + gap)
+    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "move_root": False,
+            "notes": {"direction_deg": angle, "gap_m": gap}}
+
+
+def _hand_frame(plan_side: str, sites: BodySites, world: np.ndarray, rig: BodyRig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World (f, n, k): finger direction, palm normal, knuckle axis n × f of one hand."""
+    rot = world[JOINT_INDEX[f"{plan_side}_wrist"], :3, :3]
+    f = rot @ sites.finger_dir[plan_side]
+    n = rot @ sites.palm_normal[plan_side]
+    return f, n, np.cross(n, f)
+
+
+def _hold_one(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    side = plan.side
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    f, n, k = _hand_frame(side, sites, world, rig)
+    notes: dict = {"grip": plan.grip}
+    up_axis = np.array([0.0, 1.0, 0.0])
+    if plan.grip == "support":  # resting on the palm: its bottom centre on the palm, upright along the palm normal
+        site = sites.palm[side].with_offset(0.004)
+        point = np.zeros(3)
+        rot = align(up_axis, n, np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0]))
+        normal_target = None
+    else:
+        anchor = obj.anchors[plan.anchor]
+        radius = anchor_depth(surface, anchor.point)
+        notes["grip_radius_m"] = radius
+        point = anchor.point
+        if plan.grip == "hook":
+            pose = pose.copy()
+            for j, rv in sites.hook_grip(side).items():
+                pose[j] = rv
+            verts, world = rig.posed_numpy(pose, transl)
+            f, n, k = _hand_frame(side, sites, world, rig)
+            clearance = bar_clearance(obj, anchor.point, anchor.normal, radius)
+            notes["clearance_m"] = clearance
+            site = sites.hook_site(side, radius, clearance)
+            _, up = site_world(site, verts, world)
+        else:  # wrap
+            site = sites.palm[side].with_offset(radius + 0.006)
+            up = -n
+        # anchor normal ↦ the side the hand comes from; bar axis ↦ ± knuckle axis, the sign
+        # that keeps the object more upright
+        r1 = align(anchor.normal, up, anchor.axis, k)
+        r2 = align(anchor.normal, up, anchor.axis, -k)
+        rot = r2 if (r2 @ up_axis)[1] > (r1 @ up_axis)[1] + 1e-9 else r1
+        normal_target = anchor.normal
+    p_site, _ = site_world(site, verts, world)
+    trans = p_site - rot @ point
+    low = float((obj.mesh.vertices.astype(np.float64) @ rot.T + trans)[:, 1].min())
+    stage = {"pose": pose, "transl": transl, "rot": rot, "trans": trans,
+             "object_sigma_deg": 4.0 if plan.grip == "hook" else None,
+             "object_sigma_m": 0.02 if plan.grip == "hook" else None}
+    if low < 0.015:
+        # too tall to hang from the hand: it stands on the floor and the hand goes to it
+        rot = _upright(rot)
+        trans = p_site - rot @ point
+        trans[1] = 0.0
+        stage.update(rot=rot, trans=trans, object_fixed=True)
+        notes["on_floor"] = True
+    stage["targets"] = [SiteTarget(site, point, True, normal_target)]
+    stage["notes"] = notes
+    return stage
+
+
+def _upright(rot: np.ndarray) -> np.ndarray:
+    """The yaw rotation (object standing on its base) facing where `rot` turns the
+    object's front (+Z), or its +X side when the front points up or down."""
+    z = rot @ np.array([0.0, 0.0, 1.0])
+    if math.hypot(z[0], z[2]) > 0.3:
+        return yaw(math.atan2(z[0], z[2]))
+    x = rot @ np.array([1.0, 0.0, 0.0])
+    return yaw(math.atan2(-x[2], x[0]))
+
+
+def _side_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray,
+                 height: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """World points and outward normals where two palms press on the object's ±X sides at `height`."""
+    tm = _object_mesh_world(obj, rot, trans)
+    lo, hi = tm.bounds
+    centre = (lo + hi) / 2
+    pts, nrm = [], []
+    for s in (1.0, -1.0):
+        found = None
+        for dz in (0.0, 0.03, -0.03, 0.06, -0.06):
+            for dy in (0.0, -0.03, 0.03, -0.06, 0.06):
+                origin = np.array([centre[0] + s * (hi[0] - lo[0] + 0.2), height + dy, centre[2] + dz])
+                hit = _ray(tm, origin, np.array([-s, 0.0, 0.0]))
+                if hit is not None:
+                    found = hit
+                    break
+            if found is not None:
+                break
+        if found is None:
+            raise InputError(f"the {obj.category} has no side surface for two hands at {height:.2f} m")
+        pts.append(found[0])
+        nrm.append(found[1])
+    return pts, nrm
+
+
+def _hold_two(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    palms = [site_world(sites.palm[s], verts, world)[0] for s in ("right", "left")]
+    hand_y = float(np.mean([p[1] for p in palms]))
+    hand_z = float(np.mean([p[2] for p in palms]))
+    w, d = obj.dims["width"], obj.dims["depth"]
+    rot = yaw(math.pi / 2) if (w > 0.6 and d < w) else np.eye(3)
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    lo, hi = ov.min(axis=0), ov.max(axis=0)
+    height = float(hi[1] - lo[1])
+    grip_y = 0.55 * height if obj.category not in ("chair", "bench", "stool", "table") else (
+        obj.dims.get("seat_height", obj.dims.get("top_height", height)) - 0.04)
+    torso = (rig.part_labels == BODY_PARTS.index("torso_front"))
+    band = torso & (np.abs(verts[:, 1] - hand_y) < 0.15)
+    front = float(verts[band, 2].max()) if band.any() else float(verts[:, 2].max())
+    z_centre = max(hand_z, front + 0.07 - lo[2])
+    trans = np.array([0.0, hand_y - grip_y, z_centre])
+    if hand_y - grip_y < 0.02:
+        trans[1] = 0.02
+    pts, nrm = _side_points(obj, rot, trans, trans[1] + grip_y)
+    inv = rot.T
+    tm = _object_mesh_world(obj, rot, trans)
+    targets = []
+    curls = {}
+    pose = pose.copy()
+    for s, p, nn in zip(("left", "right"), pts, nrm):
+        # +X side (the character's left) is pressed by the left palm
+        site = sites.palm[s].with_offset(sites.palm_clearance[s] + 0.004)
+        targets.append(SiteTarget(site, inv @ (p - trans), True, inv @ (-nn)))
+        f, _, _ = _hand_frame(s, sites, world, rig)
+        curls[s] = wrap_curl_deg(tm, p, nn, f)
+        pose[JOINT_INDEX[f"{s}_hand"]] = sites.curl(s, curls[s])
+    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets,
+            "notes": {"grip": "press", "grip_height_m": float(grip_y), "finger_curl_deg": curls}}
+
+
+FINGER_LENGTH_M = 0.09
+"""Knuckles-to-fingertips length used to wrap the fingers around a curved surface."""
+
+
+def wrap_curl_deg(tm: trimesh.Trimesh, point: np.ndarray, normal: np.ndarray, tangent: np.ndarray) -> float:
+    """Finger curl (degrees) that wraps the fingers around the surface at `point`.
+
+    The surface's radius of curvature along `tangent` (the finger direction) is
+    estimated from how far it falls away 6 cm to either side (the sagitta δ over
+    the half chord c: R = (c² + δ²) / 2δ); the curl is the angle the fingers
+    subtend on that circle, `FINGER_LENGTH_M` / R, at most 60°. Flat: 0.
+    """
+    n = np.asarray(normal, float) / np.linalg.norm(normal)
+    t = np.asarray(tangent, float) - (np.asarray(tangent, float) @ n) * n
+    if np.linalg.norm(t) < 1e-6:
+        return 0.0
+    t /= np.linalg.norm(t)
+    c = 0.06
+    drops = []
+    for sgn in (1.0, -1.0):
+        origin = point + sgn * c * t + n * 0.05
+        hit = _ray(tm, origin, -n)
+        drops.append(0.2 if hit is None else float((point - hit[0]) @ n))
+    delta = max(0.0, min(drops))
+    if delta < 1e-4:
+        return 0.0
+    radius = (c * c + delta * delta) / (2.0 * delta)
+    return float(min(60.0, math.degrees(FINGER_LENGTH_M / radius)))
+
+
+def _press_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray, xs: list[float],
+                  reach_height: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Where palms press on a floor object in front of the body (the object's -Z side):
+    its near face at `reach_height`, or its top near the near edge when the top is lower."""
+    tm = _object_mesh_world(obj, rot, trans)
+    lo, hi = tm.bounds
+    top = hi[1]
+    pts, nrm = [], []
+    for x in xs:
+        hit = None
+        if top < reach_height + 0.1:
+            # palm down on the top, 6 cm behind the near edge
+            near = _ray(tm, np.array([x, top - 0.02, lo[2] - 1.0]), np.array([0.0, 0.0, 1.0]))
+            z0 = (near[0][2] if near is not None else lo[2]) + 0.06
+            hit = _ray(tm, np.array([x, top + 1.0, z0]), np.array([0.0, -1.0, 0.0]))
+        if hit is None:
+            y = min(reach_height, top - 0.05)
+            hit = _ray(tm, np.array([x, y, lo[2] - 1.0]), np.array([0.0, 0.0, 1.0]))
+        if hit is None:
+            hit = _ray(tm, np.array([(lo[0] + hi[0]) / 2, min(reach_height, top - 0.03), lo[2] - 1.0]),
+                       np.array([0.0, 0.0, 1.0]))
+        if hit is None:
+            raise InputError(f"the {obj.category} offers no surface for the hands to press on")
+        pts.append(hit[0])
+        nrm.append(hit[1])
+    return pts, nrm
+
+
+def _reach(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    sides = ("right", "left") if plan.mode == "reach_two" else (plan.side,)
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    notes: dict = {"grip": plan.grip}
+    targets = []
+    if plan.grip == "hook":
+        side = sides[0]
+        f, n, k = _hand_frame(side, sites, world, rig)
+        anchor = obj.anchors[plan.anchor]
+        radius = anchor_depth(surface, anchor.point)
+        pose = pose.copy()
+        for j, rv in sites.hook_grip(side).items():
+            pose[j] = rv
+        verts, world = rig.posed_numpy(pose, transl)
+        f, n, k = _hand_frame(side, sites, world, rig)
+        clearance = bar_clearance(obj, anchor.point, anchor.normal, radius)
+        site = sites.hook_site(side, radius, clearance)
+        p_site, _ = site_world(site, verts, world)
+        # the bar along the knuckle axis (either way round: the object's bulk away from the body)
+        pelvis = world[0, :3, 3]
+        best = None
+        for turn in (0.0, math.pi):
+            cand = yaw(turn) @ _yaw_towards(anchor.axis, k)
+            t_cand = p_site - cand @ anchor.point
+            t_cand[1] = 0.0
+            centre = cand @ surface.bounds.mean(axis=0) + t_cand
+            far = float(np.hypot(centre[0] - pelvis[0], centre[2] - pelvis[2]))
+            if best is None or far > best[0]:
+                best = (far, cand, t_cand)
+        _, rot, trans = best
+        transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_hand", f"{side}_arm"))
+        targets.append(SiteTarget(site, anchor.point, True, anchor.normal))
+        notes.update(anchor=plan.anchor, grip_radius_m=radius, clearance_m=clearance)
+        return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets, "notes": notes}
+    # press: the object stands in front of the body, facing it with its widest side
+    w, d = obj.dims["width"], obj.dims["depth"]
+    rot = yaw(math.pi / 2) if d > w * 1.15 else np.eye(3)
+    palms = {s: site_world(sites.palm[s], verts, world)[0] for s in sides}
+    reach_h = float(np.mean([p[1] for p in palms.values()]))
+    reach_z = float(np.mean([p[2] for p in palms.values()]))
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    lo = ov.min(axis=0)
+    x_mid = 0.0 if len(sides) == 2 else float(palms[sides[0]][0])
+    trans = np.array([x_mid, 0.0, reach_z + 0.05 - lo[2]])
+    half = min(0.2, 0.35 * obj.dims["width" if rot[0, 0] > 0.5 else "depth"])
+    xs = [-half, half] if len(sides) == 2 else [x_mid]
+    pts, nrm = _press_points(obj, rot, trans, xs, reach_h)
+    inv = rot.T
+    for s, p, nn in zip(sides, pts, nrm):
+        targets.append(SiteTarget(sites.palm[s].with_offset(sites.palm_clearance[s] + 0.004), inv @ (p - trans),
+                                  True, inv @ (-nn)))
+    # move the body so the hands start near the press points, but keep the object's
+    # near side at least 8 cm in front of everything of the body below its top
+    shift = np.mean(pts, axis=0) - np.mean([palms[s] for s in sides], axis=0)
+    shift[2] -= 0.06
+    top = float((ov + trans)[:, 1].max())
+    below = verts[:, 1] < top + 0.02
+    front = float(verts[below, 2].max()) + shift[2]
+    near_side = float((ov + trans)[:, 2].min())
+    shift[2] -= max(0.0, front + 0.08 - near_side)
+    transl = transl + np.array([shift[0], 0.0, shift[2]])
+    notes.update(press_height_m=float(np.mean([p[1] for p in pts])))
+    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets, "notes": notes}
+
+
+def _back_off(rig: BodyRig, verts: np.ndarray, surface: ObjectSurface, rot: np.ndarray, trans: np.ndarray,
+              reaching: tuple[str, ...], clear: float = 0.07) -> np.ndarray:
+    """Horizontal body shift (3,) that keeps every part but the `reaching` ones
+    `clear` metres from a floor object placed at (rot, trans): away from the
+    object, by the shortfall (the reaching limb then stretches in the reach stage)."""
+    keep = ~np.isin(rig.part_labels, [BODY_PARTS.index(p) for p in reaching])
+    local = (verts[keep] - trans) @ rot
+    rows, d, _, _ = surface.signed_distance(local, within=clear)
+    if len(rows) == 0 or d.min() >= clear:
+        return np.zeros(3)
+    away = verts[keep].mean(axis=0) - (rot @ surface.bounds.mean(axis=0) + trans)
+    away[1] = 0.0
+    if np.linalg.norm(away) < 1e-6:
+        return np.zeros(3)
+    return away / np.linalg.norm(away) * (clear - float(d.min()) + 0.01)
+
+
+def _foot(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    side = plan.side
+    support = "left_foot" if side == "right" else "right_foot"
+    verts, world = rig.posed_numpy(pose, np.zeros(3))
+    sole = verts[sites.sole[support].vertices][:, 1].min()
+    transl = np.array([0.0, -sole, 0.0])
+    verts, world = verts + transl, _shift_world(world, transl)
+    toe, _ = site_world(sites.toe[side], verts, world)
+    rot = yaw(float(rng.uniform(-0.4, 0.4))) if obj.category != "ball" else np.eye(3)
+    trans = np.array([toe[0], 0.0, 0.0])
+    tm = _object_mesh_world(obj, rot, trans)
+    lo, hi = tm.bounds
+    h0 = float(np.clip(toe[1], 0.03, 0.6 * (hi[1] - lo[1])))
+    # the object's surface nearest the toe's height and the object's middle, seen from the body (+Z rays
+    # on a 2 cm grid); legs of chairs and stools are hit where a seat or panel is not
+    heights = np.array(sorted({h0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5}))
+    heights = heights[heights < hi[1] - 0.01]
+    xs = (lo[0] + hi[0]) / 2 + np.arange(-(hi[0] - lo[0]) / 2, (hi[0] - lo[0]) / 2 + 1e-9, 0.02)
+    gx, gy = np.meshgrid(xs, heights, indexing="ij")
+    origins = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, lo[2] - 1.0)], axis=1)
+    locations, ray, _ = tm.ray.intersects_location(origins, np.tile([0.0, 0.0, 1.0], (len(origins), 1)),
+                                                   multiple_hits=False)
+    if len(ray) == 0:
+        raise InputError(f"the {obj.category} has no face a foot can touch")
+    h = origins[ray, 1]
+    dx = origins[ray, 0] - (lo[0] + hi[0]) / 2
+    cost = ((h - h0) / 0.1) ** 2 + (dx / 0.1) ** 2 + (locations[:, 2] - lo[2]) / 0.1
+    k = int(np.argmin(cost))
+    best = (float(cost[k]), locations[k], float(h[k]))
+    _, point, h = best
+    shift = np.array([toe[0] - point[0], 0.0, toe[2] + 0.004 - point[2]])
+    trans = trans + shift
+    local = rot.T @ (point + shift - trans)
+    transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_foot", f"{side}_leg"))
+    targets = [SiteTarget(sites.toe[side], local, True, None, 0.5)]
+    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets,
+            "feet": (support,), "notes": {"touch_height_m": float(h)}}
+
+
+def _wear_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    back, n_back = site_world(sites.back_mid, verts, world)
+    if "back_panel" in obj.anchors:
+        anchor = obj.anchors["back_panel"]
+        point, normal = anchor.point, anchor.normal
+    elif "back" in obj.anchors:
+        anchor = obj.anchors["back"]
+        point, normal = anchor.point, anchor.normal
+    else:
+        tm = trimesh.Trimesh(obj.mesh.vertices.astype(np.float64), obj.mesh.faces, process=False)
+        lo, hi = tm.bounds
+        hit = _ray(tm, np.array([0.0, (lo[1] + hi[1]) / 2, lo[2] - 1.0]), np.array([0.0, 0.0, 1.0]))
+        if hit is None:
+            raise InputError(f"the {obj.category} has no back face to rest on the back")
+        point, normal = hit
+    # whatever sticks out beyond the anchor's plane (a backpack's straps) is what meets the back
+    normal = np.asarray(normal, float)
+    out = float(((obj.mesh.vertices.astype(np.float64) - point) @ normal).max())
+    point = point + normal * max(0.0, out)
+    rot = align(normal, -n_back, np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    trans = back + n_back * 0.006 - rot @ point
+    site = sites.back_mid.with_offset(0.004)
+    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans,
+            "targets": [SiteTarget(site, point, True, None, 0.5)], "notes": {"anchor": "back"}}
+
+
+def _lean_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    anchor = obj.anchors["backrest_top"]
+    radius = anchor_depth(surface, anchor.point)
+    rot = yaw(math.pi)  # the backrest turns towards the person's back
+    site = sites.back_low.with_offset(radius + 0.004)
+    p_site, _ = site_world(site, verts, world)
+    a_world = rot @ anchor.point
+    trans = np.array([p_site[0] - a_world[0], 0.0, p_site[2] - a_world[2]])
+    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans,
+            "targets": [SiteTarget(site, anchor.point, True, None, 1.0)],
+            "notes": {"anchor": "backrest_top", "grip_radius_m": radius}}
+
+
+def _lie(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    """Lying on the back along the support's long (x) axis, head towards ±x (seeded).
+
+    "lie_flat" centres the body on the support. "lie" (back contact only) puts
+    the end of the support under the lower back: the pelvis and the bent legs
+    hang beyond it, the feet towards the floor.
+    """
+    head = float(rng.choice([-1.0, 1.0]))
+    # body up (+Y) ↦ head direction (±X), face (+Z) ↦ up (+Y), body left (+X) ↦ their cross product
+    root = np.array([[0.0, head, 0.0], [0.0, 0.0, 1.0], [head, 0.0, 0.0]])
+    pose = pose.copy()
+    pose[0] = Rotation.from_matrix(root).as_rotvec()
+    top = "seat" if "seat" in obj.anchors else "top"
+    seat = obj.anchors[top].point
+    length = obj.dims.get("length", obj.dims["width"])
+    verts, world = rig.posed_numpy(pose, np.zeros(3))
+    back_vertices = np.flatnonzero(rig.part_labels == BODY_PARTS.index("back"))
+    lowest = float(verts[back_vertices, 1].min())
+    pelvis = world[0, :3, 3]
+    low_back, _ = site_world(sites.back_low, verts, world)
+    if plan.pose == "lie":
+        dx = -head * (length / 2 - 0.05) - low_back[0]  # support ends 5 cm past the lower back
+    else:
+        dx = -head * max(0.0, length / 2 - 0.6) - pelvis[0]
+    # away from a backrest, towards the seat's front edge
+    z = seat[2] + (0.04 if "backrest" in obj.anchors else 0.0)
+    transl = np.array([dx, seat[1] + 0.004 - lowest, z - pelvis[2]])
+    mid, _ = site_world(sites.back_mid, verts + transl, _shift_world(world, transl))
+    target = np.array([mid[0], seat[1] + 0.004, z])
+    return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3),
+            "targets": [SiteTarget(sites.back_mid, target, True, None, 0.3)],
+            "notes": {"head_towards_x": head}}
+
+
+def _sit(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    verts, world = rig.posed_numpy(pose, np.zeros(3))
+    pelvis = world[0, :3, 3]
+    labels = rig.part_labels
+    seatable = np.isin(labels, [BODY_PARTS.index(p) for p in ("hips", "right_leg", "left_leg")])
+    under = seatable & (np.abs(verts[:, 0] - pelvis[0]) < 0.12) & (np.abs(verts[:, 2] - pelvis[2]) < 0.12)
+    idx = np.flatnonzero(under)
+    idx = idx[np.argsort(verts[idx, 1])[:40]]
+    site = Site("seat_contact", np.sort(idx), 0, np.array([0.0, -1.0, 0.0]))
+    anchor = obj.anchors[plan.anchor]
+    point = anchor.point.copy()
+    if "backrest" in obj.anchors:
+        depth = obj.dims.get("seat_depth", obj.dims["depth"])
+        point = point + np.array([0.0, 0.0, -0.15 * depth])
+    p_site, _ = site_world(site, verts, world)
+    transl = point + np.array([0.0, 0.004, 0.0]) - p_site
+    # feet on the floor only when the seat is about knee height (not a bar stool, not a low box)
+    rest = rig.rest_vertices.numpy()
+    knee = float(rig.rest_joints[JOINT_INDEX["right_knee"], 1]) - float(rest[:, 1].min())
+    floor = "stand" if knee - 0.06 <= point[1] <= knee + 0.08 else "above"
+    return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3),
+            "targets": [SiteTarget(site, point, True, None, 0.5)], "floor": floor,
+            "notes": {"seat": plan.anchor, "feet_on_floor": floor == "stand"}}
+
+
+def _sit_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    """Seated as `_sit`, reclined with the backrest, then slid backwards (-Z)
+    until the first back or hip vertex meets it.
+
+    The `sit_back` prior reclines the pelvis by `SIT_BACK_RECLINE_DEG`; the
+    staging turns it on to the backrest's own tilt (`dims["back_tilt_deg"]`),
+    opening the hips by as much so the thighs keep their direction. The middle
+    of the back is then pulled onto the backrest where its backwards ray lands.
+    """
+    pose = np.asarray(pose, float).copy()
+    extra = math.radians(obj.dims.get("back_tilt_deg", SIT_BACK_RECLINE_DEG) - SIT_BACK_RECLINE_DEG)
+    pelvis = Rotation.from_rotvec(pose[0])
+    tip = Rotation.from_rotvec([-extra, 0.0, 0.0])
+    pose[0] = (tip * pelvis).as_rotvec()
+    for hip in ("right_hip", "left_hip"):
+        j = JOINT_INDEX[hip]
+        # the thigh keeps its world direction: R_pelvis' R_hip' = R_pelvis R_hip
+        pose[j] = ((tip * pelvis).inv() * pelvis * Rotation.from_rotvec(pose[j])).as_rotvec()
+    stage = _sit(plan, rig, sites, obj, surface, pose, rng)
+    stage["floor"] = "above"  # the feet follow the recline; they may hang a little
+    stage["move_root"] = False  # seat and backrest hold the pelvis; the limbs and spine adapt
+    verts, world = rig.posed_numpy(stage["pose"], stage["transl"])
+    labels = rig.part_labels
+    behind = np.flatnonzero(np.isin(labels, [BODY_PARTS.index(p) for p in ("back", "hips")]))
+    seat_y = obj.anchors[plan.anchor].point[1]
+    behind = behind[verts[behind, 1] > seat_y + 0.03]  # not the buttocks on the seat itself
+    origins = verts[behind]
+    dirs = np.tile(np.array([0.0, 0.0, -1.0]), (len(origins), 1))
+    tm = trimesh.Trimesh(obj.mesh.vertices.astype(np.float64), obj.mesh.faces, process=False)
+    loc, ray_idx, _ = tm.ray.intersects_location(origins, dirs, multiple_hits=False)
+    if len(loc) == 0:
+        raise InputError(f"the {obj.category}'s backrest is not behind the seated body; "
+                         "its seat or backrest anchors are inconsistent")
+    gap = float(np.min(origins[ray_idx, 2] - loc[:, 2]))
+    shift = np.array([0.0, 0.0, -(gap - 0.004)])
+    stage["transl"] = stage["transl"] + shift
+    for t in stage["targets"]:
+        t.point[2] = t.point[2] + shift[2]
+    mid, _ = site_world(sites.back_mid, verts + shift, _shift_world(world, shift))
+    hit = _ray(tm, mid, np.array([0.0, 0.0, -1.0]))
+    if hit is not None:
+        stage["targets"].append(SiteTarget(sites.back_mid.with_offset(0.004), hit[0], True, None, 1.0))
+    stage["notes"] = {**stage["notes"], "feet_on_floor": False, "recline_deg": round(SIT_BACK_RECLINE_DEG + math.degrees(extra), 2),
+                      "slid_back_m": round(gap - 0.004, 4), "back_on_backrest": hit is not None}
+    return stage
+
+
+def _stand_on(plan, rig, sites, obj, surface, pose, rng) -> dict:
+    anchor = obj.anchors[plan.anchor]
+    verts, world = rig.posed_numpy(pose, np.zeros(3))
+    soles = [site_world(sites.sole[f], verts, world)[0] for f in ("left_foot", "right_foot")]
+    mid = np.mean(soles, axis=0)
+    lowest = min(verts[sites.sole[f].vertices][:, 1].min() for f in ("left_foot", "right_foot"))
+    transl = np.array([anchor.point[0] - mid[0], anchor.point[1] + 0.003 - lowest, anchor.point[2] - mid[2]])
+    targets = []
+    for f, p in zip(("left_foot", "right_foot"), soles):
+        local = p + transl
+        local[1] = anchor.point[1]
+        targets.append(SiteTarget(sites.sole[f], local, True, None, 0.3))
+    return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3), "targets": targets,
+            "notes": {"top": plan.anchor}}
+
+
+_BUILDERS = {
+    "near": _near,
+    "hold_one": _hold_one,
+    "reach_one": _reach,
+    "hold_two": _hold_two,
+    "reach_two": _reach,
+    "wear_back": _wear_back,
+    "lean_back": _lean_back,
+    "lie": _lie,
+    "foot": _foot,
+    "sit": _sit,
+    "sit_back": _sit_back,
+    "stand_on": _stand_on,
+}

@@ -1,0 +1,252 @@
+"""Stage 2a of the `hoi3dgen` chain: monocular depth with Depth Anything V2.
+
+`DepthAnythingEstimator` implements `protocols.DepthEstimator` with transformers'
+`DepthAnythingForDepthEstimation` (lock entry "depth-anything-v2-large", the
+transformers-format Depth-Anything-V2-Large). Preprocessing is done here in torch,
+not by transformers' image processors (whose fast path needs torchvision):
+
+1. resize, keeping the aspect ratio, so that both sides are at least the model's
+   input size (518) and multiples of its patch size (14) — Depth Anything's own
+   "lower_bound" rule — with antialiased bicubic resampling;
+2. scale to [0, 1] and normalise with the ImageNet mean / std;
+3. run the model, resize its relative inverse depth back to the input size
+   (bilinear) and min-max normalise it to [0, 1] (larger = nearer).
+
+Size, mean and std come from the weights folder's `preprocessor_config.json` when
+it is there (`DepthOptions.from_preprocessor_config`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime, load_pretrained
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import DepthAnythingForDepthEstimation
+
+LOCK_ENTRY = "depth-anything-v2-large"
+"""The `third_party_models.lock` entry `from_pretrained(None, ...)` resolves."""
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class DepthOptions:
+    """How images are prepared for the network.
+
+    Attributes:
+        height, width: minimum network input size, pixels (Depth Anything: 518 × 518);
+            the image is scaled, keeping its aspect ratio, until both sides reach it.
+        multiple_of: network input sides are rounded to a multiple of this (the ViT
+            patch size, 14; must be a multiple of the model's patch size).
+        mean, std: per-channel normalisation of [0, 1] RGB (ImageNet values).
+    """
+
+    height: int = 518
+    width: int = 518
+    multiple_of: int = 14
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+    def __post_init__(self) -> None:
+        for name in ("height", "width", "multiple_of"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise InputError(f"DepthOptions.{name} must be a positive integer, got {value!r}")
+        for name in ("mean", "std"):
+            value = getattr(self, name)
+            if len(value) != 3 or not all(math.isfinite(float(v)) for v in value):
+                raise InputError(f"DepthOptions.{name} must be 3 finite numbers (R, G, B), got {value!r}")
+        if min(self.std) <= 0:
+            raise InputError(f"DepthOptions.std must be positive, got {self.std!r}")
+
+    @classmethod
+    def from_preprocessor_config(cls, path: str | os.PathLike[str]) -> DepthOptions:
+        """Options from a transformers `preprocessor_config.json` (DPT image processor keys:
+        `size` {height, width}, `ensure_multiple_of`, `image_mean`, `image_std`); keys
+        it lacks keep their defaults.
+
+        Raises:
+            ModelUnavailableError: the file is unreadable or not a JSON object of that form.
+        """
+        path = Path(path)
+        try:
+            cfg = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(cfg, dict):
+                raise TypeError("not a JSON object")
+            kwargs: dict = {}
+            size = cfg.get("size")
+            if isinstance(size, dict) and "height" in size and "width" in size:
+                kwargs["height"], kwargs["width"] = int(size["height"]), int(size["width"])
+            elif isinstance(size, int):
+                kwargs["height"] = kwargs["width"] = size
+            if cfg.get("ensure_multiple_of") is not None:
+                kwargs["multiple_of"] = int(cfg["ensure_multiple_of"])
+            if cfg.get("do_normalize", True):
+                if cfg.get("image_mean") is not None:
+                    kwargs["mean"] = tuple(float(v) for v in cfg["image_mean"])
+                if cfg.get("image_std") is not None:
+                    kwargs["std"] = tuple(float(v) for v in cfg["image_std"])
+            else:
+                kwargs["mean"], kwargs["std"] = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+            return cls(**kwargs)
+        except (OSError, ValueError, TypeError, InputError) as exc:
+            raise ModelUnavailableError(
+                f"cannot read Depth Anything preprocessor config {path}: {exc}; re-download it with "
+                f"`hoiexport models fetch {LOCK_ENTRY}`"
+            ) from exc
+
+    def network_size(self, height: int, width: int) -> tuple[int, int]:
+        """Network input (height, width) for an image of `height` × `width` pixels.
+
+        The smallest aspect-preserving scale with both sides ≥ (`self.height`,
+        `self.width`), each side then rounded to the nearest multiple of
+        `multiple_of`, rounded up where rounding would fall below the minimum.
+        """
+        scale = max(self.height / height, self.width / width)
+
+        def snap(value: float, minimum: int) -> int:
+            m = self.multiple_of
+            out = round(value / m) * m
+            return out if out >= minimum else math.ceil(value / m) * m
+
+        return snap(scale * height, self.height), snap(scale * width, self.width)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"depth input image must be a numpy array (H, W, 3) uint8, got {type(image).__name__}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise InputError(
+            f"depth input image must have shape (H, W, 3) (RGB), got {image.shape}; "
+            "convert greyscale or RGBA images to RGB first"
+        )
+    if image.dtype != np.uint8:
+        raise InputError(
+            f"depth input image must be uint8 sRGB (0-255), got dtype {image.dtype}; "
+            "convert with (np.clip(x, 0, 1) * 255).round().astype(np.uint8)"
+        )
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InputError(f"depth input image is empty: shape {image.shape}")
+
+
+class DepthAnythingEstimator:
+    """Depth Anything V2 (transformers `DepthAnythingForDepthEstimation`) as a
+    `protocols.DepthEstimator`.
+
+    Args:
+        model: the network (any size; tests build a tiny random one).
+        runtime: device and dtype; the model is moved there.
+        options: preprocessing (`DepthOptions`).
+    """
+
+    def __init__(
+        self, model: DepthAnythingForDepthEstimation, runtime: Runtime, options: DepthOptions | None = None
+    ) -> None:
+        options = options or DepthOptions()
+        patch = int(model.config.patch_size)
+        if options.multiple_of % patch:
+            raise InputError(
+                f"DepthOptions.multiple_of={options.multiple_of} is not a multiple of the model's patch size {patch}"
+            )
+        self.model = model.to(device=runtime.torch_device, dtype=runtime.dtype).eval()
+        self.runtime = runtime
+        self.options = options
+
+    @classmethod
+    def from_pretrained(
+        cls, folder: str | os.PathLike[str] | None, runtime: Runtime, options: DepthOptions | None = None
+    ) -> DepthAnythingEstimator:
+        """Load transformers-format weights (`config.json`, `model.safetensors`).
+
+        Args:
+            folder: the model folder; None resolves lock entry "depth-anything-v2-large"
+                under `HOIEXPORT_MODELS` (checking it against the lock).
+            runtime: device and dtype.
+            options: preprocessing; None reads the folder's `preprocessor_config.json`
+                when present, else `DepthOptions()`.
+
+        Raises:
+            ModelUnavailableError: the folder or a weight file is missing or unreadable.
+        """
+        from hoiexport.sdk.models.lock import GPU_EXTRA_HINT, resolve
+
+        folder = resolve(LOCK_ENTRY) if folder is None else Path(folder)
+        missing = [name for name in ("config.json", "model.safetensors") if not (folder / name).is_file()]
+        if missing:
+            raise ModelUnavailableError(
+                f"model {LOCK_ENTRY!r} (stage depth): {', '.join(str(folder / m) for m in missing)} missing; "
+                f"run `hoiexport models fetch {LOCK_ENTRY}` or pass the folder that holds them"
+            )
+        try:
+            from transformers import DepthAnythingForDepthEstimation
+        except ImportError:
+            raise ModelUnavailableError(f"Depth Anything needs transformers: run {GPU_EXTRA_HINT}") from None
+        if options is None:
+            pre = folder / "preprocessor_config.json"
+            options = DepthOptions.from_preprocessor_config(pre) if pre.is_file() else DepthOptions()
+        model = load_pretrained(DepthAnythingForDepthEstimation.from_pretrained, folder, runtime, LOCK_ENTRY, "depth")
+        return cls(model, runtime, options)
+
+    def preprocess(self, image: np.ndarray) -> torch.Tensor:
+        """The network input for `image`.
+
+        Args:
+            image: (H, W, 3) uint8 sRGB.
+
+        Returns:
+            (1, 3, h, w) float32 on the CPU, normalised; (h, w) = `options.network_size(H, W)`.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        _check_image(image)
+        h, w = self.options.network_size(image.shape[0], image.shape[1])
+        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(torch.float32) / 255.0
+        if (h, w) != tuple(x.shape[2:]):
+            x = F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False, antialias=True)
+        mean = torch.tensor(self.options.mean, dtype=torch.float32).view(1, 3, 1, 1)
+        std = torch.tensor(self.options.std, dtype=torch.float32).view(1, 3, 1, 1)
+        return (x - mean) / std
+
+    def estimate(self, image: np.ndarray) -> np.ndarray:
+        """Relative depth of `image`.
+
+        Args:
+            image: (H, W, 3) uint8 sRGB.
+
+        Returns:
+            (H, W) float32 in [0, 1], larger = nearer (Depth Anything's relative inverse
+            depth, min-max normalised over the image); all zeros where the prediction is
+            constant (no depth contrast), never NaN.
+
+        Raises:
+            InputError: `image` is not an (H, W, 3) uint8 array.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        x = self.preprocess(image).to(device=self.runtime.torch_device, dtype=self.runtime.dtype)
+        with torch.inference_mode():
+            pred = self.model(pixel_values=x).predicted_depth  # (1, h, w), relative inverse depth
+        pred = pred[:, None].to(torch.float32)
+        pred = F.interpolate(pred, size=image.shape[:2], mode="bilinear", align_corners=False)[0, 0]
+        lo, hi = pred.min(), pred.max()
+        span = float(hi - lo)
+        if not math.isfinite(span):
+            raise RuntimeError("Depth Anything produced non-finite depth; check the weights and the precision")
+        if span <= 1e-12 * max(1.0, float(hi.abs())):
+            return np.zeros(image.shape[:2], dtype=np.float32)
+        depth = ((pred - lo) / span).clamp_(0.0, 1.0)
+        return depth.cpu().numpy().astype(np.float32, copy=False)

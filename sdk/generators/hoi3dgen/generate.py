@@ -1,0 +1,182 @@
+"""`generate(prompt, generator="hoi3dgen")`: build the chain from the pinned weights and run it.
+
+`load_chain` first checks that every model the chain needs is present under
+`$HOIEXPORT_MODELS` (lock entries `CHAIN_MODELS`, without hashing) and raises one
+`ModelUnavailableError` naming all missing ones, their stages and the fetch
+command; then it builds each backend with its `from_pretrained`, which verifies
+the pinned files. A built chain is cached per (device, precision, offload), so a
+batch loads the weights once per process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.chain import ChainOptions, Hoi3dgenChain
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.models.lock import LockFile, get_models_dir, load_lock, presence
+from hoiexport.sdk.core.types import HOIAsset, Prompt
+
+CHAIN_MODELS: tuple[str, ...] = (
+    "sana-1600m-1024px",
+    "hoi3dgen-sana",
+    "depth-anything-v2-large",
+    "flux1-depth-dev",
+    "grounding-dino-base",
+    "sam2-1-hiera-large",
+    "hunyuan3d-2-shape",
+)
+"""Lock entries the chain cannot run without (Hunyuan3D paint and the body
+regressor are optional: the projection texturer and the point-cloud body
+estimate stand in, and provenance says which ran)."""
+
+
+@dataclass(frozen=True)
+class ChainWeights:
+    """Explicit weight folders overriding the lock (None = the lock entry under
+    `$HOIEXPORT_MODELS`).
+
+    Attributes:
+        sana_base: diffusers SANA pipeline folder.
+        sana_finetune: the HOI3DGen fine-tuned transformer checkpoint (.pth).
+        depth: Depth Anything (transformers format).
+        flux: FLUX.1-Depth-dev pipeline folder.
+        grounding_dino: Grounding DINO (transformers format).
+        sam2: SAM 2 (transformers format).
+        hunyuan_shape: Hunyuan3D-2 shape folder.
+        regressor: CameraHMR checkpoint; None = the lock entry when present,
+            else the point-cloud estimator.
+        retexture: run stage 2 (depth + FLUX).
+    """
+
+    sana_base: str | None = None
+    sana_finetune: str | None = None
+    depth: str | None = None
+    flux: str | None = None
+    grounding_dino: str | None = None
+    sam2: str | None = None
+    hunyuan_shape: str | None = None
+    regressor: str | None = None
+    retexture: bool = True
+
+
+def missing_models(
+    weights: ChainWeights = ChainWeights(),
+    models_dir: str | os.PathLike[str] | None = None,
+    lock: LockFile | None = None,
+) -> list[str]:
+    """Lock entries of `CHAIN_MODELS` with files missing (no hashing), skipping
+    those overridden by an explicit folder in `weights` (`lock`: default `load_lock()`)."""
+    overridden = {
+        "sana-1600m-1024px": weights.sana_base, "hoi3dgen-sana": weights.sana_finetune,
+        "depth-anything-v2-large": weights.depth if weights.retexture else "skipped",
+        "flux1-depth-dev": weights.flux if weights.retexture else "skipped",
+        "grounding-dino-base": weights.grounding_dino, "sam2-1-hiera-large": weights.sam2,
+        "hunyuan3d-2-shape": weights.hunyuan_shape,
+    }
+    lock = lock if lock is not None else load_lock()
+    return [n for n in CHAIN_MODELS if overridden.get(n) is None and presence(lock.get(n), models_dir) != "present"]
+
+
+def load_chain(
+    runtime: Runtime | None = None,
+    options: ChainOptions = ChainOptions(),
+    weights: ChainWeights = ChainWeights(),
+) -> Hoi3dgenChain:
+    """Build every backend of the chain from its weights (module docstring).
+
+    Raises:
+        ModelUnavailableError: models missing (all named, with stages and the
+            `hoiexport models fetch` command), or a backend's weights unusable.
+    """
+    lock = load_lock()
+    missing = missing_models(weights, lock=lock)
+    if missing:
+        lines = "; ".join(f"{n} (stage {lock.get(n).stage})" for n in missing)
+        raise ModelUnavailableError(
+            f"the hoi3dgen generator needs model weights that are not under {get_models_dir()}: {lines}. "
+            f"Fetch them on a machine with internet: `hoiexport models fetch {' '.join(missing)}` "
+            "(then copy the folder and set HOIEXPORT_MODELS), or use --generator compose"
+        )
+    from hoiexport.sdk.generators.hoi3dgen.matting import GroundedSam2Matting
+    from hoiexport.sdk.generators.hoi3dgen.sana import SanaTextToImage
+    from hoiexport.sdk.generators.hoi3dgen.shape import Hunyuan3DShape
+    from hoiexport.sdk.generators.hoi3dgen.texture import make_texturer
+
+    rt = runtime or Runtime()
+    t2i = SanaTextToImage.from_pretrained(weights.sana_base, weights.sana_finetune, rt)
+    depth = retexturer = None
+    if weights.retexture:
+        from hoiexport.sdk.generators.hoi3dgen.depth import DepthAnythingEstimator
+        from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer
+
+        depth = DepthAnythingEstimator.from_pretrained(weights.depth, rt)
+        retexturer = FluxDepthRetexturer.from_pretrained(weights.flux, rt)
+    matting = GroundedSam2Matting.from_pretrained(weights.grounding_dino, weights.sam2, rt)
+    shape = Hunyuan3DShape.from_pretrained(weights.hunyuan_shape, rt)
+    texturer = make_texturer(rt)
+    estimator = _regressor_estimator(weights.regressor, rt)
+    models = {n: lock.get(n).revision for n in CHAIN_MODELS}
+    if estimator is not None:
+        models["camerahmr"] = lock.get("camerahmr").revision
+    return Hoi3dgenChain(t2i, depth, retexturer, matting, shape, texturer, matting.segmenter, rt,
+                         estimator=estimator, options=replace(options, retexture=weights.retexture),
+                         models=models)
+
+
+def _regressor_estimator(path: str | None, runtime: Runtime):
+    """The CameraHMR estimator when its weights are there, else None (the
+    chain's point-cloud estimator runs and provenance says so)."""
+    from hoiexport.sdk.generators.hoi3dgen.regressor import CameraHMRRegressor, RegressorEstimator
+
+    try:
+        regressor = CameraHMRRegressor.from_pretrained(path, runtime)
+    except ModelUnavailableError:
+        if path is not None:
+            raise
+        return None
+    return RegressorEstimator(regressor)
+
+
+_CHAINS: dict[tuple, Hoi3dgenChain] = {}
+
+
+def generate(
+    prompt: Prompt,
+    seed: int = 0,
+    *,
+    chain: Hoi3dgenChain | None = None,
+    runtime: Runtime | None = None,
+    options: ChainOptions | None = None,
+    weights: ChainWeights = ChainWeights(),
+) -> HOIAsset:
+    """Run the hoi3dgen chain for a parsed prompt.
+
+    Args:
+        prompt: the parsed prompt (object label, requested configuration).
+        seed: one seed for every stage.
+        chain: a built chain (tests, or a caller that keeps one); default
+            `load_chain`, cached per device, precision and offload when
+            `options` and `weights` are the defaults.
+        runtime: device and precision for a chain built here.
+        options: chain settings for a chain built here.
+        weights: explicit weight folders for a chain built here.
+
+    Raises:
+        InputError: bad prompt or seed.
+        ModelUnavailableError: weights missing (see `load_chain`).
+    """
+    if not isinstance(prompt, Prompt):
+        raise InputError(f"hoi3dgen.generate needs a parsed Prompt, got {type(prompt).__name__}")
+    if chain is None:
+        rt = runtime or Runtime()
+        if options is None and weights == ChainWeights():
+            key = (rt.device, rt.precision, rt.cpu_offload)
+            chain = _CHAINS.get(key)
+            if chain is None:
+                chain = _CHAINS[key] = load_chain(rt, ChainOptions(), weights)
+        else:
+            chain = load_chain(rt, options or ChainOptions(), weights)
+    return chain.run(prompt, seed).asset

@@ -1,0 +1,293 @@
+"""Stage 1 of `hoi3dgen`: view-conditioned SANA text → image (diffusers' `SanaPipeline`).
+
+The base model (lock entry `sana-1600m-1024px`, diffusers layout) supplies the
+Gemma-2 text encoder and tokenizer, the DC-AE VAE, the scheduler and the
+transformer's config; the transformer's weights are HOI3DGen's fine-tune (lock
+entry `hoi3dgen-sana`, a SANA-native `.pth` converted by
+`hoiexport.sdk.generators.hoi3dgen.sana_convert`). Prompts come from
+`hoiexport.sdk.generators.hoi3dgen.views` (one per view).
+
+Sampling follows SANA's own inference defaults: 1024², 50 steps (HOI3DGen runs
+`scripts/inference.py --step 50`), classifier-free guidance 4.5 with an empty
+negative prompt, 300 text tokens, and SANA's "complex human instruction" (CHI)
+prefix, worded as in NVlabs/Sana's configs (the training and inference text of
+the fine-tune's code base; diffusers' default differs only in its quote marks).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.sana_convert import load_sana_transformer
+
+if TYPE_CHECKING:
+    from diffusers import SanaPipeline
+
+BASE_MODEL = "sana-1600m-1024px"
+"""Lock entry of the diffusers-format SANA 1600M 1024px base."""
+FINETUNE_MODEL = "hoi3dgen-sana"
+"""Lock entry of HOI3DGen's fine-tuned transformer."""
+FINETUNE_FILE = "epoch_1050_step_25201.pth"
+"""The fine-tune's file in that entry."""
+
+SANA_CHI: tuple[str, ...] = (
+    ('Given a user prompt, generate an "Enhanced prompt" that provides detailed visual descriptions suitable for '
+     "image generation. Evaluate the level of detail in the user prompt:"),
+    ("- If the prompt is simple, focus on adding specifics about colors, shapes, sizes, textures, and spatial "
+     "relationships to create vivid and concrete scenes."),
+    "- If the prompt is already detailed, refine and enhance the existing details slightly without overcomplicating.",
+    "Here are examples of how to transform or refine prompts:",
+    ("- User Prompt: A cat sleeping -> Enhanced: A small, fluffy white cat curled up in a round shape, sleeping "
+     "peacefully on a warm sunny windowsill, surrounded by pots of blooming red flowers."),
+    ("- User Prompt: A busy city street -> Enhanced: A bustling city street scene at dusk, featuring glowing street "
+     "lamps, a diverse crowd of people in colorful clothing, and a double-decker bus passing by towering glass "
+     "skyscrapers."),
+    ("Please generate only the enhanced description for the prompt below and avoid including any additional "
+     "commentary or evaluations:"),
+    "User Prompt: ",
+)
+"""SANA's complex-human-instruction lines (`text_encoder.chi_prompt` of NVlabs/Sana's
+1600M 1024px configs), joined with newlines and put in front of each prompt."""
+
+_BINNED_SAMPLE_SIZES = (16, 32, 64, 128)
+"""Transformer sample sizes diffusers has aspect-ratio bins for (512 px … 4K)."""
+
+
+@dataclass(frozen=True)
+class SanaOptions:
+    """Defaults and settings of `SanaTextToImage`.
+
+    Attributes:
+        height, width: pixels when `generate` is not told (multiples of 32).
+        steps: denoising steps when not told (HOI3DGen: 50).
+        guidance: classifier-free guidance scale when not told (SANA: 4.5).
+        negative_prompt: the unconditional prompt (HOI3DGen / SANA: empty).
+        max_sequence_length: text tokens the transformer attends to (SANA: 300).
+        complex_human_instruction: CHI lines put before each prompt; None = none.
+        resolution_binning: snap to SANA's aspect-ratio bins and resize back (a
+            no-op at 1024²); only where diffusers has bins for the model's size.
+        batch_size: prompts denoised together (the 3 views of an asset: 3).
+        use_ema: load the fine-tune's EMA weights instead (SANA's inference
+            script loads the non-EMA "state_dict").
+    """
+
+    height: int = 1024
+    width: int = 1024
+    steps: int = 50
+    guidance: float = 4.5
+    negative_prompt: str = ""
+    max_sequence_length: int = 300
+    complex_human_instruction: tuple[str, ...] | None = SANA_CHI
+    resolution_binning: bool = True
+    batch_size: int = 3
+    use_ema: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("height", "width", "steps", "max_sequence_length", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InputError(f"SanaOptions.{name} must be a positive integer, got {value!r}")
+        if not np.isfinite(self.guidance) or self.guidance < 0:
+            raise InputError(f"SanaOptions.guidance must be a finite number >= 0, got {self.guidance!r}")
+
+
+def _aux_dtype(runtime: Runtime):
+    """dtype of the Gemma-2 text encoder and the VAE: fp16 overflows in both, so
+    they run in bf16 when the transformer runs in fp16."""
+    import torch
+
+    return torch.bfloat16 if runtime.dtype == torch.float16 else runtime.dtype
+
+
+class SanaTextToImage:
+    """`protocols.TextToImage` on diffusers' `SanaPipeline`.
+
+    Build it from components (tests: tiny random-weight models) or with
+    `from_pretrained` (the pinned weights).
+
+    Args:
+        tokenizer: Gemma tokenizer (a `transformers` tokenizer).
+        text_encoder: `transformers.Gemma2Model` (the decoder, no LM head).
+        vae: `diffusers.AutoencoderDC`.
+        transformer: `diffusers.SanaTransformer2DModel`.
+        scheduler: a flow-matching scheduler (the base's DPM-Solver or Euler).
+        runtime: device, precision and offload; components are moved and cast here.
+        options: defaults (`SanaOptions`).
+    """
+
+    def __init__(
+        self,
+        *,
+        tokenizer: Any,
+        text_encoder: Any,
+        vae: Any,
+        transformer: Any,
+        scheduler: Any,
+        runtime: Runtime,
+        options: SanaOptions | None = None,
+    ) -> None:
+        from diffusers import SanaPipeline
+
+        self.runtime = runtime
+        self.options = options or SanaOptions()
+        aux = _aux_dtype(runtime)
+        for module, dtype in ((transformer, runtime.dtype), (text_encoder, aux), (vae, aux)):
+            if module.dtype != dtype:
+                module.to(dtype=dtype)
+        self.pipeline: SanaPipeline = SanaPipeline(
+            tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
+        )
+        self.pipeline.set_progress_bar_config(disable=True)
+        if runtime.offload:
+            self.pipeline.enable_model_cpu_offload(device=runtime.torch_device)
+        else:
+            self.pipeline.to(runtime.torch_device)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        base_folder: str | os.PathLike[str] | None = None,
+        finetune: str | os.PathLike[str] | None = None,
+        runtime: Runtime | None = None,
+        *,
+        options: SanaOptions | None = None,
+        use_finetune: bool = True,
+    ) -> SanaTextToImage:
+        """Load the pinned SANA base and HOI3DGen's fine-tuned transformer.
+
+        Args:
+            base_folder: diffusers-format SANA pipeline folder (`model_index.json`,
+                `tokenizer/`, `text_encoder/`, `vae/`, `scheduler/`, `transformer/`);
+                None = lock entry `sana-1600m-1024px`.
+            finetune: the SANA-native fine-tune (`epoch_1050_step_25201.pth`);
+                None = lock entry `hoi3dgen-sana`.
+            runtime: device / precision / offload (default `Runtime()`).
+            options: sampling defaults.
+            use_finetune: False runs the base transformer (to compare against).
+
+        Raises:
+            ModelUnavailableError: a folder or file is missing or mismatches the
+                lock; the message names the model, stage, path and fix command.
+            InputError: the fine-tune does not fit the base architecture.
+        """
+        from diffusers import SanaPipeline
+
+        from hoiexport.sdk.models.lock import resolve, resolve_file
+
+        runtime = runtime or Runtime()
+        options = options or SanaOptions()
+        base = Path(base_folder).expanduser() if base_folder is not None else resolve(BASE_MODEL)
+        if not (base / "model_index.json").is_file():
+            raise ModelUnavailableError(
+                f"model {BASE_MODEL!r} (stage text_to_image): {base / 'model_index.json'} does not exist; pass the "
+                f"diffusers-format SANA folder or run `hoiexport models fetch {BASE_MODEL}`"
+            )
+        aux = _aux_dtype(runtime)
+        dtypes: dict[str, Any] = {"default": aux, "transformer": runtime.dtype}
+        extra: dict[str, Any] = {}
+        if use_finetune:
+            ckpt = Path(finetune).expanduser() if finetune is not None else resolve_file(FINETUNE_MODEL, FINETUNE_FILE)
+            extra["transformer"] = load_sana_transformer(ckpt, base / "transformer", runtime, use_ema=options.use_ema)
+        try:
+            pipe = SanaPipeline.from_pretrained(base, torch_dtype=dtypes, **extra)
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"model {BASE_MODEL!r} (stage text_to_image): cannot load the SANA pipeline from {base}: {exc}; "
+                f"run `hoiexport models verify {BASE_MODEL}`"
+            ) from exc
+        return cls(
+            tokenizer=pipe.tokenizer,
+            text_encoder=pipe.text_encoder,
+            vae=pipe.vae,
+            transformer=pipe.transformer,
+            scheduler=pipe.scheduler,
+            runtime=runtime,
+            options=options,
+        )
+
+    @property
+    def pixel_multiple(self) -> int:
+        """Height and width must be multiples of this (VAE factor × patch size)."""
+        return int(self.pipeline.vae_scale_factor) * int(self.pipeline.transformer.config.patch_size)
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        seed: int,
+        height: int | None = None,
+        width: int | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+    ) -> list[np.ndarray]:
+        """Images for `prompts` (see `protocols.TextToImage.generate`).
+
+        Prompts are denoised `options.batch_size` at a time; image k starts from
+        noise drawn by a CPU generator seeded `seed + k`. None arguments take the
+        `options` defaults.
+
+        Returns:
+            One (height, width, 3) uint8 sRGB image per prompt.
+
+        Raises:
+            InputError: no or empty prompts, sizes that are not positive multiples
+                of `pixel_multiple`, steps < 1, negative guidance, or non-finite
+                pixels (e.g. fp16 overflow; use bf16 or fp32).
+        """
+        import torch
+
+        o = self.options
+        height = o.height if height is None else height
+        width = o.width if width is None else width
+        steps = o.steps if steps is None else steps
+        guidance = o.guidance if guidance is None else guidance
+        if isinstance(prompts, str) or not prompts:
+            raise InputError("prompts must be a non-empty list of strings (one prompt per image)")
+        for i, p in enumerate(prompts):
+            if not isinstance(p, str) or not p.strip():
+                raise InputError(f"prompts[{i}] is empty: every image needs a prompt")
+        m = self.pixel_multiple
+        for name, value in (("height", height), ("width", width)):
+            if not isinstance(value, int) or value < m or value % m:
+                raise InputError(f"{name} must be a positive multiple of {m} pixels, got {value!r}")
+        if not isinstance(steps, int) or steps < 1:
+            raise InputError(f"steps must be a positive integer, got {steps!r}")
+        if not np.isfinite(guidance) or guidance < 0:
+            raise InputError(f"guidance must be a finite number >= 0, got {guidance!r}")
+
+        binning = o.resolution_binning and self.pipeline.transformer.config.sample_size in _BINNED_SAMPLE_SIZES
+        chi = list(o.complex_human_instruction) if o.complex_human_instruction else None
+        images: list[np.ndarray] = []
+        for start in range(0, len(prompts), o.batch_size):
+            chunk = list(prompts[start : start + o.batch_size])
+            generators = [self.runtime.generator(seed + start + k) for k in range(len(chunk))]
+            with torch.inference_mode():
+                out = self.pipeline(
+                    prompt=chunk,
+                    negative_prompt=o.negative_prompt,
+                    num_inference_steps=steps,
+                    guidance_scale=float(guidance),
+                    height=height,
+                    width=width,
+                    generator=generators,
+                    output_type="np",
+                    use_resolution_binning=binning,
+                    max_sequence_length=o.max_sequence_length,
+                    complex_human_instruction=chi,
+                )
+            batch = np.asarray(out.images, dtype=np.float32)  # (B, H, W, 3) in [0, 1]
+            if not np.isfinite(batch).all():
+                raise InputError(
+                    f"SANA produced non-finite pixels at precision {self.runtime.precision!r}: "
+                    "run with precision='bf16' or 'fp32'"
+                )
+            images.extend(np.round(np.clip(img, 0.0, 1.0) * 255.0).astype(np.uint8) for img in batch)
+        return images
