@@ -13,6 +13,14 @@ import torch
 torch.set_num_threads(1)
 
 
+@pytest.fixture(scope="session")
+def anny():
+    """The Anny body model (built once by scripts/setup.sh, loaded once per session)."""
+    from hoiexport.sdk.bodies import load_body_model
+
+    return load_body_model("anny")
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip `gpu`-marked tests when CUDA is not available."""
     if torch.cuda.is_available():

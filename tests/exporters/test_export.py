@@ -21,7 +21,7 @@ from hoiexport.sdk.core.errors import InputError, ValidationFailed
 from hoiexport.sdk.core.skeleton import JOINT_INDEX
 from hoiexport.sdk.core.types import BODY_PARTS, HOIAsset, Mesh, Prompt, Provenance
 
-from synthetic_arm import make_arm_body
+from tests.builders.synthetic_arm import make_arm_body
 
 FAST = ExportOptions(bake=BakeOptions(size=512, gutter_px=4))
 

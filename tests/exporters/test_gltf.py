@@ -17,7 +17,7 @@ import pytest
 import trimesh
 from PIL import Image
 from scipy.spatial.transform import Rotation
-from synthetic_arm import make_arm_body
+from tests.builders.synthetic_arm import make_arm_body
 
 from hoiexport.exporters.gltf import ANIMATION_NAME, encode_glb, encode_gltf
 from hoiexport.exporters.presets import get_preset

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import trimesh
-from synthetic_arm import make_arm_body
+from tests.builders.synthetic_arm import make_arm_body
 
 from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSocket
 from hoiexport.exporters.skin import (
@@ -126,7 +126,7 @@ def test_gap_between_fingers():
     """Two parallel fingers 1 cm apart bound to different joints; a glove 8 mm off the
     first finger is nearer the second finger on the side facing it. The normal test
     keeps that side on the first finger's joint."""
-    from synthetic_arm import tube
+    from tests.builders.synthetic_arm import tube
 
     from hoiexport.sdk.core.skeleton import SMPL_JOINT_NAMES, SMPL_PARENTS
     from hoiexport.sdk.core.types import BodyFit, Mesh, Skeleton

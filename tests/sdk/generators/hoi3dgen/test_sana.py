@@ -1,6 +1,6 @@
 """Stage 1 of `hoi3dgen`: view prompts (`views`), SANA-native → diffusers conversion
 (`sana_convert`) and `SanaTextToImage` (`sana`) on a tiny random-weight
-`SanaPipeline` (tests/sdk/hoi3dgen_tiny_sana.py)."""
+`SanaPipeline` (tests/builders/sana.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from hoi3dgen_tiny_sana import TINY_OPTIONS, tiny_sana, tiny_sana_components, tiny_sana_transformer
+from tests.builders.sana import TINY_OPTIONS, tiny_sana, tiny_sana_components, tiny_sana_transformer
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.protocols import TextToImage
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime

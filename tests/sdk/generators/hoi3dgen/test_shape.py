@@ -11,7 +11,7 @@ import torch
 import trimesh
 import yaml
 
-from hoi3dgen_tiny_hunyuan import (
+from tests.builders.hunyuan import (
     TINY_CONFIG,
     TINY_OPTIONS,
     tiny_hunyuan,

@@ -40,12 +40,12 @@ from hoiexport.sdk.generators.lift.register import RegisterOptions  # noqa: E402
 from hoiexport.sdk.generators.lift.segment import GroundedSam2Options, GroundedSam2Segmenter, LabelsSegmenter  # noqa: E402
 from hoiexport.sdk.core.types import HOIAsset  # noqa: E402
 
-from hoi3dgen_tiny_depth import tiny_depth  # noqa: E402
-from hoi3dgen_tiny_flux import tiny_flux  # noqa: E402
-from hoi3dgen_tiny_hunyuan import tiny_hunyuan, tiny_texturer  # noqa: E402
-from hoi3dgen_tiny_regressor import tiny_regressor  # noqa: E402
-from hoi3dgen_tiny_sana import tiny_sana  # noqa: E402
-from hoi3dgen_tiny_segment import tiny_grounded_sam2  # noqa: E402
+from tests.builders.depth import tiny_depth  # noqa: E402
+from tests.builders.flux import tiny_flux  # noqa: E402
+from tests.builders.hunyuan import tiny_hunyuan, tiny_texturer  # noqa: E402
+from tests.builders.regressor import tiny_regressor  # noqa: E402
+from tests.builders.sana import tiny_sana  # noqa: E402
+from tests.builders.segment import tiny_grounded_sam2  # noqa: E402
 
 FAST_LIFT = LiftOptions(
     orbit=OrbitOptions(views=4, resolution=96),

@@ -9,7 +9,7 @@ import pytest
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.generators.hoi3dgen.matting import GroundedSam2Matting, MattingOptions, crop_to_subject
 from hoiexport.sdk.generators.lift.segment import GroundedSam2Options, GroundedSam2Segmenter
-from hoi3dgen_tiny_segment import tiny_grounded_sam2
+from tests.builders.segment import tiny_grounded_sam2
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:

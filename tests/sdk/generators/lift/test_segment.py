@@ -4,11 +4,9 @@ tiny random-weight models (shapes, dtypes, loading from folders), plus weight re
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import trimesh
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
@@ -22,7 +20,7 @@ from hoiexport.sdk.generators.lift.segment import (
 )
 from hoiexport.sdk.models.weights import resolve_model_dir, transformers_folder_problem
 from hoiexport.sdk.core.types import Mesh
-from hoi3dgen_tiny_segment import tiny_grounded_sam2
+from tests.builders.segment import tiny_grounded_sam2
 
 
 @pytest.fixture(scope="module")

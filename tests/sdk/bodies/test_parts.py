@@ -6,17 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from hoiexport.sdk.bodies import load_body_model
 from hoiexport.sdk.bodies.parts import JOINT_PARTS, PART_INDEX, TORSO, part_labels_from_weights
 from hoiexport.sdk.bodies.skinning import vertex_normals
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
 from hoiexport.sdk.core.types import BODY_PARTS
-
-
-@pytest.fixture(scope="module")
-def anny():
-    return load_body_model("anny")
 
 
 def test_every_joint_has_a_part_and_every_part_a_joint():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import trimesh
-from hoiexport.sdk.bodies import BodyParams, load_body_model
+from hoiexport.sdk.bodies import BodyParams
 from hoiexport.sdk.contacts.proximity import SurfaceQuery
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.generators.lift.chamfer import chamfer_report, point_to_surface
@@ -35,8 +35,8 @@ from scipy.spatial.transform import Rotation
 
 
 @pytest.fixture(scope="module")
-def body():
-    return load_body_model("anny")
+def body(anny):
+    return anny
 
 
 @pytest.fixture(scope="module")

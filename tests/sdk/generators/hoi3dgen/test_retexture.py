@@ -1,5 +1,5 @@
 """FLUX.1-Depth re-texturing stage (`hoiexport.sdk.generators.hoi3dgen.retexture`) on a tiny
-random-weight `FluxControlPipeline` (tests/sdk/hoi3dgen_tiny_flux.py)."""
+random-weight `FluxControlPipeline` (tests/builders/flux.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from hoi3dgen_tiny_flux import TINY_OPTIONS, tiny_flux, tiny_flux_components
+from tests.builders.flux import TINY_OPTIONS, tiny_flux, tiny_flux_components
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.protocols import Retexturer
 from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions

@@ -1,5 +1,5 @@
 """Depth Anything stage (`hoiexport.sdk.generators.hoi3dgen.depth`) on a tiny random-weight
-`DepthAnythingForDepthEstimation` (tests/sdk/hoi3dgen_tiny_depth.py)."""
+`DepthAnythingForDepthEstimation` (tests/builders/depth.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from hoi3dgen_tiny_depth import TINY_OPTIONS, tiny_depth, tiny_depth_model
+from tests.builders.depth import TINY_OPTIONS, tiny_depth, tiny_depth_model
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
 from hoiexport.sdk.generators.hoi3dgen.protocols import DepthEstimator

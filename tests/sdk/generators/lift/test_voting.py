@@ -21,7 +21,7 @@ from hoiexport.sdk.generators.lift.voting import (
     vote_labels,
 )
 from hoiexport.sdk.core.types import Mesh
-from lift_scene import make_lift_scene
+from tests.builders.lift_scene import make_lift_scene
 
 
 @pytest.fixture(scope="module")

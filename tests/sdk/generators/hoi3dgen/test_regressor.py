@@ -1,13 +1,13 @@
 """Body regressor stage (`hoiexport.sdk.generators.hoi3dgen.regressor`, `camerahmr_net`) on a tiny
-random-weight CameraHMR (tests/sdk/hoi3dgen_tiny_regressor.py)."""
+random-weight CameraHMR (tests/builders/regressor.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from hoi3dgen_tiny_regressor import TINY_CONFIG, tiny_camerahmr_net, tiny_regressor
-from hoiexport.sdk.bodies import BodyParams, load_body_model
+from tests.builders.regressor import TINY_CONFIG, tiny_camerahmr_net, tiny_regressor
+from hoiexport.sdk.bodies import BodyParams
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import (
     CameraHMRConfig,
@@ -53,11 +53,6 @@ def regressor(runtime: Runtime) -> CameraHMRRegressor:
 @pytest.fixture(scope="module")
 def image() -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (50, 40, 3), dtype=np.uint8)
-
-
-@pytest.fixture(scope="module")
-def anny():
-    return load_body_model("anny")
 
 
 def _is_rotation(r: np.ndarray, tol: float = 1e-5) -> bool:

@@ -19,7 +19,6 @@ import trimesh
 import hoiexport
 from hoiexport.exporters.export import ExportOptions, export
 from hoiexport.exporters.options import BakeOptions
-from hoiexport.sdk.bodies import load_body_model
 from hoiexport.sdk.bundle import load_bundle, save_bundle
 from hoiexport.sdk.generators.compose.actions import (
     JOINT_LIMITS,
@@ -116,8 +115,8 @@ def generated() -> dict[tuple[str, str], hoiexport.HOIAsset]:
 
 
 @pytest.fixture(scope="session")
-def body():
-    return load_body_model("anny")
+def body(anny):
+    return anny
 
 
 # --------------------------------------------------------------------------- generation
