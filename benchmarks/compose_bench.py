@@ -28,7 +28,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from hoiexport.sdk.bodies import load_body_model
-from hoiexport.sdk.generators.compose.generate import GenerationError, generate
+from hoiexport.generation import generate
+from hoiexport.sdk.core.errors import GenerationError
 from hoiexport.sdk.core.errors import HOIExportError
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parents[1] / "samples" / "prompts.jsonl"

@@ -1,6 +1,6 @@
 """Segmentation + registration chain on synthetic HOIs with known answers (DESIGN §7 stages 5–7).
 
-Each synthetic HOI comes from the compose generator (`compose.generate.generate`:
+Each synthetic HOI comes from the compose generator (`hoiexport.generate`, generator compose:
 prompt → posed Anny + procedural object placed by contact optimisation, contacts
 measured), for `PROMPTS` × seeds, the whole scene then turned to a random yaw and
 shifted. The ground truth is that body, the object and the measured contact
@@ -216,7 +216,7 @@ def make_scene(index: int, seed: int, body) -> Scene:
 
 def compose_scene(index: int, seed: int, body) -> Scene:
     """Scene `index` from the compose generator (module docstring)."""
-    from hoiexport.sdk.generators.compose.generate import generate
+    from hoiexport.generation import generate
 
     prompt = PROMPTS[index % len(PROMPTS)]
     asset = generate(prompt, seed=seed * 100 + index // len(PROMPTS))

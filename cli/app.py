@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from hoiexport import __version__
-from hoiexport.sdk.core.errors import HOIExportError
+from hoiexport import HOIExportError
 
 
 class _App(click.Group):
-    """Turns hoiexport's own errors into one clear line and exit code 1."""
+    """Turns hoiexport's own errors into one clear line and exit code 1.
+
+    A `RuntimeError` or `OSError` raised inside a library hoiexport runs (torch,
+    trimesh, the file system) is also one line, with its type; set
+    HOIEXPORT_DEBUG=1 to get the traceback instead.
+    """
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except HOIExportError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click's own control flow (`ctx.exit` raises Exit, a RuntimeError)
+        except (RuntimeError, OSError) as exc:
+            if os.environ.get("HOIEXPORT_DEBUG"):
+                raise
+            click.echo(f"error: {type(exc).__name__}: {exc} (set HOIEXPORT_DEBUG=1 for the traceback)", err=True)
             sys.exit(1)
 
 

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from hoiexport.exporters.presets import PRESETS
+from hoiexport.cli.common import TARGET_CHOICES
+from hoiexport.generation import GENERATOR_CHOICES
 
 
 def _progress_display(enabled: bool):
@@ -66,14 +67,14 @@ def _print_summary(summary) -> None:
 @click.argument("prompts", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--out", "out_dir", required=True, metavar="DIR", type=click.Path(file_okay=False),
               help="Batch folder: manifest, items/<id>/, report.html.")
-@click.option("--generator", default="compose", show_default=True, type=click.Choice(["compose", "hoi3dgen"]),
+@click.option("--generator", default="compose", show_default=True, type=click.Choice(GENERATOR_CHOICES),
               help="compose (CPU) or hoi3dgen (GPU).")
 @click.option("--seeds", type=click.IntRange(min=1), default=None,
               help="Seeds per prompt: 0..N-1 (or from a prompt's own seed on).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of every prompt without its own.")
 @click.option("--format", "formats", default="glb,usdc,usdz", show_default=True,
               help="Comma-separated: glb, gltf, usda, usdc, usdz.")
-@click.option("--target", default="unity", show_default=True, type=click.Choice(list(PRESETS)),
+@click.option("--target", default="unity", show_default=True, type=click.Choice(TARGET_CHOICES),
               help="Engine preset of prompts that do not name one.")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -96,7 +97,7 @@ def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, seeds:
     usage errors.
     """
     from hoiexport.batch.runner import BatchOptions, run
-    from hoiexport.sdk.core.errors import InputError
+    from hoiexport import InputError
 
     if seeds is not None and seed is not None:
         raise click.UsageError("use --seeds N (seeds 0..N-1) or --seed S (one seed), not both")

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import click
 
+from hoiexport import TARGETS
+
+TARGET_CHOICES: tuple[str, ...] = TARGETS
+"""`--target` choices: the exporters' engine presets."""
+
 
 def echo_timings(timings_s: dict[str, float]) -> None:
     """Print 'stage 0.12s' pairs on one line."""

@@ -17,9 +17,10 @@ def contacts(bundle: str, threshold_cm: float, as_json: bool) -> None:
 
     The analysis is measured on the bundle's meshes, not read from its metadata.
     """
-    from hoiexport.sdk.bundle import load_bundle
-    from hoiexport.sdk.contacts import ContactOptions, analyze_asset
-    from hoiexport.sdk.core.errors import InputError
+    from hoiexport import load_bundle
+    from hoiexport import ContactOptions
+    from hoiexport import analyze_contacts as analyze_asset
+    from hoiexport import InputError
 
     if not threshold_cm > 0:
         raise InputError(f"--threshold-cm must be > 0, got {threshold_cm}")

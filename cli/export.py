@@ -7,7 +7,7 @@ import json
 
 import click
 
-from hoiexport.cli.common import echo_timings
+from hoiexport.cli.common import TARGET_CHOICES, echo_timings
 
 
 @click.command("export")
@@ -16,7 +16,7 @@ from hoiexport.cli.common import echo_timings
 @click.option("--format", "formats", default="glb,usdc,usdz", show_default=True,
               help="Comma-separated: glb, gltf, usda, usdc, usdz.")
 @click.option("--target", default="unity", show_default=True,
-              type=click.Choice(["unity", "unreal", "omniverse", "blender"]), help="Engine preset (USD axes/units).")
+              type=click.Choice(TARGET_CHOICES), help="Engine preset (USD axes/units).")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
 @click.option("--max-faces-human", default=40_000, show_default=True, type=int, help="Human face budget.")
 @click.option("--max-faces-object", default=20_000, show_default=True, type=int, help="Object face budget.")
@@ -25,9 +25,9 @@ from hoiexport.cli.common import echo_timings
 def export_cmd(bundle: str, out_dir: str, formats: str, target: str, texture_size: int,
                max_faces_human: int, max_faces_object: int, name: str | None, as_json: bool) -> None:
     """Export BUNDLE as UV-unwrapped, baked, skinned glTF / USD assets into OUT."""
-    from hoiexport.exporters.export import ExportOptions, export
-    from hoiexport.exporters.options import BakeOptions, PrepareOptions
-    from hoiexport.sdk.bundle import load_bundle
+    from hoiexport import ExportOptions, export
+    from hoiexport import BakeOptions, PrepareOptions
+    from hoiexport import load_bundle
 
     asset = load_bundle(bundle)
     base = ExportOptions()

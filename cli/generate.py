@@ -9,11 +9,13 @@ from pathlib import Path
 
 import click
 
-from hoiexport.cli.common import echo_timings
+from hoiexport.generation import GENERATOR_CHOICES
+
+from hoiexport.cli.common import TARGET_CHOICES, echo_timings
 
 
 def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
-    from hoiexport.sdk.core.errors import InputError
+    from hoiexport import InputError
 
     out: dict[str, float] = {}
     for item in values:
@@ -27,20 +29,11 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def _auto_generator() -> str:
-    """hoi3dgen when a CUDA GPU and every model it needs are present, else compose."""
-    import torch
-
-    from hoiexport.sdk.generators.hoi3dgen.generate import missing_models
-
-    return "hoi3dgen" if torch.cuda.is_available() and not missing_models() else "compose"
-
-
 @click.command("generate")
 @click.argument("text")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder: the bundle goes to OUT/bundle, the exports to OUT.")
-@click.option("--generator", default="auto", show_default=True, type=click.Choice(["auto", "compose", "hoi3dgen"]),
+@click.option("--generator", default="auto", show_default=True, type=click.Choice(GENERATOR_CHOICES),
               help="compose: CPU, procedural; hoi3dgen: the paper's GPU chain (needs CUDA and the weights); "
                    "auto: hoi3dgen when a CUDA GPU and all its weights are present, else compose.")
 @click.option("--device", default="auto", show_default=True, help="hoi3dgen: auto, cpu, cuda or cuda:N.")
@@ -60,7 +53,7 @@ def _auto_generator() -> str:
 @click.option("--format", "formats", default="glb,usdc,usdz", show_default=True,
               help="Comma-separated: glb, gltf, usda, usdc, usdz.")
 @click.option("--target", default="unity", show_default=True,
-              type=click.Choice(["unity", "unreal", "omniverse", "blender"]), help="Engine preset (USD axes/units).")
+              type=click.Choice(TARGET_CHOICES), help="Engine preset (USD axes/units).")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision: str, cpu_offload: bool | None,
@@ -70,11 +63,11 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
 
     Example: hoiexport generate "A man carrying a suitcase in his right hand" -o out/
     """
-    from hoiexport.exporters.export import ExportOptions, export, parse_formats
-    from hoiexport.exporters.options import BakeOptions
-    from hoiexport.exporters.presets import get_preset
-    from hoiexport.sdk.bundle import save_bundle
-    from hoiexport.sdk.generators.compose.generate import generate
+    from hoiexport import ExportOptions, export, parse_formats
+    from hoiexport import BakeOptions
+    from hoiexport import get_preset
+    from hoiexport import save_bundle
+    from hoiexport.generation import generate, resolve_name
 
     t0 = time.perf_counter()
     fmts = parse_formats(formats)  # bad flags fail before the work starts
@@ -83,10 +76,9 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
     options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px))
     shape = _parse_body(body)
     runtime = None
-    if generator == "auto":
-        generator = _auto_generator()
+    generator = resolve_name(generator)  # "auto" → the generator that runs here
     if generator == "hoi3dgen":
-        from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+        from hoiexport import Runtime
 
         runtime = Runtime(device=device, precision=precision, cpu_offload=cpu_offload)
     if not as_json:

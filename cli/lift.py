@@ -8,49 +8,9 @@ import time
 from pathlib import Path
 
 import click
-from hoiexport.cli.common import echo_timings
 
-
-def _prompt(text: str, object_name: str | None):
-    """The parsed prompt, or the bare text when the compose parser does not know its words."""
-    from hoiexport.sdk.prompt.parse import parse_prompt
-    from hoiexport.sdk.core.errors import InputError
-    from hoiexport.sdk.core.types import Prompt
-
-    try:
-        return parse_prompt(text), None
-    except InputError as exc:
-        return Prompt(text=text, object=object_name), str(exc)
-
-
-def _segmenters(meshes: list, labels: list, choice: str, detector_dir: str | None, sam_dir: str | None,
-                paths: list[str]) -> tuple[list, str]:
-    """One segmenter per mesh, and the backend name."""
-    from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
-    from hoiexport.sdk.generators.lift.segment import GroundedSam2Segmenter, LabelsSegmenter
-    from hoiexport.sdk.models.weights import resolve_model_dir
-
-    have_labels = all(lab is not None for lab in labels)
-    if choice == "labels" or (choice == "auto" and have_labels):
-        missing = [p for p, lab in zip(paths, labels, strict=True) if lab is None]
-        if missing:
-            raise InputError(
-                f"--segmenter labels needs per-vertex labels for {missing[0]}: pass --labels FILE "
-                "(.npy / .txt, 0 = person, 1 = object per vertex) or a glb with nodes named human and object"
-            )
-        return [LabelsSegmenter(m.faces, lab) for m, lab in zip(meshes, labels, strict=True)], "labels"
-    try:
-        resolve_model_dir("grounding_dino", detector_dir)
-        resolve_model_dir("sam2", sam_dir)
-    except ModelUnavailableError as exc:
-        if choice == "auto":
-            raise ModelUnavailableError(
-                f"cannot segment {paths[0]}: the grounded_sam2 segmenter is not available ({exc}); "
-                "or pass --labels FILE (0 = person, 1 = object per vertex) or a glb with nodes named human and object"
-            ) from None
-        raise
-    segmenter = GroundedSam2Segmenter.from_pretrained(detector_dir, sam_dir)
-    return [segmenter] * len(meshes), "grounded_sam2"
+from hoiexport.cli.common import TARGET_CHOICES, echo_timings
+from hoiexport.lifting import SEGMENTER_CHOICES
 
 
 @click.command("lift")
@@ -62,7 +22,7 @@ def _segmenters(meshes: list, labels: list, choice: str, detector_dir: str | Non
               help="Output folder: the bundle goes to OUT/bundle, the exports to OUT.")
 @click.option("--labels", "labels_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Per-vertex labels (.npy or text; 0 = person, 1 = object), one per MESH in order.")
-@click.option("--segmenter", default="auto", show_default=True, type=click.Choice(["auto", "grounded_sam2", "labels"]),
+@click.option("--segmenter", default="auto", show_default=True, type=click.Choice(SEGMENTER_CHOICES),
               help="auto: labels when every mesh carries them, else grounded_sam2.")
 @click.option("--detector-dir", default=None, type=click.Path(file_okay=False),
               help="Grounding DINO folder (transformers format); default: the lock's entry.")
@@ -74,7 +34,7 @@ def _segmenters(meshes: list, labels: list, choice: str, detector_dir: str | Non
 @click.option("--format", "formats", default="glb,usdc,usdz", show_default=True,
               help="Comma-separated: glb, gltf, usda, usdc, usdz.")
 @click.option("--target", default="unity", show_default=True,
-              type=click.Choice(["unity", "unreal", "omniverse", "blender"]), help="Engine preset (USD axes/units).")
+              type=click.Choice(TARGET_CHOICES), help="Engine preset (USD axes/units).")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
 @click.option("--save-views", is_flag=True, help="Also write the orbit frames, masks and cameras to OUT/views.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Recorded in the provenance.")
@@ -92,39 +52,22 @@ def lift_cmd(meshes: tuple[str, ...], text: str, object_name: str | None, out_di
 
     Example: hoiexport lift scene.glb --prompt "A man carrying a suitcase" -o out/
     """
-    from hoiexport.exporters.export import ExportOptions, export, parse_formats
-    from hoiexport.exporters.options import BakeOptions
-    from hoiexport.exporters.presets import get_preset
-    from hoiexport.sdk.bundle import save_bundle
-    from hoiexport.sdk.core.errors import InputError
-    from hoiexport.sdk.generators.lift.chamfer import CHAMFER_DEFINITION
-    from hoiexport.sdk.generators.lift.lift import LiftOptions, lift_candidates
-    from hoiexport.sdk.generators.lift.load import load_combined_mesh, load_vertex_labels
-    from hoiexport.sdk.geometry.orbit import OrbitOptions
+    from hoiexport import CHAMFER_DEFINITION, BakeOptions, ExportOptions, export, get_preset, parse_formats, \
+        save_bundle
+    from hoiexport.lifting import lift_files
 
     t0 = time.perf_counter()
     fmts = parse_formats(formats)  # bad flags fail before the work starts
     get_preset(target)
-    if labels_files and len(labels_files) != len(meshes):
-        raise InputError(f"give one --labels file per MESH: {len(meshes)} meshes, {len(labels_files)} --labels")
     base = ExportOptions()
     export_options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px))
-    prompt, parse_problem = _prompt(text, object_name)
-    loaded = [load_combined_mesh(p) for p in meshes]
-    combined = [m for m, _ in loaded]
-    labels = [load_vertex_labels(f, len(m.vertices)) for f, m in zip(labels_files, combined, strict=True)] \
-        if labels_files else [lab for _, lab in loaded]
-    segmenters, backend = _segmenters(combined, labels, segmenter, detector_dir, sam_dir, list(meshes))
-    options = LiftOptions(orbit=OrbitOptions(views=views, resolution=resolution, pitch_deg=pitch))
     if not as_json:
-        click.echo(f"lifting {len(meshes)} mesh(es) with the {backend} segmenter ...", err=True)
-    results, selection = lift_candidates(combined, prompt, segmenters, object_label=object_name, options=options,
-                                         seed=seed)
-    chosen = results[selection.index]
-    asset = chosen.asset
-    asset.provenance.notes["selection"] = selection.reason
-    if parse_problem:
-        asset.provenance.notes["prompt_parse"] = parse_problem
+        click.echo(f"lifting {len(meshes)} mesh(es) ...", err=True)
+    run = lift_files(meshes, text, object_name=object_name, labels_files=labels_files, segmenter=segmenter,
+                     detector_dir=detector_dir, sam_dir=sam_dir, views=views, resolution=resolution,
+                     pitch_deg=pitch, seed=seed)
+    results, selection, chosen, asset, backend, prompt = \
+        run.results, run.selection, run.chosen, run.asset, run.backend, run.prompt
     out = Path(out_dir)
     bundle = save_bundle(asset, out / "bundle", overwrite=True)
     if save_views:

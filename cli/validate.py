@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from hoiexport.exporters.validate import ValidationReport, file_format, validate_files
-from hoiexport.sdk.core.errors import HOIExportError, InputError
+from hoiexport import ValidationReport, file_format, validate_files
+from hoiexport import HOIExportError, InputError
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "cyan", "hint": "blue"}
 

@@ -163,3 +163,7 @@ def get_preset(name: str) -> TargetPreset:
         return PRESETS[name]
     except KeyError:
         raise InputError(f"unknown target {name!r}; use one of: {', '.join(PRESETS)}") from None
+
+
+TARGETS: tuple[str, ...] = tuple(PRESETS)
+"""Every engine preset name (`--target`), in `PRESETS` order."""

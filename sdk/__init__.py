@@ -3,6 +3,7 @@
 from hoiexport.sdk.core.errors import (
     BundleError,
     ExportError,
+    GenerationError,
     HOIExportError,
     InputError,
     ModelUnavailableError,
@@ -31,6 +32,7 @@ __all__ = [
     "Contact",
     "ContactConfig",
     "ExportError",
+    "GenerationError",
     "HOIAsset",
     "HOIExportError",
     "InputError",

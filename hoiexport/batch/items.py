@@ -30,14 +30,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from hoiexport.exporters.presets import TARGETS
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.types import ContactConfig
+from hoiexport.sdk.generators.registry import GENERATOR_CHOICES
 
-Generator = Literal["compose", "hoi3dgen"]
-GENERATORS: tuple[str, ...] = ("compose", "hoi3dgen")
-TARGETS: tuple[str, ...] = ("unity", "unreal", "omniverse", "blender")
 PROMPT_SUFFIXES: tuple[str, ...] = (".jsonl", ".txt", ".csv")
 ID_VERSION = 1
 """Bumped when the id recipe changes (old batch folders then re-run everything)."""
@@ -152,7 +151,7 @@ class ItemSettings:
             seed replaces it and is expanded the same way).
     """
 
-    generator: Generator = "compose"
+    generator: str = "compose"
     formats: tuple[str, ...] = ("glb", "usdc", "usdz")
     target: str = "unity"
     texture_size: int = 2048
@@ -163,8 +162,8 @@ class ItemSettings:
         from hoiexport.exporters.export import parse_formats
         from hoiexport.exporters.options import BakeOptions
 
-        if self.generator not in GENERATORS:
-            raise InputError(f"unknown generator {self.generator!r}; use one of: {', '.join(GENERATORS)}")
+        if self.generator not in GENERATOR_CHOICES:
+            raise InputError(f"unknown generator {self.generator!r}; use one of: {', '.join(GENERATOR_CHOICES)}")
         object.__setattr__(self, "formats", parse_formats(self.formats))
         _check_target(self.target, "target")
         BakeOptions(size=self.texture_size)  # raises InputError naming the valid range

@@ -43,7 +43,6 @@ from typing import Any, Literal, Protocol
 
 from hoiexport.batch.items import (
     BatchItem,
-    Generator,
     ItemSettings,
     LineError,
     PromptSpec,
@@ -95,7 +94,7 @@ class BatchOptions:
         preview_size: edge of one contact-sheet view, pixels.
     """
 
-    generator: Generator = "compose"
+    generator: str = "compose"
     formats: tuple[str, ...] = ("glb", "usdc", "usdz")
     target: str = "unity"
     texture_size: int = 2048

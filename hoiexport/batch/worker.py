@@ -153,8 +153,8 @@ def _capture(log_path: Path) -> Iterator[None]:
 
 
 def _generate(item: BatchItem):  # -> HOIAsset
-    """`hoiexport.generate` for the item (defined in `sdk.compose.generate`)."""
-    from hoiexport.sdk.generators.compose.generate import generate
+    """`hoiexport.generate` for the item."""
+    from hoiexport.generation import generate
 
     return generate(item.text, generator=item.generator, seed=item.seed, **item.overrides)
 

@@ -22,6 +22,11 @@ class ModelUnavailableError(HOIExportError):
     """A body model or network's files are missing or do not match the lock."""
 
 
+class GenerationError(HOIExportError):
+    """A generator ran but could not produce the requested interaction (every
+    attempt or view was rejected); the message says why and what to try."""
+
+
 class ExportError(HOIExportError):
     """An export failed (including validation failures)."""
 

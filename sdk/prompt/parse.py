@@ -1,4 +1,4 @@
-"""Prompt parsing for the compose generator (DESIGN §7 "compose").
+"""Prompt parsing, shared by every generator and `lift` (docs/architecture.md §3).
 
 `parse_prompt` turns free text such as "A tall man carrying a brown suitcase in
 his left hand." into a `Prompt`: object category, action, requested contact

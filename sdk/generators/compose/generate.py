@@ -1,11 +1,9 @@
-"""`generate(prompt, generator="compose", seed=0, ...)`: text → `HOIAsset` on the CPU.
+"""`ComposeGenerator`: a resolved `Prompt` → `HOIAsset` on the CPU (registry name "compose").
 
-The compose generator (DESIGN §7):
+The compose generator (docs/architecture.md §7); the application floor
+(`hoiexport.generate`) has already resolved the prompt (`sdk.prompt.resolve_prompt`:
+parsing, overrides, the support-contact rule):
 
-1. parse the prompt (`prompt_parse.parse_prompt`; `object` / `action` /
-   `contact` arguments override the text; `support_contact` reads "lying on a
-   bench" and "sits on a bench, leaning against its backrest" as contact
-   `other`);
 2. body shape: Anny phenotypes from the prompt's body words, adult defaults
    otherwise (`body_shape`);
 3. build the procedural object (`objects.make_object`);
@@ -21,8 +19,9 @@ The compose generator (DESIGN §7):
    part is farther than `max_gap_m` from the object, the next seed is tried
    (up to `max_attempts`); then `GenerationError`.
 
-Timings: "total" covers steps 1–7 of every attempt; loading the body model
-(once per process) is reported apart as "body_model_load".
+Timings: "total" covers steps 2–7 of every attempt; loading the body model
+(once per process) is reported apart as "body_model_load" (the application floor
+adds the parse time to both "parse" and "total").
 
 Deterministic: the same prompt, arguments and seed give the same asset (numpy
 generators seeded per stage, torch on one thread); only provenance timings vary.
@@ -36,7 +35,7 @@ import importlib.metadata
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,13 +53,10 @@ from hoiexport.sdk.generators.compose.placement import (
     optimise_placement,
     vertex_normals,
 )
-from hoiexport.sdk.prompt.parse import parse_prompt
 from hoiexport.sdk.contacts import ContactOptions, analyze_asset
-from hoiexport.sdk.core.errors import HOIExportError, InputError
+from hoiexport.sdk.core.errors import GenerationError, InputError
 from hoiexport.sdk.core.types import ContactConfig, HOIAsset, Mesh, Prompt, Provenance
-
-GeneratorName = Literal["compose", "hoi3dgen"]
-GENERATORS: tuple[str, ...] = ("compose", "hoi3dgen")
+from hoiexport.sdk.generators.base import GenerationOptions
 
 ADULT_AGE = 0.67
 """Anny age phenotype used when the prompt names no age (young adult)."""
@@ -69,10 +65,6 @@ ADULT_HEIGHT = 0.35
 HEIGHT_WORD_SCALE = 0.5
 """Prompt height words move the height phenotype by this fraction of their distance
 from 0.5 ("tall" 0.8 → 0.50, ≈1.91 m for a man; "short" 0.2 → 0.20)."""
-
-
-class GenerationError(HOIExportError):
-    """The generator could not produce the requested interaction."""
 
 
 @dataclass(frozen=True)
@@ -166,44 +158,6 @@ def object_action(prompt: Prompt) -> str | None:
     return prompt.action
 
 
-def support_contact(prompt: Prompt) -> Prompt:
-    """Lying or sitting *on* a support: the requested configuration becomes "other".
-
-    The parser reads "lying on a bench" as back + hips and "sits on a bench,
-    leaning against its backrest" as hips + back, i.e. `back`. But a body lying
-    on a bench, table or bed touches it with the back, the hips and the legs, and
-    a seated body rests on its hips and thighs, which `contacts.classify` calls
-    `other` ("lying on a bed", "sitting on a chair"). When the text says nothing
-    more specific ("lying on his back" keeps `back`; an explicit `contact`
-    override is kept), the prompt is returned with `other`, the legs among its
-    parts, and `attributes["contact_adjusted"]` saying why. The back stays among
-    the parts, so a seated body still leans on the backrest.
-    """
-    parts = set(prompt.contact_parts)
-    source = prompt.attributes.get("contact_source")
-    phrases = " ".join(prompt.attributes.get("contact_phrases") or [])
-    if source not in ("text", "default") or parts != {"back", "hips"}:
-        return prompt
-    if prompt.action == "lie" and "back" not in phrases.split():
-        why = "lying on a support touches it with the back, hips and legs: contact 'other' (contacts.classify)"
-    elif prompt.action == "sit":
-        why = ("sitting on a seat touches it with the hips and thighs, the backrest with the back: "
-               "contact 'other' (contacts.classify)")
-    else:
-        return prompt
-    attributes = dict(prompt.attributes)
-    attributes["contact_adjusted"] = why
-    return Prompt(
-        text=prompt.text,
-        appearance=prompt.appearance,
-        object=prompt.object,
-        action=prompt.action,
-        contact_parts=["back", "hips", "right_leg", "left_leg"],
-        requested_config=ContactConfig.OTHER,
-        attributes=attributes,
-    )
-
-
 def _versions() -> dict[str, str]:
     out = {}
     for pkg in ("hoiexport", "anny", "torch", "numpy", "scipy", "trimesh"):
@@ -214,98 +168,69 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _resolve_prompt(prompt: str | Prompt, object: str | None, action: str | None,
-                    contact: str | ContactConfig | None) -> Prompt:
-    if isinstance(prompt, Prompt):
-        if object is None and action is None and contact is None and prompt.requested_config is not None \
-                and prompt.object and prompt.action:
-            return support_contact(prompt)
-        return support_contact(parse_prompt(prompt.text, object=object, action=action, contact=contact))
-    if not isinstance(prompt, str):
-        raise InputError(f"prompt must be text or a Prompt, got {type(prompt).__name__}")
-    return support_contact(parse_prompt(prompt, object=object, action=action, contact=contact))
+class ComposeGenerator:
+    """The compose generator behind the `Generator` protocol (registry name "compose")."""
 
+    name = "compose"
 
-def generate(
-    prompt: str | Prompt,
-    generator: GeneratorName = "compose",
-    seed: int = 0,
-    *,
-    object: str | None = None,
-    action: str | None = None,
-    contact: str | ContactConfig | None = None,
-    body: dict[str, float] | None = None,
-    options: ComposeOptions | None = None,
-    runtime: Any = None,
-    **shape: float,
-) -> HOIAsset:
-    """Generate one human–object interaction from text.
+    def unavailable(self) -> str | None:
+        """Always None: compose needs only the CPU and the embedded body model."""
+        return None
 
-    Args:
-        prompt: free text ("A man carrying a suitcase in his right hand") or a
-            parsed `Prompt`.
-        generator: "compose" (CPU, this module) or "hoi3dgen" (the paper's
-            chain, `hoiexport.sdk.generators.hoi3dgen`; needs the pinned weights, a CUDA
-            GPU in practice).
-        seed: random seed; attempts use seed, seed + 1, ... (`ComposeOptions.max_attempts`).
-        object: object category or synonym overriding the text's.
-        action: action overriding the text's.
-        contact: contact configuration overriding the text's.
-        body: Anny phenotype overrides, e.g. {"height": 0.6, "weight": 0.3}.
-        options: generator settings.
-        runtime: `hoiexport.sdk.generators.hoi3dgen.runtime.Runtime` (device, precision,
-            offload) of the hoi3dgen chain; ignored by compose.
-        **shape: phenotype overrides as keywords (gender, age, muscle, weight,
-            height, proportions; floats in [0, 1]).
+    def close(self) -> None:
+        """Nothing to release (the body model is the process's shared cache)."""
 
-    Returns:
-        The `HOIAsset`: human = Anny's posed surface with its UVs (seams split)
-        and vertex colours; contacts, configuration and penetration measured on
-        the result; provenance with the seed used, stage timings and versions.
+    def __call__(self, prompt: Prompt, seed: int, options: GenerationOptions) -> HOIAsset:
+        """Generate one human–object interaction for a resolved prompt.
 
-    Raises:
-        InputError: bad prompt or arguments, or an interaction the compose
-            generator cannot stage (the message says why).
-        ModelUnavailableError: `generator="hoi3dgen"` without its weights, or
-            the body model is missing.
-        GenerationError: no attempt met the requested configuration and the
-            penetration limit.
-    """
-    if generator not in GENERATORS:
-        raise InputError(f"unknown generator {generator!r}; use one of: {', '.join(GENERATORS)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    if generator == "hoi3dgen":
-        from hoiexport.sdk.generators.hoi3dgen.generate import generate as hoi3dgen_generate
+        Args:
+            prompt: the resolved `Prompt` (object category, action, requested
+                configuration and parts).
+            seed: random seed; attempts use seed, seed + 1, ...
+                (`ComposeOptions.max_attempts`).
+            options: `options.body` = Anny phenotype overrides (floats in
+                [0, 1]); `options.settings` = `ComposeOptions` or None.
 
-        return hoi3dgen_generate(_resolve_prompt(prompt, object, action, contact), int(seed), runtime=runtime)
-    opts = options or ComposeOptions()
-    overrides = {**(body or {}), **shape}
-    t_load = time.perf_counter()
-    model = load_body_model(opts.body_model)  # type: ignore[arg-type]  # cached after the first call
-    t0 = time.perf_counter()
-    t_load = t0 - t_load
-    parsed = _resolve_prompt(prompt, object, action, contact)
-    t_parse = time.perf_counter() - t0
-    attempts: list[Attempt] = []
-    with _one_thread():
-        for k in range(opts.max_attempts):
-            attempt = _attempt(parsed, int(seed) + k, model, opts, overrides)
-            attempts.append(attempt)
-            if attempt.asset is not None:
-                asset = attempt.asset
-                prov = asset.provenance
-                prov.timings_s = {"body_model_load": t_load, "parse": t_parse, **attempt.timings_s,
-                                  "total": time.perf_counter() - t0}
-                prov.notes["requested_seed"] = int(seed)
-                prov.notes["attempts"] = [{"seed": a.seed, "rejected": a.reason} for a in attempts]
-                return asset
-    reasons = "; ".join(f"seed {a.seed}: {a.reason}" for a in attempts)
-    cfg = parsed.requested_config.value if parsed.requested_config else "?"
-    raise GenerationError(
-        f"could not generate {parsed.action!r} with a {parsed.object} and contact {cfg!r} for prompt "
-        f"{parsed.text!r} in {opts.max_attempts} attempts ({reasons}); try another seed, object or contact"
-    )
+        Returns:
+            The `HOIAsset`: human = Anny's posed surface with its UVs (seams
+            split) and vertex colours; contacts, configuration and penetration
+            measured on the result; provenance with the seed used, stage
+            timings and versions.
+
+        Raises:
+            InputError: bad settings, or an interaction the compose generator
+                cannot stage (the message says why).
+            ModelUnavailableError: the body model is missing.
+            GenerationError: no attempt met the requested configuration and the
+                penetration limit.
+        """
+        opts = options.settings if options.settings is not None else ComposeOptions()
+        if not isinstance(opts, ComposeOptions):
+            raise InputError(f"the compose generator takes ComposeOptions settings, got {type(opts).__name__}")
+        overrides = dict(options.body)
+        t_load = time.perf_counter()
+        model = load_body_model(opts.body_model)  # type: ignore[arg-type]  # cached after the first call
+        t0 = time.perf_counter()
+        t_load = t0 - t_load
+        attempts: list[Attempt] = []
+        with _one_thread():
+            for k in range(opts.max_attempts):
+                attempt = _attempt(prompt, int(seed) + k, model, opts, overrides)
+                attempts.append(attempt)
+                if attempt.asset is not None:
+                    asset = attempt.asset
+                    prov = asset.provenance
+                    prov.timings_s = {"body_model_load": t_load, **attempt.timings_s,
+                                      "total": time.perf_counter() - t0}
+                    prov.notes["requested_seed"] = int(seed)
+                    prov.notes["attempts"] = [{"seed": a.seed, "rejected": a.reason} for a in attempts]
+                    return asset
+        reasons = "; ".join(f"seed {a.seed}: {a.reason}" for a in attempts)
+        cfg = prompt.requested_config.value if prompt.requested_config else "?"
+        raise GenerationError(
+            f"could not generate {prompt.action!r} with a {prompt.object} and contact {cfg!r} for prompt "
+            f"{prompt.text!r} in {opts.max_attempts} attempts ({reasons}); try another seed, object or contact"
+        )
 
 
 def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: dict[str, float]) -> Attempt:

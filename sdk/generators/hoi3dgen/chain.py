@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from hoiexport.sdk.core.errors import HOIExportError, InputError
+from hoiexport.sdk.core.errors import GenerationError, HOIExportError, InputError
 from hoiexport.sdk.generators.hoi3dgen import views as view_table
 from hoiexport.sdk.generators.hoi3dgen.protocols import (
     Cutout,
@@ -202,6 +202,7 @@ class Hoi3dgenChain:
         Raises:
             InputError: an empty prompt, or a stage that found nothing to work on
                 (no subject in a view, an empty lifted mesh); the message names it.
+            GenerationError: every view failed to lift (each view's reason listed).
         """
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
@@ -254,9 +255,9 @@ class Hoi3dgenChain:
             candidates.append(result)
             lifted.append(run)
         if not candidates:
-            raise InputError("no view could be lifted into a person and an object: "
-                             + "; ".join(f"{v}: {why}" for v, why in failed.items())
-                             + "; try another seed or a simpler prompt")
+            raise GenerationError("no view could be lifted into a person and an object: "
+                                  + "; ".join(f"{v}: {why}" for v, why in failed.items())
+                                  + "; try another seed or a simpler prompt")
         selection = choose_candidate([c.summary() for c in candidates], prompt.requested_config)
         kept = candidates[selection.index]
         asset = kept.asset

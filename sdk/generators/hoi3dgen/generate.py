@@ -4,13 +4,16 @@
 `$HOIEXPORT_MODELS` (lock entries `CHAIN_MODELS`, without hashing) and raises one
 `ModelUnavailableError` naming all missing ones, their stages and the fetch
 command; then it builds each backend with its `from_pretrained`, which verifies
-the pinned files. A built chain is cached per (device, precision, offload), so a
-batch loads the weights once per process.
+the pinned files. `Hoi3dgenGenerator` (the registry's "hoi3dgen") keeps built
+chains in its bounded `ChainCache`, so a batch loads the weights once per process;
+`close()` (or `registry.release()`) frees them.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
@@ -18,6 +21,7 @@ from hoiexport.sdk.generators.hoi3dgen.chain import ChainOptions, Hoi3dgenChain
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.models.lock import LockFile, get_models_dir, load_lock, presence
 from hoiexport.sdk.core.types import HOIAsset, Prompt
+from hoiexport.sdk.generators.base import GenerationOptions
 
 CHAIN_MODELS: tuple[str, ...] = (
     "sana-1600m-1024px",
@@ -140,7 +144,56 @@ def _regressor_estimator(path: str | None, runtime: Runtime):
     return RegressorEstimator(regressor)
 
 
-_CHAINS: dict[tuple, Hoi3dgenChain] = {}
+class ChainCache:
+    """Built chains by (device, precision, offload), at most `max_chains` at once.
+
+    A built chain holds every network of the chain (tens of GB on a GPU), so the
+    cache is bounded (least recently used out) and owned: `close()` drops every
+    chain and returns the GPU memory to the driver. Thread-safe.
+
+    Attributes:
+        max_chains: how many built chains are kept (>= 1).
+    """
+
+    def __init__(self, max_chains: int = 1) -> None:
+        if not isinstance(max_chains, int) or max_chains < 1:
+            raise InputError(f"ChainCache max_chains must be an integer >= 1, got {max_chains!r}")
+        self.max_chains = max_chains
+        self._chains: OrderedDict[tuple, Hoi3dgenChain] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._chains)
+
+    def get(self, runtime: Runtime) -> Hoi3dgenChain:
+        """The chain for `runtime`'s device, precision and offload, built on first use."""
+        key = (runtime.device, runtime.precision, runtime.cpu_offload)
+        with self._lock:
+            chain = self._chains.get(key)
+            if chain is not None:
+                self._chains.move_to_end(key)
+                return chain
+            while len(self._chains) >= self.max_chains:
+                self._chains.popitem(last=False)
+                _free_device_memory()
+            chain = self._chains[key] = load_chain(runtime, ChainOptions(), ChainWeights())
+            return chain
+
+    def close(self) -> None:
+        """Drop every built chain and free the accelerator's cached memory."""
+        with self._lock:
+            self._chains.clear()
+        _free_device_memory()
+
+
+def _free_device_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def generate(
@@ -151,6 +204,7 @@ def generate(
     runtime: Runtime | None = None,
     options: ChainOptions | None = None,
     weights: ChainWeights = ChainWeights(),
+    cache: ChainCache | None = None,
 ) -> HOIAsset:
     """Run the hoi3dgen chain for a parsed prompt.
 
@@ -158,25 +212,59 @@ def generate(
         prompt: the parsed prompt (object label, requested configuration).
         seed: one seed for every stage.
         chain: a built chain (tests, or a caller that keeps one); default
-            `load_chain`, cached per device, precision and offload when
-            `options` and `weights` are the defaults.
+            `load_chain`, kept in `cache` when `options` and `weights` are the
+            defaults.
         runtime: device and precision for a chain built here.
         options: chain settings for a chain built here.
         weights: explicit weight folders for a chain built here.
+        cache: where a default chain is kept between calls (None: built for this
+            call only).
 
     Raises:
         InputError: bad prompt or seed.
         ModelUnavailableError: weights missing (see `load_chain`).
+        GenerationError: no view could be lifted.
     """
     if not isinstance(prompt, Prompt):
         raise InputError(f"hoi3dgen.generate needs a parsed Prompt, got {type(prompt).__name__}")
     if chain is None:
         rt = runtime or Runtime()
-        if options is None and weights == ChainWeights():
-            key = (rt.device, rt.precision, rt.cpu_offload)
-            chain = _CHAINS.get(key)
-            if chain is None:
-                chain = _CHAINS[key] = load_chain(rt, ChainOptions(), weights)
+        if options is None and weights == ChainWeights() and cache is not None:
+            chain = cache.get(rt)
         else:
             chain = load_chain(rt, options or ChainOptions(), weights)
     return chain.run(prompt, seed).asset
+
+
+class Hoi3dgenGenerator:
+    """The paper's chain behind the `Generator` protocol (registry name "hoi3dgen").
+
+    It owns the `ChainCache` of built chains, so a batch loads the weights once
+    per process; `close()` releases them.
+    """
+
+    name = "hoi3dgen"
+
+    def __init__(self, max_chains: int = 1) -> None:
+        self.cache = ChainCache(max_chains)
+
+    def unavailable(self) -> str | None:
+        """Why the chain cannot run here: no CUDA GPU, or weights missing (named)."""
+        import torch
+
+        if not torch.cuda.is_available():
+            return "no CUDA GPU"
+        missing = missing_models()
+        return f"weights missing: {', '.join(missing)}" if missing else None
+
+    def close(self) -> None:
+        """Drop the built chains (see `ChainCache.close`)."""
+        self.cache.close()
+
+    def __call__(self, prompt: Prompt, seed: int, options: GenerationOptions) -> HOIAsset:
+        """Run the chain (`generate`) with `options.runtime` and `options.settings`
+        (`ChainOptions`, None = defaults; a default chain is cached)."""
+        settings = options.settings
+        if settings is not None and not isinstance(settings, ChainOptions):
+            raise InputError(f"the hoi3dgen generator takes ChainOptions settings, got {type(settings).__name__}")
+        return generate(prompt, int(seed), runtime=options.runtime, options=settings, cache=self.cache)

@@ -36,11 +36,11 @@ from hoiexport.sdk.generators.compose.generate import (
     ADULT_AGE,
     ADULT_HEIGHT,
     ComposeOptions,
-    GenerationError,
     body_shape,
-    generate,
-    support_contact,
 )
+from hoiexport.generation import generate
+from hoiexport.sdk.core.errors import GenerationError
+from hoiexport.sdk.prompt import support_contact
 from hoiexport.sdk.generators.compose.interaction import plan_interaction, wrap_curl_deg
 from hoiexport.sdk.generators.compose.objects import make_object
 from hoiexport.sdk.generators.compose.placement import BodyRig, ObjectSurface, limit_penalty, vertex_normals

@@ -1,0 +1,96 @@
+"""The generator seam: registry names, `auto`, one instance per name, release."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import hoiexport
+from hoiexport.sdk.core.errors import GenerationError, HOIExportError, InputError
+from hoiexport.sdk.core.types import Prompt
+from hoiexport.sdk.generators import registry
+from hoiexport.sdk.generators.base import GenerationOptions, Generator
+from hoiexport.sdk.generators.hoi3dgen.generate import ChainCache, Hoi3dgenGenerator
+
+
+class _Recorder:
+    """A generator that records what the application floor hands it."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Prompt, int, GenerationOptions]] = []
+        self.closed = False
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __call__(self, prompt, seed, options):
+        self.calls.append((prompt, seed, options))
+        raise GenerationError("recorded")
+
+
+@pytest.fixture
+def recorder(monkeypatch):
+    rec = _Recorder()
+    monkeypatch.setitem(registry.GENERATORS, "recorder",
+                        registry.GeneratorEntry(__name__, "_Recorder", "test double"))
+    monkeypatch.setitem(registry._instances, "recorder", rec)
+    return rec
+
+
+def test_names_and_choices():
+    assert set(registry.GENERATORS) == {"compose", "hoi3dgen"}
+    assert registry.GENERATOR_CHOICES == ("auto", "compose", "hoi3dgen")
+    assert hoiexport.GENERATOR_CHOICES == registry.GENERATOR_CHOICES
+    for name in registry.GENERATORS:
+        generator = registry.get_generator(name)
+        assert isinstance(generator, Generator) and generator.name == name
+        assert registry.get_generator(name) is generator
+
+
+def test_unknown_name_is_one_clear_error():
+    with pytest.raises(InputError, match=r"unknown generator 'magic'; use one of: auto, compose, hoi3dgen"):
+        registry.resolve_name("magic")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="auto picks hoi3dgen where CUDA and its weights are present")
+def test_auto_falls_back_to_compose_without_cuda():
+    assert registry.get_generator("hoi3dgen").unavailable() == "no CUDA GPU"
+    assert registry.get_generator("compose").unavailable() is None
+    assert registry.resolve_name("auto") == "compose"
+
+
+def test_floor_resolves_the_prompt_once_and_passes_options(recorder):
+    with pytest.raises(GenerationError, match="recorded"):
+        hoiexport.generate("A man sitting on a bench", generator="recorder", seed=3, body={"height": 0.7},
+                           options="settings", weight=0.2)
+    (prompt, seed, options), = recorder.calls
+    assert isinstance(prompt, Prompt) and prompt.object == "bench" and prompt.action == "sit"
+    assert prompt.requested_config.value == "other"  # the support-contact rule, for every generator
+    assert seed == 3 and dict(options.body) == {"height": 0.7, "weight": 0.2} and options.settings == "settings"
+
+
+def test_release_closes_every_instance(recorder):
+    registry.release()
+    assert recorder.closed and "recorder" not in registry._instances
+    assert registry.get_generator("compose").name == "compose"  # built again on demand
+
+
+def test_chain_cache_is_bounded_and_closable():
+    with pytest.raises(InputError, match="max_chains"):
+        ChainCache(0)
+    cache = ChainCache(2)
+    cache.close()
+    assert len(cache) == 0 and cache.max_chains == 2
+    generator = Hoi3dgenGenerator(max_chains=1)
+    assert generator.cache.max_chains == 1
+    with pytest.raises(InputError, match="ChainOptions"):
+        generator(Prompt(text="x"), 0, GenerationOptions(settings=object()))
+
+
+def test_generation_error_is_public():
+    assert hoiexport.GenerationError is GenerationError and issubclass(GenerationError, HOIExportError)
