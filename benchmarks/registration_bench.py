@@ -114,7 +114,7 @@ class Scene:
 
 def _pose(name: str, side: str, rng: np.random.Generator, rest_joints: np.ndarray) -> np.ndarray:
     try:
-        from hoiexport.sdk.generators.compose.actions import sample_pose
+        from hoiexport.sdk.bodies.pose_library import sample_pose
 
         return np.asarray(sample_pose(name, side, rng, noise=1.5), np.float32)
     except ImportError:

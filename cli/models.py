@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from hoiexport.sdk.models import lock as ml
-from hoiexport.sdk.core.errors import HOIExportError
+from hoiexport import HOIExportError
+from hoiexport import weights as ml
 
 _dir_option = click.option(
     "--dir", "models_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -9,8 +9,8 @@ along texel rows, barycentric coordinates affine along each run):
      `unwrap` of an undecimated mesh or with kept uv): the texel's own face and
      barycentric coordinates, no search;
    - otherwise (a decimated target): the closest point on the source surface
-     (`closest_source_points`: cKDTree seeds, then a walk over the source faces,
-     then the exact point–triangle closest point);
+     (`SurfaceQuery.closest_coherent`: cKDTree seeds, then a walk over the source
+     faces, then the exact point–triangle closest point);
 3. the source appearance there: its texture through the barycentric source uv with
    bilinear filtering, and / or its vertex colours interpolated barycentrically
    (both present: multiplied, as glTF multiplies COLOR_0 into the base colour).
@@ -43,18 +43,12 @@ from typing import Literal
 
 import numpy as np
 import scipy.ndimage
-from scipy.spatial import cKDTree
 
 from hoiexport.exporters.options import BakeOptions
-from hoiexport.sdk.geometry.uv import UVSpans, raster_spans
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.types import Mesh, Texture
-
-_SEED_STRIDE = 8
-"""Texels (in raster order) that share one nearest-centroid seed face."""
-
-_MAX_WALK = 64
-"""Most steps a closest-point walk takes over the source surface."""
+from hoiexport.sdk.geometry.surface import SurfaceQuery
+from hoiexport.sdk.geometry.uv import UVSpans, raster_spans
 
 _SAME_CORNER_TOLERANCE_M = 1e-6
 """Corners closer than this (metres) count as the same point for the topology check."""
@@ -160,7 +154,7 @@ def bake(
         gutter_f = pool.submit(_gutter_sources, covered, size, opts.gutter_px)
         t = time.perf_counter()
         look = _Appearance(source, opts)
-        surface = _SurfaceIndex(source) if mapping is None else None
+        surface = SurfaceQuery(source).build("walk") if mapping is None else None
         times["prepare"] = time.perf_counter() - t
         firsts = np.cumsum([0] + [len(g[2]) for g in groups])[:-1]
         parts = list(
@@ -224,7 +218,7 @@ def _bake_runs(
     target: Mesh,
     look: _Appearance,
     mapping: np.ndarray | None,
-    surface: _SurfaceIndex | None,
+    surface: SurfaceQuery | None,
 ) -> _BakedRuns:
     """Locate, sample and encode the texels of `spans` (one worker's share; its
     first texel entry is entry `first` of the whole bake)."""
@@ -243,7 +237,8 @@ def _bake_runs(
         dp = np.einsum("sk,skd->sd", spans.step, corners)
         k = offsets.astype(np.float64)[:, None]
         points = np.repeat(p0, spans.count, axis=0) + np.repeat(dp, spans.count, axis=0) * k
-        face, bary, dist = _closest_points(surface, points, np.repeat(spans.face, spans.count), first)
+        hit = surface.closest_coherent(points, np.repeat(spans.face, spans.count), first)
+        face, bary, dist = hit.face, hit.bary, hit.distance
         seconds["locate"] = time.perf_counter() - t
         t = time.perf_counter()
         colors = look.at_points(face, bary)
@@ -338,265 +333,6 @@ def encode_png(texture: Texture, compress_level: int = 1) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(texture.image, mode=mode).save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
-
-
-def closest_source_points(
-    source: Mesh, points: np.ndarray, group: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Closest points on the source surface to points near it, as (face, barycentric).
-
-    Designed for many coherent queries (texel points of a decimated copy of the
-    source, in raster order):
-
-    1. seeds: the nearest source face by centroid (cKDTree) of the first point of
-       every run of up to `_SEED_STRIDE` points with the same `group` label (e.g.
-       the target face) seeds the whole run;
-    2. walk: from its seed each point steps across the edge opposite its most
-       negative barycentric coordinate (projection onto the face's plane) until its
-       projection lies inside the face, it would step back (a ridge: the closest
-       point is on that edge), it meets an open border, or `_MAX_WALK` steps;
-    3. the exact closest point on the final face (Ericson, clamped to the triangle);
-    4. points whose walk did not end inside a face (ridges, borders, long walks) or
-       ended farther than two mean source edge lengths from the surface (e.g. a
-       seed on another piece of the mesh) walk again from their own nearest
-       centroid, and the nearer answer is kept.
-
-    The walk follows connectivity through shared positions, so uv seams are crossed.
-    The answer is the closest point on the connected surface around the seed; it is
-    exact on smooth, well-sampled surfaces and otherwise a point on a face next to
-    the closest one. Incoherent queries stay correct but run slower (step 4).
-
-    Args:
-        source: the mesh to project onto; metres.
-        points: (N, 3) float query points, same frame.
-        group: optional (N,) labels of coherent runs; a new seed is taken where
-            the label changes.
-
-    Returns:
-        face (N,) int64, bary (N, 3) float32, distance (N,) float64 metres.
-    """
-    return _closest_points(_SurfaceIndex(source), points, group)
-
-
-def _closest_points(
-    surf: _SurfaceIndex, points: np.ndarray, group: np.ndarray | None = None, first: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`closest_source_points` on a prebuilt surface index (shared by bake workers).
-
-    `first` is the index of `points[0]` in the whole query when a worker answers
-    part of it: the seed runs then fall where they would for the whole query.
-    """
-    points = np.asarray(points, dtype=np.float64)
-    n = len(points)
-    start = np.zeros(n, dtype=bool)
-    start[(-first) % _SEED_STRIDE :: _SEED_STRIDE] = True
-    start[:1] = True  # a worker's share starts at a new face (a new run) anyway
-    if group is not None and n:
-        g = np.asarray(group)
-        start[1:] |= g[1:] != g[:-1]
-    heads = np.flatnonzero(start)
-    seeds = np.repeat(surf.nearest_face(points[heads]), np.diff(np.append(heads, n)))
-    face, bary, dist, inside = surf.walk(points, seeds)
-    if n:
-        far = np.flatnonzero(~inside | (dist > 2.0 * surf.mean_edge))
-        if len(far):
-            f2, b2, d2, _ = surf.walk(points[far], surf.nearest_face(points[far]))
-            better = d2 < dist[far]
-            idx = far[better]
-            face[idx], bary[idx], dist[idx] = f2[better], b2[better], d2[better]
-    return face, bary, dist
-
-
-class _SurfaceIndex:
-    """Per-face data of a source mesh for nearest-face seeds and surface walks."""
-
-    def __init__(self, mesh: Mesh) -> None:
-        v = mesh.vertices.astype(np.float64)
-        f = mesh.faces.astype(np.int64)
-        tri = v[f]
-        self.tri = tri
-        self._tree = cKDTree(tri.mean(axis=1))
-        a = tri[:, 0]
-        e1 = tri[:, 1] - a
-        e2 = tri[:, 2] - a
-        g11 = np.einsum("ij,ij->i", e1, e1)
-        g12 = np.einsum("ij,ij->i", e1, e2)
-        g22 = np.einsum("ij,ij->i", e2, e2)
-        den = g11 * g22 - g12 * g12
-        ok = den > 1e-12 * g11 * g22
-        # Degenerate faces get inv = NaN: their projections compare false with
-        # everything, so walks never stop on them.
-        inv = np.where(ok, 1.0 / np.where(ok, den, 1.0), np.nan)
-        normal = np.cross(e1, e2)
-        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-300)
-        self.mean_edge = float(np.linalg.norm(e1, axis=1).mean()) if len(f) else 0.0
-        # Struct-of-arrays float32 rows (the walk is bandwidth-bound; metre-scale
-        # meshes keep ~1e-7 m precision, far below a texel):
-        # 0-2 corner a, 3-5 edge ab, 6-8 edge ac, 9-11 g11 g12 g22, 12 1/det, 13-15 normal.
-        self.rows = np.concatenate(
-            [a.T, e1.T, e2.T, np.stack([g11, g12, g22, inv]), normal.T]
-        ).astype(np.float32)
-        self.adj = _edge_adjacency(v, f).reshape(-1)
-
-    def nearest_face(self, points: np.ndarray) -> np.ndarray:
-        """(N,) int64 face whose centroid is nearest to each point."""
-        if len(points) == 0:
-            return np.zeros(0, dtype=np.int64)
-        _, idx = self._tree.query(points, k=1, workers=-1)
-        return np.asarray(idx, dtype=np.int64)
-
-    def _project(self, p: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Barycentrics (3, N) of each point's projection onto its face's plane.
-
-        Args:
-            p: (3, N) float32 points.
-            faces: (N,) face per point.
-
-        Returns:
-            bary (3, N) float32 (NaN on degenerate faces), and the gathered face
-            rows (16, N).
-        """
-        d = np.take(self.rows, faces, axis=1)
-        rx, ry, rz = p[0] - d[0], p[1] - d[1], p[2] - d[2]
-        d1 = d[3] * rx + d[4] * ry + d[5] * rz
-        d2 = d[6] * rx + d[7] * ry + d[8] * rz
-        v = (d[11] * d1 - d[10] * d2) * d[12]
-        w = (d[9] * d2 - d[10] * d1) * d[12]
-        return np.stack([1.0 - v - w, v, w]), d
-
-    def walk(
-        self, points: np.ndarray, seeds: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Walk from `seeds` to the face holding each point's closest point.
-
-        Returns:
-            face (N,) int64, bary (N, 3) float32, distance (N,) float64 metres,
-            and (N,) bool: the walk ended with the projection inside the face.
-        """
-        n = len(points)
-        p32 = np.ascontiguousarray(points.T, dtype=np.float32)
-        cur = seeds.astype(np.int64)
-        prev = np.full(n, -1, dtype=np.int64)
-        bary = np.zeros((3, n), dtype=np.float32)
-        dist = np.zeros(n, dtype=np.float64)
-        inside_all = np.zeros(n, dtype=bool)
-        idx = np.arange(n)
-        for step in range(_MAX_WALK):
-            if len(idx) == 0:
-                break
-            f = cur if step == 0 else cur[idx]
-            b, d = self._project(p32 if step == 0 else p32[:, idx], f)
-            bmin = b.min(axis=0)
-            inside = bmin >= -1e-6
-            done = idx[inside]
-            inside_all[done] = True
-            bary[:, done] = b[:, inside]
-            pin = p32[:, done]
-            dist[done] = np.abs(
-                d[13, inside] * (pin[0] - d[0, inside])
-                + d[14, inside] * (pin[1] - d[1, inside])
-                + d[15, inside] * (pin[2] - d[2, inside])
-            )
-            worst = np.argmin(b, axis=0)
-            nxt = self.adj[f * 3 + worst]
-            move = ~inside & (nxt >= 0) & (nxt != prev[idx])
-            moving = idx[move]
-            prev[moving] = cur[moving]
-            cur[moving] = nxt[move]
-            idx = moving
-        bary = np.ascontiguousarray(bary.T)
-        out = np.flatnonzero(~inside_all)
-        if len(out):
-            fo = cur[out]
-            b64, d2 = _closest_on_triangles(
-                points[out], self.tri[fo, 0], self.tri[fo, 1], self.tri[fo, 2]
-            )
-            bary[out] = b64
-            dist[out] = np.sqrt(d2)
-        np.clip(bary, 0.0, 1.0, out=bary)
-        bary /= bary.sum(axis=1, keepdims=True)
-        return cur, bary, dist, inside_all
-
-
-def _edge_adjacency(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(F, 3) int64 face across the edge opposite each corner, -1 on open borders.
-
-    Vertices at the same position (within `_SAME_CORNER_TOLERANCE_M`) count as one,
-    so uv seams do not cut the mesh.
-    Edges shared by more than two faces link the faces pairwise in sorted order.
-    """
-    q = np.round(vertices / _SAME_CORNER_TOLERANCE_M).astype(np.int64)
-    _, geo = np.unique(q, axis=0, return_inverse=True)
-    g = geo.reshape(-1)[faces]
-    a = np.stack([g[:, 1], g[:, 2], g[:, 0]], axis=1).reshape(-1)  # edge opposite corner 0, 1, 2
-    b = np.stack([g[:, 2], g[:, 0], g[:, 1]], axis=1).reshape(-1)
-    n = int(g.max()) + 1 if len(g) else 1
-    key = np.minimum(a, b) * n + np.maximum(a, b)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    pair = np.flatnonzero(ks[1:] == ks[:-1])
-    adj = np.full(len(key), -1, dtype=np.int64)
-    first, second = order[pair], order[pair + 1]
-    adj[first] = second // 3
-    adj[second] = first // 3
-    return adj.reshape(-1, 3)
-
-
-def _closest_on_triangles(
-    p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Closest point on triangle (a, b, c) to p, vectorised (Ericson, RTCD §5.1.5).
-
-    Args:
-        p, a, b, c: (N, 3) float64.
-
-    Returns:
-        bary (N, 3) float64 of the closest point, squared distance (N,).
-    """
-    ab, ac, ap = b - a, c - a, p - a
-    d1 = np.einsum("ij,ij->i", ab, ap)
-    d2 = np.einsum("ij,ij->i", ac, ap)
-    bp = p - b
-    d3 = np.einsum("ij,ij->i", ab, bp)
-    d4 = np.einsum("ij,ij->i", ac, bp)
-    cp = p - c
-    d5 = np.einsum("ij,ij->i", ab, cp)
-    d6 = np.einsum("ij,ij->i", ac, cp)
-    va = d3 * d6 - d5 * d4
-    vb = d5 * d2 - d1 * d6
-    vc = d1 * d4 - d3 * d2
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        denom = va + vb + vc
-        v = np.where(denom != 0, vb / denom, 1.0 / 3.0)
-        w = np.where(denom != 0, vc / denom, 1.0 / 3.0)
-        bary = np.stack([1.0 - v - w, v, w], axis=1)
-
-        def put(mask: np.ndarray, value: np.ndarray) -> None:
-            bary[mask] = value[mask] if value.ndim == 2 else value
-
-        # Regions in reverse priority order: later writes win.
-        t_bc = (d4 - d3) / ((d4 - d3) + (d5 - d6))
-        put(
-            (va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0),
-            np.stack([np.zeros_like(t_bc), 1.0 - t_bc, t_bc], axis=1),
-        )
-        t_ac = d2 / (d2 - d6)
-        put(
-            (vb <= 0) & (d2 >= 0) & (d6 <= 0),
-            np.stack([1.0 - t_ac, np.zeros_like(t_ac), t_ac], axis=1),
-        )
-        put((d6 >= 0) & (d5 <= d6), np.array([0.0, 0.0, 1.0]))
-        t_ab = d1 / (d1 - d3)
-        put(
-            (vc <= 0) & (d1 >= 0) & (d3 <= 0),
-            np.stack([1.0 - t_ab, t_ab, np.zeros_like(t_ab)], axis=1),
-        )
-        put((d3 >= 0) & (d4 <= d3), np.array([0.0, 1.0, 0.0]))
-        put((d1 <= 0) & (d2 <= 0), np.array([1.0, 0.0, 0.0]))
-    bary = np.nan_to_num(bary, nan=1.0 / 3.0)
-    q = bary[:, :1] * a + bary[:, 1:2] * b + bary[:, 2:] * c
-    return bary, np.einsum("ij,ij->i", p - q, p - q)
 
 
 def _face_mapping(source: Mesh, target: Mesh, source_face: np.ndarray | None) -> np.ndarray | None:

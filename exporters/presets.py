@@ -3,22 +3,28 @@
 glTF is always +Y up, metres. USD follows the preset's up axis and units. Every
 conversion of points, normals and rigid transforms from the internal frame
 (right-handed, +Y up, metres, character faces +Z) to a preset's USD frame goes
-through the `TargetPreset.to_usd_*` methods below.
+through the `TargetPreset.to_usd_*` methods below. What a preset changes in the
+scene itself (Unreal's `root` joint) is applied once, by `apply_preset`, before
+any writer runs.
 
 Example::
 
     preset = get_preset("unreal")
     preset.to_usd_points([[0.0, 1.0, 0.0]])   # → [[0, 0, 100]] (Z-up, centimetres)
+    scene = apply_preset(scene, preset)        # adds the root joint
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from hoiexport.sdk.core.errors import InputError
+
+if TYPE_CHECKING:
+    from hoiexport.exporters.scene import ExportScene
 
 Target = Literal["unity", "unreal", "omniverse", "blender"]
 
@@ -167,3 +173,28 @@ def get_preset(name: str) -> TargetPreset:
 
 TARGETS: tuple[str, ...] = tuple(PRESETS)
 """Every engine preset name (`--target`), in `PRESETS` order."""
+
+
+def apply_preset(scene: ExportScene, preset: TargetPreset) -> ExportScene:
+    """The scene as `preset` wants its joints; the export recipe calls this once,
+    before any writer.
+
+    Only the joint layout is a scene change: with `add_root_joint` (Unreal) a
+    `root` joint at the origin goes above the pelvis (`skin.add_root_joint`;
+    joint indices of meshes and sockets shift by one). Axes and units stay
+    internal (+Y up, metres): glTF keeps them, and the USD writer converts through
+    the `to_usd_*` methods. The writers accept a scene with the root already in
+    place (adding it again changes nothing), so each may also be called alone.
+
+    Args:
+        scene: the gathered scene, internal frame.
+        preset: the target preset.
+
+    Returns:
+        `scene` itself, or a copy with the root joint.
+    """
+    if not preset.add_root_joint:
+        return scene
+    from hoiexport.exporters.skin import add_root_joint
+
+    return add_root_joint(scene)

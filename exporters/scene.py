@@ -1,8 +1,10 @@
 """The gathered, format-neutral scene both writers (glTF, USD) encode.
 
-`gather` (prepare → uv → bake → skin) turns an `HOIAsset` into an `ExportScene`;
+`export.gather` (prepare → uv → bake → skin) turns an `HOIAsset` into an
+`ExportScene`; `presets.apply_preset` gives it the target's joint layout, once;
 `gltf.encode_*` and `usd.encode_*` turn it into bytes. Everything here is in the
-internal frame (+Y up, metres, faces +Z); writers apply the target preset.
+internal frame (+Y up, metres, faces +Z); the USD writer converts axes and units
+through the preset.
 
 Bind pose = the generated pose: mesh vertices are the posed surfaces, and the
 skeleton's bind transforms are the joints' world transforms in that pose, so
@@ -54,8 +56,9 @@ class ExportMesh:
         weights: (V, 4) float32 weights, rows sum to 1.
         rigid_joint: joint index when the mesh is bound rigidly to one joint
             (then every row of `joints` is that joint with weight 1), else None.
-        texture_png: the texture encoded as PNG, filled by `png()` on first use
-            so that every writer of one export shares one encoding.
+        texture_png: the texture encoded as PNG (`gather` encodes it beside the
+            other mesh's, on the scheduler's threads), else filled by `png()` on
+            first use, so that every writer of one export shares one encoding.
     """
 
     name: str

@@ -40,6 +40,7 @@ import trimesh
 from hoiexport.exporters.scene import ExportScene, ExportSkeleton
 from hoiexport.sdk.core.errors import ExportError, InputError
 from hoiexport.sdk.core.types import BodyFit, Contact, ContactConfig
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 
 MAX_INFLUENCES = 4
 """Joints per skinned vertex (glTF JOINTS_0 / WEIGHTS_0 hold four)."""
@@ -158,13 +159,12 @@ class _BodyMatch:
 def _closest_on_body(body: BodyFit, points: np.ndarray) -> _BodyMatch:
     """Closest point on the posed body surface and the body's weights interpolated there.
 
-    Uses the bake stage's closest-point walk (`closest_source_points`), which is
+    Uses the closest-point walk (`SurfaceQuery.closest_coherent`), which is
     exact on smooth surfaces and an order of magnitude faster than
     `trimesh.proximity.closest_point` on a 14k-vertex body.
     """
-    from hoiexport.exporters.bake import closest_source_points
-
-    face, bary, distance = closest_source_points(body.mesh, points)
+    hit = SurfaceQuery(body.mesh).closest_coherent(points)
+    face, bary, distance = hit.face, hit.bary, hit.distance
     corners = body.mesh.faces[face].astype(np.int64)  # (N, 3)
     bary = np.clip(np.nan_to_num(bary.astype(np.float64), nan=1.0 / 3.0), 0.0, None)
     bary /= bary.sum(axis=1, keepdims=True)

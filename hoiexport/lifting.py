@@ -60,8 +60,7 @@ def lift_prompt(text: str, object_name: str | None) -> tuple[Prompt, str | None]
 def _segmenters(meshes: list[Mesh], labels: list, choice: str, detector_dir: str | None, sam_dir: str | None,
                 paths: list[str]) -> tuple[list, str]:
     """One segmenter per mesh, and the backend name."""
-    from hoiexport.sdk.generators.lift.segment import GroundedSam2Segmenter, LabelsSegmenter
-    from hoiexport.sdk.models.weights import resolve_model_dir
+    from hoiexport.sdk.generators.lift.segment import GroundedSam2Segmenter, LabelsSegmenter, resolve_grounded_sam2
 
     have_labels = all(lab is not None for lab in labels)
     if choice == "labels" or (choice == "auto" and have_labels):
@@ -73,8 +72,7 @@ def _segmenters(meshes: list[Mesh], labels: list, choice: str, detector_dir: str
             )
         return [LabelsSegmenter(m.faces, lab) for m, lab in zip(meshes, labels, strict=True)], "labels"
     try:
-        resolve_model_dir("grounding_dino", detector_dir)
-        resolve_model_dir("sam2", sam_dir)
+        resolve_grounded_sam2(detector_dir, sam_dir)
     except ModelUnavailableError as exc:
         if choice == "auto":
             raise ModelUnavailableError(

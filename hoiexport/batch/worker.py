@@ -32,6 +32,7 @@ from typing import Any
 from hoiexport.batch.items import BatchItem
 from hoiexport.sdk.core.cache import atomic_directory, atomic_write_bytes
 from hoiexport.sdk.core.errors import HOIExportError
+from hoiexport.sdk.core.threads import set_threads
 
 ITEMS_DIR = "items"
 LOG_NAME = "log.txt"
@@ -96,16 +97,6 @@ def relax_permissions(root: Path) -> None:
             p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
 
 
-def single_thread() -> None:
-    """One torch thread in this process (items run one per worker process)."""
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - torch is a core dependency
-        pass
-
-
 def _kill_group(signum: int | None = None, frame: object = None) -> None:
     os.killpg(os.getpgid(0), signal.SIGKILL)
 
@@ -118,7 +109,7 @@ def setup_pool_worker(driver_pid: int) -> None:
     the handler kills the whole group with SIGKILL, so helper processes the
     exporter forks during an item die with it instead of outliving the batch.
     """
-    single_thread()
+    set_threads(torch_threads=1)  # for the rest of the process: items run one per worker
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
@@ -270,5 +261,5 @@ def run_item(item: BatchItem, out_dir: str, preview_size: int = 256) -> ItemResu
 
 def run_item_single_thread(item: BatchItem, out_dir: str, preview_size: int = 256) -> ItemResult:
     """`run_item` with one torch thread (the Ray task body)."""
-    single_thread()
+    set_threads(torch_threads=1)
     return run_item(item, out_dir, preview_size)

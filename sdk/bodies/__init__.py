@@ -2,21 +2,69 @@
 
 `load_body_model("anny")` (default, works offline) or `load_body_model("smpl",
 smpl_dir=...)` returns a `BodyModel`; each is loaded once per process and shared.
-Backends import their heavy dependencies (anny, torch) only when loaded.
+Backends import their heavy dependencies (anny, torch) only when loaded. Every
+model has a `ShapeSpace` (its shape as a vector) and is posed by `poser.Poser`
+(torch, differentiable) or `kinematics` (NumPy, analytic gradients).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from hoiexport.sdk.bodies.protocol import BodyModel, BodyOutput, BodyParams
+from hoiexport.sdk.bodies.protocol import BodyModel, BodyOutput, BodyParams, ShapeSpace
 from hoiexport.sdk.core.errors import InputError
 
 BodyModelName = Literal["anny", "smpl"]
-BODY_MODEL_NAMES: tuple[str, ...] = ("anny", "smpl")
+
+
+@dataclass(frozen=True)
+class _Backend:
+    """How one body model is found and loaded.
+
+    Attributes:
+        source: the model's file for `smpl_dir` (resolved; the cache key), or
+            None for a model without user files.
+        load: builds the model from that source.
+    """
+
+    source: Callable[[str | os.PathLike[str] | None], Path | None]
+    load: Callable[[Path | None], BodyModel]
+
+
+def _no_source(smpl_dir: str | os.PathLike[str] | None) -> None:
+    return None
+
+
+def _load_anny(source: Path | None) -> BodyModel:
+    from hoiexport.sdk.bodies.anny_body import AnnyBody
+    from hoiexport.sdk.bodies.anny_cache import load_anny_model
+
+    return AnnyBody(load_anny_model())
+
+
+def _smpl_source(smpl_dir: str | os.PathLike[str] | None) -> Path:
+    from hoiexport.sdk.bodies.smpl_body import find_smpl_file
+
+    return find_smpl_file(smpl_dir).resolve()
+
+
+def _load_smpl(source: Path | None) -> BodyModel:
+    from hoiexport.sdk.bodies.smpl_body import SMPLBody, load_smpl_data
+
+    assert source is not None  # _smpl_source always finds a file or raises
+    return SMPLBody(load_smpl_data(source), source=source)
+
+
+_BACKENDS: dict[str, _Backend] = {
+    "anny": _Backend(source=_no_source, load=_load_anny),
+    "smpl": _Backend(source=_smpl_source, load=_load_smpl),
+}
+BODY_MODEL_NAMES: tuple[str, ...] = tuple(_BACKENDS)
 
 _LOADED: dict[tuple[str, str | None], BodyModel] = {}
 _LOCK = threading.Lock()
@@ -35,26 +83,15 @@ def load_body_model(name: BodyModelName = "anny", smpl_dir: str | os.PathLike[st
         InputError: unknown `name`.
         ModelUnavailableError: the model's files are missing or unreadable.
     """
-    if name not in BODY_MODEL_NAMES:
+    backend = _BACKENDS.get(name)
+    if backend is None:
         raise InputError(f"unknown body model {name!r}; use one of {', '.join(BODY_MODEL_NAMES)}")
-    if name == "anny":
-        key: tuple[str, str | None] = ("anny", None)
-    else:
-        from hoiexport.sdk.bodies.smpl_body import find_smpl_file
-
-        key = ("smpl", str(find_smpl_file(smpl_dir).resolve()))
+    source = backend.source(smpl_dir)
+    key = (name, None if source is None else str(source))
     with _LOCK:
         model = _LOADED.get(key)
         if model is None:
-            if name == "anny":
-                from hoiexport.sdk.bodies.anny_body import AnnyBody
-                from hoiexport.sdk.bodies.anny_cache import load_anny_model
-
-                model = AnnyBody(load_anny_model())
-            else:
-                from hoiexport.sdk.bodies.smpl_body import SMPLBody, load_smpl_data
-
-                model = SMPLBody(load_smpl_data(Path(key[1])), source=Path(key[1]))
+            model = backend.load(source)
             _LOADED[key] = model
         return model
 
@@ -65,5 +102,6 @@ __all__ = [
     "BodyModelName",
     "BodyOutput",
     "BodyParams",
+    "ShapeSpace",
     "load_body_model",
 ]

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,10 +30,11 @@ import torch
 
 from hoiexport.sdk.bodies.parts import part_labels_from_weights
 from hoiexport.sdk.bodies.protocol import BodyOutput, BodyParams
+from hoiexport.sdk.bodies.shape_space import ShapeSpaceBase
 from hoiexport.sdk.bodies.skinning import (
-    evaluate_fit,
     as_pose,
     axis_angle_to_matrix,
+    evaluate_fit,
     place,
     pose_skeleton,
     skin_vertices,
@@ -70,6 +73,40 @@ _SIDED_STEMS = {  # bone stem (letters before any digit) → SMPL joint without 
 }
 _REST_CACHE_SIZE = 8
 """Rest shapes (without gradient) each `AnnyBody` remembers."""
+
+PHENOTYPE_STEP = 0.02
+"""A small change of one phenotype value (finite differences)."""
+
+
+@dataclass(frozen=True, eq=False)
+class PhenotypeSpace(ShapeSpaceBase):
+    """Anny's shape space: the `PHENOTYPES` in order, each in [0, 1], default 0.5;
+    the shape dict holds one float per phenotype (`{"height": 0.7, ...}`).
+
+    Attributes:
+        phenotype: `AnnyBody.phenotype` (validates a shape dict, fills defaults).
+    """
+
+    phenotype: Callable[[dict[str, Any] | None], dict[str, float]] = field(repr=False, kw_only=True)
+
+    def vector(self, shape: Mapping[str, Any] | None) -> np.ndarray:
+        """(6,) float64 phenotype values of a shape dict (defaults 0.5).
+
+        Raises:
+            InputError: unknown names or values outside [0, 1].
+        """
+        values = self.phenotype(dict(shape) if shape is not None else None)
+        return np.array([values[n] for n in self.names], dtype=np.float64)
+
+    def shape_dict(self, values: torch.Tensor) -> dict[str, Any]:
+        """{phenotype: (B,) tensor} of (6,) or (B, 6) values (B = 1 for (6,))."""
+        batch = values.reshape(-1, self.size)
+        return {n: batch[:, i] for i, n in enumerate(self.names)}
+
+    def to_json(self, values: np.ndarray) -> dict[str, Any]:
+        """{phenotype: float} of (6,) values."""
+        return {n: float(values[i]) for i, n in enumerate(self.names)}
+
 
 _SPINE = {"spine05": "pelvis", "spine04": "spine1", "spine03": "spine1", "spine02": "spine2", "spine01": "spine3"}
 
@@ -179,6 +216,7 @@ class AnnyBody:
         joint_names: SMPL-24 names.
         parents: (24,) int32 SMPL parents.
         faces: (27420, 3) int32 triangles, counter-clockwise seen from outside.
+        shape_space: the phenotypes as a vector (`PhenotypeSpace`).
         bone_labels: Anny's 104 bone names.
         bone_joints: (104,) int64 SMPL joint index of each Anny bone.
     """
@@ -231,6 +269,16 @@ class AnnyBody:
 
         rest = self._rest(None, 1, f32)[0][0].numpy()
         self._part_labels = part_labels_from_weights(self.skin_weights, vertex_normals(rest, self.faces))
+        self.shape_space = PhenotypeSpace(
+            names=PHENOTYPES,
+            default_values=(DEFAULT_PHENOTYPE_VALUE,) * len(PHENOTYPES),
+            bounds=(0.0, 1.0),
+            step=PHENOTYPE_STEP,
+            prior_centre="start",
+            forward=self.forward,
+            num_joints=nj,
+            phenotype=self.phenotype,
+        )
 
     # --- static data -------------------------------------------------------------------
 
@@ -291,9 +339,7 @@ class AnnyBody:
                 t = value.to(device="cpu", dtype=torch.float64)  # Anny's phenotype buffers live on the CPU
             else:
                 t = torch.as_tensor(np.asarray(value, dtype=np.float64))
-            if t.dim() == 0:
-                t = t.expand(batch)
-            elif t.shape == (1,):
+            if t.dim() == 0 or t.shape == (1,):
                 t = t.expand(batch)
             elif t.shape != (batch,):
                 raise InputError(f"Anny shape {name!r} must be a float or ({batch},), got {tuple(t.shape)}")

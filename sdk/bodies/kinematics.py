@@ -15,7 +15,9 @@ level by level down the tree, with analytic backward passes:
 They match smplx's `batch_rodrigues` / `batch_rigid_transform` and
 `skinning.skin_vertices` to float32 precision (tests compare them and check the
 gradients with `gradcheck`). `skinning.py` uses the first two for CPU tensors
-and smplx's torch code elsewhere; `register.SubsetPoser` uses the third.
+and smplx's torch code elsewhere; `poser.Poser.skin` (the registration's inner
+loop) uses the third. `poser.py` holds the torch version of the same function,
+for autograd on any device; both walk the tree by `tree_levels`.
 """
 
 from __future__ import annotations
@@ -104,8 +106,21 @@ def rodrigues(rotvec: torch.Tensor) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=16)
-def _levels(parents: tuple[int, ...]) -> tuple[np.ndarray, tuple[tuple[np.ndarray, np.ndarray], ...]]:
-    """Roots, and (joints, their parents) at each depth ≥ 1 of the tree."""
+def tree_levels(parents: tuple[int, ...]) -> tuple[np.ndarray, tuple[tuple[np.ndarray, np.ndarray], ...]]:
+    """The kinematic tree by depth, the order in which joints can be chained.
+
+    Shared by this module's NumPy chain and the torch chain of `poser.py`.
+
+    Args:
+        parents: J parent indices, -1 for a root, parents before children.
+
+    Returns:
+        (R,) int64 roots, and per depth d ≥ 1 ((n_d,) int64 joints at depth d,
+        (n_d,) int64 their parents).
+
+    Raises:
+        ValueError: a parent that does not come before its child.
+    """
     depth = np.zeros(len(parents), np.int64)
     for j, p in enumerate(parents):
         if p >= j:
@@ -120,7 +135,7 @@ def _chain_forward(local: np.ndarray, rest: np.ndarray, parents: tuple[int, ...]
                    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """(B, J, 3, 3) local rotations, (B, J, 3) rest joints (float64) → world
     rotations, posed joints, and what the backward pass needs."""
-    roots, levels = _levels(parents)
+    roots, levels = tree_levels(parents)
     rel = rest.copy()
     for joints, pa in levels:
         rel[:, joints] -= rest[:, pa]
@@ -139,7 +154,7 @@ def _chain_backward(saved: tuple[np.ndarray, ...], parents: tuple[int, ...], g_r
     """Gradients of the local rotations and rest joints from those of the world
     rotations `g_r` and posed joints `g_t` (float64; both are modified)."""
     local, rel, world_r = saved
-    roots, levels = _levels(parents)
+    roots, levels = tree_levels(parents)
     g_local = np.empty_like(local)
     g_rel = np.empty_like(rel)
     for joints, pa in reversed(levels):  # children before parents

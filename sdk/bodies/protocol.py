@@ -6,12 +6,17 @@ its parent, applied about the joint's rest position; joint frames at rest are
 aligned with the internal frame axes (+Y up, character faces +Z, +X is the
 character's left). `pose[0]` is the global orientation of the pelvis.
 All positions are metres in the internal frame.
+
+Shape: `BodyParams.shape` stays the backend's JSON dict (bundles store it); each
+model's `shape_space` (a `ShapeSpace`) maps it to and from a vector of K values,
+so optimisers treat every model's shape alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -71,6 +76,77 @@ class BodyOutput:
     rest_joints: torch.Tensor
 
 
+PriorCentre = Literal["start", "default"]
+"""What a shape prior pulls towards: "start" (the values an optimisation started
+from) or "default" (the shape space's default vector)."""
+
+
+@runtime_checkable
+class ShapeSpace(Protocol):
+    """A body model's shape parameters as a vector of K values.
+
+    Attributes:
+        names: the K value names, in vector order (Anny: its phenotypes; SMPL:
+            beta_0 ... beta_{K-1}).
+        bounds: (lo, hi) every value lies in, or None (unbounded).
+        step: a small change of one value, in value units (finite differences).
+        prior_centre: what a shape prior pulls towards: "start" for values that
+            mean something by themselves (Anny's phenotypes, e.g. asked for by a
+            prompt), "default" for coefficients of a distribution centred on the
+            default (SMPL's betas, standard normal).
+    """
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    @property
+    def bounds(self) -> tuple[float, float] | None: ...
+
+    @property
+    def step(self) -> float: ...
+
+    @property
+    def prior_centre(self) -> PriorCentre: ...
+
+    @property
+    def size(self) -> int:
+        """K, the number of values."""
+        ...
+
+    @property
+    def default(self) -> np.ndarray:
+        """(K,) float64 values of an empty `BodyParams.shape`."""
+        ...
+
+    def vector(self, shape: Mapping[str, Any] | None) -> np.ndarray:
+        """(K,) float64 values of a `BodyParams.shape` dict (validated, defaults filled in).
+
+        Raises:
+            InputError: unknown keys, wrong sizes or values outside `bounds`.
+        """
+        ...
+
+    def shape_dict(self, values: torch.Tensor) -> dict[str, Any]:
+        """The `BodyModel.forward` shape argument for (K,) values (one body, batch 1)
+        or (B, K) values (a batch of B bodies); differentiable in `values`."""
+        ...
+
+    def to_json(self, values: np.ndarray) -> dict[str, Any]:
+        """The JSON `BodyParams.shape` dict of (K,) values."""
+        ...
+
+    def clamp(self, values: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+        """`values` (..., K) moved inside `bounds` shrunk by `margin` × their width
+        at each end (unchanged when unbounded)."""
+        ...
+
+    def rest(self, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The rest body of (B, K) shape values: vertices (B, V, 3) and joints
+        (B, 24, 3), metres, float32 (`forward` at the zero pose; differentiable
+        in `values`)."""
+        ...
+
+
 @runtime_checkable
 class BodyModel(Protocol):
     """A parametric body posed through the 24 SMPL joints."""
@@ -79,6 +155,11 @@ class BodyModel(Protocol):
     joint_names: tuple[str, ...]
     parents: np.ndarray  # (24,) int32
     faces: np.ndarray  # (F, 3) int32 triangles
+
+    @property
+    def shape_space(self) -> ShapeSpace:
+        """The shape parameters as a vector (`ShapeSpace`)."""
+        ...
 
     @property
     def skin_weights(self) -> np.ndarray:

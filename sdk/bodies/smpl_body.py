@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,10 +25,11 @@ from smplx.lbs import blend_shapes, vertices2joints
 from hoiexport.sdk.bodies.parts import part_labels_from_weights
 from hoiexport.sdk.bodies.protocol import BodyOutput, BodyParams
 from hoiexport.sdk.bodies.safe_pickle import load_array_pickle
+from hoiexport.sdk.bodies.shape_space import ShapeSpaceBase
 from hoiexport.sdk.bodies.skinning import (
     as_pose,
-    evaluate_fit,
     axis_angle_to_matrix,
+    evaluate_fit,
     place,
     pose_skeleton,
     skin_vertices,
@@ -42,6 +44,9 @@ SMPL_DIR_ENV = "HOIEXPORT_SMPL_DIR"
 SMPL_DOWNLOAD_URL = "https://smpl.is.tue.mpg.de"
 MAX_BETAS = 10
 """Shape coefficients used (SMPL files carry 10 or 300; the first 10 are kept)."""
+
+BETA_STEP = 0.1
+"""A small change of one beta (finite differences)."""
 
 Gender = Literal["neutral", "male", "female"]
 
@@ -72,7 +77,7 @@ def find_smpl_file(smpl_dir: str | os.PathLike[str] | None = None, gender: Gende
     if smpl_dir is None:
         env = os.environ.get(SMPL_DIR_ENV)
         if not env:
-            from hoiexport.sdk.models.lock import get_models_dir
+            from hoiexport.sdk.models import get_models_dir
 
             fallback = get_models_dir() / "smpl"  # where `hoiexport models verify smpl` looks too
             if fallback.is_dir():
@@ -203,6 +208,35 @@ def load_smpl_data(path: str | os.PathLike[str]) -> SMPLData:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class BetaSpace(ShapeSpaceBase):
+    """SMPL's shape space: the betas, unbounded, default 0 (standard normal, so a
+    shape prior pulls towards 0); the shape dict holds them as one list
+    (`{"betas": [...]}`, up to `SMPLBody.num_betas`, zero-padded).
+
+    Attributes:
+        betas: `SMPLBody.betas` (validates a shape dict, pads the betas).
+    """
+
+    betas: Callable[..., torch.Tensor] = field(repr=False, kw_only=True)
+
+    def vector(self, shape: Mapping[str, Any] | None) -> np.ndarray:
+        """(num_betas,) float64 betas of a shape dict, zero-padded.
+
+        Raises:
+            InputError: unknown keys, too many betas, NaN or inf.
+        """
+        return self.betas(dict(shape) if shape is not None else None, 1, torch.float64)[0].numpy().copy()
+
+    def shape_dict(self, values: torch.Tensor) -> dict[str, Any]:
+        """{"betas": (B, num_betas) float32} of (num_betas,) or (B, num_betas) values."""
+        return {"betas": values.reshape(-1, self.size).float()}
+
+    def to_json(self, values: np.ndarray) -> dict[str, Any]:
+        """{"betas": [floats]} of (num_betas,) values."""
+        return {"betas": [float(x) for x in values]}
+
+
 class SMPLBody:
     """SMPL as a `BodyModel` (shape: `{"betas": [...]}` up to `num_betas` floats).
 
@@ -212,6 +246,7 @@ class SMPLBody:
         parents: (24,) int32.
         faces: (13776, 3) int32.
         num_betas: shape coefficients available (≤ 10).
+        shape_space: the betas as a vector (`BetaSpace`).
         source: the model file read.
     """
 
@@ -231,6 +266,16 @@ class SMPLBody:
         self._weights = torch.from_numpy(data.weights)
         self._parents_t = torch.as_tensor(self.parents, dtype=torch.int64)
         self._part_labels = part_labels_from_weights(data.weights, vertex_normals(data.v_template, self.faces))
+        self.shape_space = BetaSpace(
+            names=tuple(f"beta_{i}" for i in range(self.num_betas)),
+            default_values=(0.0,) * self.num_betas,
+            bounds=None,
+            step=BETA_STEP,
+            prior_centre="default",
+            forward=self.forward,
+            num_joints=len(SMPL_JOINT_NAMES),
+            betas=self.betas,
+        )
 
     @classmethod
     def from_dir(cls, smpl_dir: str | os.PathLike[str] | None = None, gender: Gender = "neutral") -> SMPLBody:

@@ -15,14 +15,12 @@ from hoiexport.sdk.contacts.penetration import (
     measure_penetration,
     penetration_between,
 )
-from hoiexport.sdk.contacts.proximity import SurfaceQuery
 
 __all__ = [
     "PART_JOINTS",
     "ContactOptions",
     "ContactReport",
     "PenetrationOptions",
-    "SurfaceQuery",
     "analyze_asset",
     "analyze_contacts",
     "classify_contacts",

@@ -42,10 +42,10 @@ from scipy.spatial import cKDTree
 
 from hoiexport.sdk.contacts.classify import classify_contacts
 from hoiexport.sdk.contacts.penetration import PenetrationOptions, penetration_between
-from hoiexport.sdk.contacts.proximity import SurfaceQuery
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.skeleton import JOINT_INDEX, NUM_JOINTS
 from hoiexport.sdk.core.types import BODY_PARTS, BodyFit, Contact, ContactConfig, Mesh, Penetration
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 
 JointRule = Literal["skin", "nearest"]
 

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
-from hoiexport.sdk.contacts.proximity import SurfaceQuery
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.types import Mesh, Penetration
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 
 
 _MIN_STEP_M = 5e-5

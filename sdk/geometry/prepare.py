@@ -41,12 +41,16 @@ import scipy.sparse
 import scipy.sparse.csgraph
 from scipy.spatial import cKDTree
 
+from hoiexport.sdk.geometry.normals import vertex_normals
 from hoiexport.sdk.geometry.options import PrepareOptions
 from hoiexport.sdk.core.errors import ExportError, InputError
 from hoiexport.sdk.core.types import Mesh
 
 _NORMAL_TOLERANCE = 1e-4
 """Normals equal after rounding to this step count as equal when welding."""
+
+_UP = np.array([0.0, 1.0, 0.0])
+"""Normal of a vertex without face area (a shading fallback)."""
 
 _SIMPLIFY_LOCK = threading.Lock()
 """Serialises `fast_simplification` calls (its load/simplify/return share globals)."""
@@ -162,7 +166,7 @@ def prepare_mesh(mesh: Mesh, max_faces: int, opts: PrepareOptions) -> PreparedMe
     input_vertex = rep[source_vertex]
     source_geo = np.unique(geo[source_vertex], return_inverse=True)[1].reshape(-1)
     if source.normals is None:
-        source.normals = _vertex_normals(
+        source.normals = _shading_normals(
             source.vertices.astype(np.float64), source.faces.astype(np.int64), source_geo
         )
 
@@ -327,31 +331,18 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.where(n > 0, n, 1.0)).astype(np.float32)
 
 
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray, geo: np.ndarray) -> np.ndarray:
+def _shading_normals(vertices: np.ndarray, faces: np.ndarray, geo: np.ndarray | None = None) -> np.ndarray:
     """(V, 3) float32 area-weighted vertex normals summed over shared positions.
 
     Args:
         vertices: (V, 3) float64 positions, metres.
         faces: (F, 3) int64 faces.
-        geo: (V,) int64 position id per vertex; vertices with the same id get the
-            same normal, so seams do not show in the shading.
+        geo: optional (V,) int64 position id per vertex; vertices with the same
+            id get the same normal, so seams do not show in the shading.
+
+    Vertices without a face area get +y.
     """
-    tri = vertices[faces]
-    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length = 2 × area
-    n_geo = int(geo.max()) + 1
-    corner_geo = geo[faces].reshape(-1)
-    acc = np.stack(
-        [
-            np.bincount(corner_geo, weights=np.repeat(face_n[:, c], 3), minlength=n_geo)
-            for c in range(3)
-        ],
-        axis=1,
-    )
-    normals = acc[geo]
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    fallback = np.array([0.0, 1.0, 0.0])
-    normals = np.where(length > 0, normals / np.where(length > 0, length, 1.0), fallback)
-    return normals.astype(np.float32)
+    return vertex_normals(vertices, faces, groups=geo, fallback=_UP).astype(np.float32)
 
 
 def _decimate(source: Mesh, geo: np.ndarray, max_faces: int, opts: PrepareOptions) -> Mesh:
@@ -389,5 +380,5 @@ def _decimate(source: Mesh, geo: np.ndarray, max_faces: int, opts: PrepareOption
     remap[used] = np.arange(len(used))
     vertices = new_points[used]
     faces = remap[new_faces]
-    normals = _vertex_normals(vertices, faces, np.arange(len(vertices)))
+    normals = _shading_normals(vertices, faces)
     return Mesh(vertices=vertices, faces=faces, normals=normals, name=source.name)

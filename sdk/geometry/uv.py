@@ -6,10 +6,11 @@
   texture is dropped (it was addressed by the old uv); the bake stage makes the new
   one. With `UVOptions.keep_uv` the mesh's own uv are kept when
   `source_uv_problem` finds nothing wrong with them, and nothing is recomputed.
-- `start_unwrap` / `unwrap_many`: unwrap on worker processes (`uv_process_pool`).
-  xatlas holds the GIL while it works (measured: two threads take as long as
-  running one after the other), so threads do not help; a worker process lets
-  this process do other work meanwhile.
+- `start_unwrap` / `unwrap_many`: unwrap on an executor: worker processes
+  (`uv_process_pool`) or, serially, this thread (`InlineExecutor`); `uv_executor`
+  picks one by worker count. xatlas holds the GIL while it works (measured: two
+  threads take as long as running one after the other), so threads do not help;
+  a worker process lets this process do other work meanwhile.
 - `raster_spans` / `rasterize_uv`: which texel centres each uv triangle covers,
   as runs along texel rows or texel by texel, with barycentric coordinates; the
   bake stage and the overlap check use them.
@@ -34,16 +35,20 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 
 from hoiexport.sdk.geometry.options import UVOptions
 from hoiexport.sdk.core.errors import ExportError, InputError
 from hoiexport.sdk.core.types import Mesh
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 _OVERLAP_GRID = 512
 """Edge, in cells, of the grid `source_uv_problem` rasterises uv triangles into."""
@@ -361,6 +366,33 @@ def uv_process_pool(workers: int) -> ProcessPoolExecutor:
     )
 
 
+class InlineExecutor(Executor):
+    """An `Executor` that runs each task in the calling thread, at `submit`.
+
+    The serial stand-in for a pool: code written against `Executor` (submit, then
+    `Future.result()`) runs unchanged, one task after the other in submission
+    order, and a task's exception comes back from `result()` as from a pool.
+    `shutdown` has nothing to wait for.
+    """
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        future: Future[_T] = Future()
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller by `result()`, as a pool does
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        return future
+
+
+def uv_executor(workers: int) -> Executor:
+    """Where xatlas runs for `workers` (`UVOptions.workers`): `uv_process_pool(workers)`
+    when more than one, else an `InlineExecutor` (this thread). Use it as a context
+    manager (or call `shutdown`) so pool workers end with it."""
+    return uv_process_pool(workers) if workers > 1 else InlineExecutor()
+
+
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: on Linux, ask the kernel to kill this worker when the
     process that started it dies (a forked worker of a killed parent would
@@ -408,7 +440,7 @@ class PendingAtlas:
 
 def start_unwrap(mesh: Mesh, opts: UVOptions, pool: Executor | None = None) -> PendingAtlas:
     """Start unwrapping `mesh`: check it (and, with `keep_uv`, its own uv) now, then
-    run xatlas on `pool` (e.g. `uv_process_pool`), or here when `pool` is None.
+    run xatlas on `pool` (e.g. `uv_executor`), or here when `pool` is None.
 
     xatlas holds the GIL while it works, so a worker process is what lets this
     process do other work (another mesh, the skin transfer) at the same time.
@@ -416,7 +448,8 @@ def start_unwrap(mesh: Mesh, opts: UVOptions, pool: Executor | None = None) -> P
     Args:
         mesh: the mesh to unwrap.
         opts: chart and pack options.
-        pool: where xatlas runs; None runs it before returning.
+        pool: where xatlas runs; None (or an `InlineExecutor`) runs it before
+            returning.
 
     Returns:
         The pending atlas.
@@ -445,7 +478,7 @@ def unwrap_many(meshes: Sequence[Mesh], opts: UVOptions) -> list[UVAtlas]:
 
     Meshes that keep their own uv (`opts.keep_uv`) are handled here; xatlas runs in
     `uv_process_pool` workers (forked only when some mesh needs it), or in this
-    process with `opts.workers == 1` or a single mesh.
+    thread with `opts.workers == 1` or a single mesh (`uv_executor`).
 
     Args:
         meshes: meshes to unwrap (e.g. [human, object]).
@@ -457,10 +490,7 @@ def unwrap_many(meshes: Sequence[Mesh], opts: UVOptions) -> list[UVAtlas]:
     Raises:
         The errors of `unwrap_atlas`; ExportError when a worker process died.
     """
-    workers = min(opts.workers, len(meshes))
-    if workers <= 1:
-        return [start_unwrap(m, opts).result() for m in meshes]
-    with uv_process_pool(workers) as pool:
+    with uv_executor(min(opts.workers, len(meshes))) as pool:
         pending = [start_unwrap(m, opts, pool) for m in meshes]
         return [p.result() for p in pending]
 

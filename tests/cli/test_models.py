@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from hoiexport.cli.app import app
-from hoiexport.sdk.models import lock as ml
+from hoiexport.sdk import models as ml
 
 
 def _sha(data: bytes) -> str:

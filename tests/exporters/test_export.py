@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +17,15 @@ from click.testing import CliRunner
 from pxr import Usd, UsdGeom
 
 from hoiexport.exporters import export as export_mod
-from hoiexport.exporters.export import ExportOptions, export, parse_formats
+from hoiexport.exporters.export import (
+    ExportOptions,
+    ExportResult,
+    PooledScheduler,
+    SerialScheduler,
+    export,
+    frozen_gc,
+    parse_formats,
+)
 from hoiexport.exporters.options import BakeOptions
 from hoiexport.sdk.bundle import save_bundle
 from hoiexport.sdk.contacts import analyze_asset
@@ -110,6 +122,78 @@ def test_failed_validation_leaves_no_files(asset: HOIAsset, tmp_path: Path, monk
     with pytest.raises(ValidationFailed):
         export(asset, out, formats="glb,usda", options=FAST)
     assert list(out.iterdir()) == []
+
+
+def _contents(result: ExportResult, out: Path) -> dict[str, bytes]:
+    """Relative path → bytes of every written file; a .usdz as its members' names
+    and bytes (its zip headers carry the write time, to 2 s)."""
+    files = {}
+    for path in result.written:
+        rel = path.relative_to(out).as_posix()
+        if path.suffix == ".usdz":
+            with zipfile.ZipFile(path) as z:
+                files.update({f"{rel}!{m}": z.read(m) for m in z.namelist()})
+        else:
+            files[rel] = path.read_bytes()
+    return files
+
+
+def test_serial_scheduler_writes_the_same_files(asset: HOIAsset, tmp_path: Path) -> None:
+    formats = "glb,gltf,usda,usdc,usdz"
+    pooled = export(asset, tmp_path / "pooled", formats, "unreal", FAST, scheduler=PooledScheduler(uv_workers=2))
+    serial = export(asset, tmp_path / "serial", formats, "unreal", FAST, scheduler=SerialScheduler())
+    by_option = export(asset, tmp_path / "option", formats, "unreal", ExportOptions(bake=FAST.bake, concurrency="serial"))
+    expected = _contents(pooled, tmp_path / "pooled")
+    assert len(expected) >= 10
+    assert _contents(serial, tmp_path / "serial") == expected
+    assert _contents(by_option, tmp_path / "option") == expected
+    assert serial.stats == pooled.stats
+    assert all(r.errors == 0 and r.warnings == 0 for r in serial.validation.values())
+    with pytest.raises(InputError, match="concurrency"):
+        ExportOptions(concurrency="threads")  # type: ignore[arg-type]
+
+
+def test_two_exports_on_two_threads_at_once(asset: HOIAsset, tmp_path: Path) -> None:
+    frozen_before = gc.get_freeze_count()
+    start = threading.Barrier(2)
+
+    def run(i: int) -> ExportResult:
+        start.wait()
+        return export(asset, tmp_path / str(i), formats="glb,usdc,usdz", options=FAST)
+
+    with ThreadPoolExecutor(max_workers=2) as threads:
+        results = list(threads.map(run, range(2)))
+    for i, result in enumerate(results):
+        assert set(result.files) == {"glb", "usdc", "usdz"}
+        assert all(p.is_file() and p.parent == tmp_path / str(i) for p in result.files.values())
+        assert all(r.errors == 0 and r.warnings == 0 for r in result.validation.values())
+        assert len(result.validation) == 3
+    assert _contents(results[0], tmp_path / "0") == _contents(results[1], tmp_path / "1")
+    assert gc.get_freeze_count() == frozen_before  # the last export out unfroze the heap
+
+
+def test_frozen_gc_is_reentrant_across_threads() -> None:
+    """Overlapping scopes (two exports) keep the heap frozen until the last one leaves."""
+    if gc.get_freeze_count():
+        pytest.skip("the heap is frozen by someone else; frozen_gc leaves it alone")
+    first, second = frozen_gc(), frozen_gc()
+    first.__enter__()
+    entered = threading.Event()
+    leave = threading.Event()
+
+    def other() -> None:
+        with second:
+            entered.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=other)
+    t.start()
+    assert entered.wait(10)
+    first.__exit__(None, None, None)
+    assert gc.get_freeze_count() > 0  # the other scope is still open
+    leave.set()
+    t.join(10)
+    assert gc.get_freeze_count() == 0
 
 
 def test_bad_formats_and_targets(asset: HOIAsset, tmp_path: Path) -> None:

@@ -33,16 +33,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.bodies.anny_body import PHENOTYPES
-from hoiexport.sdk.generators.compose.actions import sample_pose
+from hoiexport.sdk.bodies.pose_library import sample_pose
 from hoiexport.sdk.generators.compose.appearance import appearance_from_prompt, body_regions, region_colors
 from hoiexport.sdk.generators.compose.interaction import body_sites, build_problem, plan_interaction
 from hoiexport.sdk.generators.compose.objects import make_object
@@ -51,12 +49,13 @@ from hoiexport.sdk.generators.compose.placement import (
     ObjectSurface,
     PlacementOptions,
     optimise_placement,
-    vertex_normals,
 )
 from hoiexport.sdk.contacts import ContactOptions, analyze_asset
 from hoiexport.sdk.core.errors import GenerationError, InputError
+from hoiexport.sdk.core.threads import limit_threads
 from hoiexport.sdk.core.types import ContactConfig, HOIAsset, Mesh, Prompt, Provenance
 from hoiexport.sdk.generators.base import GenerationOptions
+from hoiexport.sdk.geometry.normals import vertex_normals
 
 ADULT_AGE = 0.67
 """Anny age phenotype used when the prompt names no age (young adult)."""
@@ -105,17 +104,6 @@ class Attempt:
     asset: HOIAsset | None
     reason: str | None
     timings_s: dict[str, float]
-
-
-@contextmanager
-def _one_thread():
-    """Torch on one thread for the call (reproducible reductions), restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def body_shape(prompt: Prompt, rng: np.random.Generator, overrides: dict[str, float] | None = None) -> dict[str, float]:
@@ -213,7 +201,7 @@ class ComposeGenerator:
         t0 = time.perf_counter()
         t_load = t0 - t_load
         attempts: list[Attempt] = []
-        with _one_thread():
+        with limit_threads(torch_threads=1):  # reproducible reductions
             for k in range(opts.max_attempts):
                 attempt = _attempt(prompt, int(seed) + k, model, opts, overrides)
                 attempts.append(attempt)

@@ -1,7 +1,8 @@
 """How a prompt's interaction is staged: pose, sites, anchors and the initial placement.
 
 `plan_interaction` decides, from the requested contact configuration, the action
-and the object, which *mode* the compose generator uses:
+and the object, which *mode* the compose generator uses (one table of `PlanRule`s
+per configuration, `_PLAN_RULES`; the first rule that applies decides):
 
 | mode        | configurations           | pose (action library)                 | object                          |
 |-------------|--------------------------|---------------------------------------|---------------------------------|
@@ -18,7 +19,8 @@ and the object, which *mode* the compose generator uses:
 | sit_back    | other                    | sit_back                              | chair / bench, seated, the back against its backrest |
 | stand_on    | other                    | stand_on                              | both feet on its top            |
 
-`build_problem` turns a plan into a `placement.PlacementProblem`: the seeded
+`build_problem` turns a plan into a `placement.PlacementProblem` through one
+`Stager` per mode (`_STAGERS`), each returning a typed `StageSpec`: the seeded
 pose, the analytic initial placement (object at the hand for held objects, the
 body onto the seat, the backrest behind the back, the hand or foot at the
 anchor of a floor object ...), the site targets and the parts that must touch
@@ -33,14 +35,15 @@ objects are placed by x_world = R @ x_object + t.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import trimesh
 from scipy.spatial.transform import Rotation
 
-from hoiexport.sdk.generators.compose.actions import Side, free_joint_indices, get_pose
+from hoiexport.sdk.bodies.pose_library import Side, free_joint_indices, get_pose
 from hoiexport.sdk.generators.compose.objects import ProceduralObject
 from hoiexport.sdk.generators.compose.placement import (
     BodyRig,
@@ -116,9 +119,11 @@ class InteractionPlan:
     def free_parts(self) -> tuple[str, ...]:
         """Tolerated parts with no clearance: leaning, wearing, lying, sitting and
         standing on an object touch it with the hips, thighs, head ... as a matter of course."""
-        if self.mode in ("lean_back", "wear_back", "lie", "sit", "sit_back", "stand_on"):
-            return self.tolerated
-        return ()
+        return self.tolerated if self.mode in _FREE_TOUCH_MODES else ()
+
+
+_FREE_TOUCH_MODES = frozenset({"lean_back", "wear_back", "lie", "sit", "sit_back", "stand_on"})
+"""Modes whose tolerated parts touch freely (`InteractionPlan.free_parts`)."""
 
 
 SIT_BACK_RECLINE_DEG = 12.0
@@ -140,8 +145,225 @@ def _unsupported(prompt: Prompt, obj: ProceduralObject, why: str) -> InputError:
     )
 
 
+# --------------------------------------------------------------------------- planning rules
+
+_HOLDING = ("carry", "hold", "lift")
+"""Actions that hold an object up (one hand, both hands or on the back)."""
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What the planning rules look at: one prompt's request on one object.
+
+    Attributes:
+        prompt: the parsed prompt (refusals quote its action and configuration).
+        obj: the object.
+        config: requested configuration (`no_contact` when the prompt names none).
+        action: requested action ("stand" when the prompt names none).
+    """
+
+    prompt: Prompt
+    obj: ProceduralObject
+    config: ContactConfig
+    action: str
+
+    @property
+    def anchors(self) -> dict:
+        """The object's anchors (name → anchor)."""
+        return self.obj.anchors
+
+    @property
+    def side(self) -> Side:
+        """"left" for the left hand or leg, else "right"."""
+        return "left" if self.config in (ContactConfig.LEFT_HAND, ContactConfig.LEFT_LEG) else "right"
+
+    @property
+    def tolerated(self) -> tuple[str, ...]:
+        """Parts the requested configuration lets touch too (`_TOLERATED`)."""
+        return _TOLERATED[self.config]
+
+    @property
+    def hand(self) -> tuple[str, ...]:
+        """The one touching hand of a one-hand configuration."""
+        return (f"{self.side}_hand",)
+
+    @property
+    def rolling(self) -> bool:
+        """A suitcase carried, held or lifted by its trolley handle: it rolls behind the hand."""
+        return self.obj.category == "suitcase" and self.action in _HOLDING and "trolley_handle" in self.anchors
+
+    @property
+    def hook_anchor(self) -> str | None:
+        """The first anchor of `_HOOK_ANCHORS` the object has (a bar a hand can hook), if any."""
+        return next((n for n in _HOOK_ANCHORS if n in self.anchors), None)
+
+    @property
+    def seat(self) -> str | None:
+        """The anchor a body sits or stands on: "seat", else "top", else None."""
+        return "seat" if "seat" in self.anchors else "top" if "top" in self.anchors else None
+
+
+@dataclass(frozen=True)
+class PlanRule:
+    """One row of a configuration's planning table (`_PLAN_RULES`).
+
+    The first rule whose `when` holds decides: it builds the plan, or, with no
+    `plan`, refuses the request with `refuse` as the reason.
+
+    Attributes:
+        says: the rule in one sentence.
+        when: whether the rule applies to a request.
+        plan: builds the `InteractionPlan`; None for a refusal.
+        refuse: why the compose generator cannot stage the request (refusals only).
+    """
+
+    says: str
+    when: Callable[[_Request], bool]
+    plan: Callable[[_Request], InteractionPlan] | None = None
+    refuse: str | None = None
+
+
+def _always(request: _Request) -> bool:
+    """Applies to every request (a table's last rule)."""
+    return True
+
+
+def _press_one(r: _Request) -> InteractionPlan:
+    """One palm presses on a floor object (bent over when it is low)."""
+    return InteractionPlan("reach_one", _press_pose(r.obj, one_hand=True), r.side, r.hand, r.tolerated, None, "press")
+
+
+def _hook_one(r: _Request) -> InteractionPlan:
+    """One hand hooks the object's first bar (`_Request.hook_anchor`) and drags, pulls or rolls it."""
+    return InteractionPlan("reach_one", "carry" if r.rolling else r.action, r.side, r.hand, r.tolerated,
+                           r.hook_anchor, "hook")
+
+
+def _held_one(pose: str, anchor: str | None, grip: Grip) -> Callable[[_Request], InteractionPlan]:
+    """The plan of an object held up in one hand by `anchor` with `grip`, in pose `pose`."""
+
+    def plan(r: _Request) -> InteractionPlan:
+        return InteractionPlan("hold_one", pose, r.side, r.hand, r.tolerated, anchor, grip, "free")
+
+    return plan
+
+
+_BOTH_HANDS = ("right_hand", "left_hand")
+
+_NO_CONTACT_RULES = (
+    PlanRule("no contact: stand near the object", _always,
+             lambda r: InteractionPlan("near", "stand", "right", (), ())),
+)
+
+_ONE_HAND_RULES = (
+    PlanRule("drag or pull with no bar to hook: press on it",
+             lambda r: r.action in ("drag", "pull") and r.hook_anchor is None, _press_one),
+    PlanRule("drag or pull: hook the first bar", lambda r: r.action in ("drag", "pull"), _hook_one),
+    PlanRule("a suitcase carried by its trolley handle rolls behind the hand", lambda r: r.rolling, _hook_one),
+    PlanRule("push, lean or stand: press on it", lambda r: r.action in ("push", "lean", "stand"), _press_one),
+    PlanRule("hold up by the handle", lambda r: r.action in _HOLDING and "handle" in r.anchors,
+             _held_one("carry", "handle", "hook")),
+    PlanRule("hold up by the grip, the hand wrapped round it", lambda r: r.action in _HOLDING and "grip" in r.anchors,
+             _held_one("hold", "grip", "wrap")),
+    PlanRule("a ball or a box rests on the palm", lambda r: r.action in _HOLDING and r.obj.category in ("ball", "box"),
+             _held_one("hold_palm_up", None, "support")),
+    PlanRule("hold up by the backrest", lambda r: r.action in _HOLDING and "backrest_top" in r.anchors,
+             _held_one("carry", "backrest_top", "hook")),
+    PlanRule("hold up by the rim", lambda r: r.action in _HOLDING and "rim" in r.anchors,
+             _held_one("carry", "rim", "hook")),
+    PlanRule("nothing to hold it by: press on it", lambda r: r.action in _HOLDING, _press_one),
+    PlanRule("other actions", _always,
+             refuse="one-hand contact goes with carry, hold, lift, drag, pull, push or lean"),
+)
+
+_TWO_HAND_RULES = (
+    PlanRule("hold up between the palms", lambda r: r.action in ("carry", "carry_two_hands", "hold", "lift"),
+             lambda r: InteractionPlan("hold_two", "lift" if r.action == "lift" else "hold_two_hands", "right",
+                                       _BOTH_HANDS, r.tolerated, None, "press", "free")),
+    PlanRule("push, pull, drag, lean or stand: both palms press on it",
+             lambda r: r.action in ("push", "pull", "drag", "lean", "stand"),
+             lambda r: InteractionPlan("reach_two", _press_pose(r.obj, one_hand=False), "right", _BOTH_HANDS,
+                                       r.tolerated, None, "press")),
+    PlanRule("other actions", _always,
+             refuse="two-hand contact goes with carry, hold, lift, push, pull, drag or lean"),
+)
+
+_BACK_RULES = (
+    PlanRule("leaning needs a backrest", lambda r: r.action == "lean" and "backrest_top" not in r.anchors,
+             refuse="leaning with the back needs a backrest (a chair or a bench)"),
+    PlanRule("lean back on the backrest", lambda r: r.action == "lean",
+             lambda r: InteractionPlan("lean_back", "lean_back", "right", ("back",), r.tolerated, "backrest_top")),
+    PlanRule("lying with the back only needs a support without a backrest",
+             lambda r: r.action == "lie" and (r.obj.category not in ("bench", "table") or "backrest" in r.anchors),
+             refuse="lying with only the back touching needs a support without a backrest (a table); on a bench "
+                    "the backrest meets the arms, so ask for contact 'other'"),
+    PlanRule("lie on the support's end, the legs hanging off", lambda r: r.action == "lie",
+             lambda r: InteractionPlan("lie", "lie", "right", ("back",), r.tolerated, None, "none", "fixed",
+                                       "above")),
+    PlanRule("a portable object is worn on the back", lambda r: r.action in _HOLDING and r.obj.kind == "held",
+             lambda r: InteractionPlan("wear_back", "wear_on_back", "right", ("back",), r.tolerated, None, "none",
+                                       "free")),
+    PlanRule("sitting is contact 'other'", lambda r: r.action == "sit",
+             refuse="a seated body touches the seat with its hips and thighs, which makes contact 'other'; ask for "
+                    "contact 'other' (the back still goes on the backrest when the text names it)"),
+    PlanRule("other actions", _always,
+             refuse="back contact goes with lean (chair, bench), lie (bench, table) or carry / hold of a portable "
+                    "object (a backpack)"),
+)
+
+_ONE_LEG_RULES = (
+    PlanRule("sitting or lying touches with more than one leg", lambda r: r.action in ("sit", "lie"),
+             refuse="a single leg touching goes with kick, push or stand next to"),
+    PlanRule("the foot on the object", _always,
+             lambda r: InteractionPlan("foot", "kick", r.side, (f"{r.side}_foot",), r.tolerated, None, "none",
+                                       "fixed", "stand")),
+)
+
+_OTHER_RULES = (
+    PlanRule("sitting needs a seat", lambda r: r.action == "sit" and r.seat is None,
+             refuse="sitting needs a seat or a top surface"),
+    PlanRule("sitting against a backrest needs one",
+             lambda r: r.action == "sit" and "back" in r.prompt.contact_parts and "backrest" not in r.anchors,
+             refuse="sitting with the back against a backrest needs a chair or a bench with one; drop the backrest "
+                    "words or pick one of those objects"),
+    PlanRule("sit, the back against the backrest", lambda r: r.action == "sit" and "back" in r.prompt.contact_parts,
+             lambda r: InteractionPlan("sit_back", "sit_back", "right", ("back",), r.tolerated, r.seat, "none",
+                                       "fixed", "stand")),
+    PlanRule("sit on the seat", lambda r: r.action == "sit",
+             lambda r: InteractionPlan("sit", "sit", "right", ("right_leg", "left_leg"), r.tolerated, r.seat,
+                                       "none", "fixed", "stand")),
+    PlanRule("lying needs a bench or a table", lambda r: r.action == "lie" and r.obj.category not in ("bench", "table"),
+             refuse="lying needs a bench or a table"),
+    PlanRule("lie flat on the support", lambda r: r.action == "lie",
+             lambda r: InteractionPlan("lie", "lie_flat", "right", ("back", "right_leg", "left_leg"), r.tolerated,
+                                       None, "none", "fixed", "above")),
+    PlanRule("standing on it needs a flat top",
+             lambda r: r.action == "stand" and (r.seat is None or r.obj.category in ("ball", "bottle", "mug")),
+             refuse="standing on an object needs a flat top (box, stool, chair, bench, table)"),
+    PlanRule("stand on its top", lambda r: r.action == "stand",
+             lambda r: InteractionPlan("stand_on", "stand_on", "right", ("left_foot", "right_foot"), r.tolerated,
+                                       r.seat, "none", "fixed", "above")),
+    PlanRule("other actions", _always, refuse="contact 'other' goes with sit, lie or stand (on the object)"),
+)
+
+_PLAN_RULES: dict[ContactConfig, tuple[PlanRule, ...]] = {
+    ContactConfig.NO_CONTACT: _NO_CONTACT_RULES,
+    ContactConfig.RIGHT_HAND: _ONE_HAND_RULES,
+    ContactConfig.LEFT_HAND: _ONE_HAND_RULES,
+    ContactConfig.BOTH_HANDS: _TWO_HAND_RULES,
+    ContactConfig.BACK: _BACK_RULES,
+    ContactConfig.RIGHT_LEG: _ONE_LEG_RULES,
+    ContactConfig.LEFT_LEG: _ONE_LEG_RULES,
+    ContactConfig.OTHER: _OTHER_RULES,
+}
+"""Configuration → its planning table; every table ends with a rule that always applies."""
+
+
 def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
     """Choose the mode, pose, grip and parts of an interaction (module table).
+
+    The requested configuration picks a table of `PlanRule`s (`_PLAN_RULES`);
+    its first rule that applies builds the plan or refuses the request.
 
     Args:
         prompt: parsed prompt with `action` and `requested_config` set.
@@ -151,93 +373,13 @@ def plan_interaction(prompt: Prompt, obj: ProceduralObject) -> InteractionPlan:
         InputError: a combination the compose generator cannot stage, naming
             the reason and what would work.
     """
-    config = prompt.requested_config or ContactConfig.NO_CONTACT
-    action = prompt.action or "stand"
-    a = obj.anchors
-    tol = _TOLERATED[config]
-    if config is ContactConfig.NO_CONTACT:
-        return InteractionPlan("near", "stand", "right", (), ())
-    if config in (ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND):
-        side: Side = "right" if config is ContactConfig.RIGHT_HAND else "left"
-        hand = (f"{side}_hand",)
-        rolling = obj.category == "suitcase" and action in ("carry", "hold", "lift") and "trolley_handle" in a
-        if action in ("drag", "pull") or rolling:
-            anchor = next((n for n in _HOOK_ANCHORS if n in a), None)
-            if anchor is None:
-                return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
-            return InteractionPlan("reach_one", "carry" if rolling else action, side, hand, tol, anchor, "hook")
-        if action in ("push", "lean", "stand"):
-            return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
-        if action in ("carry", "hold", "lift"):
-            if "handle" in a:
-                return InteractionPlan("hold_one", "carry", side, hand, tol, "handle", "hook", "free")
-            if "grip" in a:
-                return InteractionPlan("hold_one", "hold", side, hand, tol, "grip", "wrap", "free")
-            if obj.category in ("ball", "box"):
-                return InteractionPlan("hold_one", "hold_palm_up", side, hand, tol, None, "support", "free")
-            if "backrest_top" in a:
-                return InteractionPlan("hold_one", "carry", side, hand, tol, "backrest_top", "hook", "free")
-            if "rim" in a:
-                return InteractionPlan("hold_one", "carry", side, hand, tol, "rim", "hook", "free")
-            return InteractionPlan("reach_one", _press_pose(obj, one_hand=True), side, hand, tol, None, "press")
-        raise _unsupported(prompt, obj, "one-hand contact goes with carry, hold, lift, drag, pull, push or lean")
-    if config is ContactConfig.BOTH_HANDS:
-        hands = ("right_hand", "left_hand")
-        if action in ("carry", "carry_two_hands", "hold", "lift"):
-            pose = "lift" if action == "lift" else "hold_two_hands"
-            return InteractionPlan("hold_two", pose, "right", hands, tol, None, "press", "free")
-        if action in ("push", "pull", "drag", "lean", "stand"):
-            return InteractionPlan("reach_two", _press_pose(obj, one_hand=False), "right", hands, tol, None, "press")
-        raise _unsupported(prompt, obj, "two-hand contact goes with carry, hold, lift, push, pull, drag or lean")
-    if config is ContactConfig.BACK:
-        if action == "lean":
-            if "backrest_top" not in a:
-                raise _unsupported(prompt, obj, "leaning with the back needs a backrest (a chair or a bench)")
-            return InteractionPlan("lean_back", "lean_back", "right", ("back",), tol, "backrest_top")
-        if action == "lie":
-            if obj.category not in ("bench", "table") or "backrest" in a:
-                raise _unsupported(prompt, obj, "lying with only the back touching needs a support without a "
-                                   "backrest (a table); on a bench the backrest meets the arms, so ask for "
-                                   "contact 'other'")
-            return InteractionPlan("lie", "lie", "right", ("back",), tol, None, "none", "fixed", "above")
-        if action in ("carry", "hold", "lift") and obj.kind == "held":
-            return InteractionPlan("wear_back", "wear_on_back", "right", ("back",), tol, None, "none", "free")
-        if action == "sit":
-            raise _unsupported(prompt, obj, "a seated body touches the seat with its hips and thighs, which "
-                               "makes contact 'other'; ask for contact 'other' (the back still goes on the "
-                               "backrest when the text names it)")
-        raise _unsupported(prompt, obj, "back contact goes with lean (chair, bench), lie (bench, table) "
-                           "or carry / hold of a portable object (a backpack)")
-    if config in (ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG):
-        side = "right" if config is ContactConfig.RIGHT_LEG else "left"
-        if action in ("sit", "lie"):
-            raise _unsupported(prompt, obj, "a single leg touching goes with kick, push or stand next to")
-        return InteractionPlan("foot", "kick", side, (f"{side}_foot",), tol, None, "none", "fixed",
-                               "stand")
-    # other
-    if action == "sit":
-        seat = "seat" if "seat" in a else "top" if "top" in a else None
-        if seat is None:
-            raise _unsupported(prompt, obj, "sitting needs a seat or a top surface")
-        if "back" in prompt.contact_parts:
-            if "backrest" not in a:
-                raise _unsupported(prompt, obj, "sitting with the back against a backrest needs a chair or a "
-                                   "bench with one; drop the backrest words or pick one of those objects")
-            return InteractionPlan("sit_back", "sit_back", "right", ("back",), tol, seat, "none", "fixed",
-                                   "stand")
-        return InteractionPlan("sit", "sit", "right", ("right_leg", "left_leg"), tol, seat, "none", "fixed", "stand")
-    if action == "lie":
-        if obj.category not in ("bench", "table"):
-            raise _unsupported(prompt, obj, "lying needs a bench or a table")
-        return InteractionPlan("lie", "lie_flat", "right", ("back", "right_leg", "left_leg"), tol, None, "none",
-                               "fixed", "above")
-    if action == "stand":
-        top = "seat" if "seat" in a else "top" if "top" in a else None
-        if top is None or obj.category in ("ball", "bottle", "mug"):
-            raise _unsupported(prompt, obj, "standing on an object needs a flat top (box, stool, chair, bench, table)")
-        return InteractionPlan("stand_on", "stand_on", "right", ("left_foot", "right_foot"), tol, top, "none",
-                               "fixed", "above")
-    raise _unsupported(prompt, obj, "contact 'other' goes with sit, lie or stand (on the object)")
+    request = _Request(prompt, obj, prompt.requested_config or ContactConfig.NO_CONTACT, prompt.action or "stand")
+    for rule in _PLAN_RULES[request.config]:
+        if rule.when(request):
+            if rule.plan is None:
+                raise _unsupported(prompt, obj, rule.refuse or rule.says)
+            return rule.plan(request)
+    raise _unsupported(prompt, obj, "no planning rule applies")
 
 
 # --------------------------------------------------------------------------- body sites
@@ -301,7 +443,7 @@ class BodySites:
         key = (side, round(float(radius), 4), round(min(float(clearance), 0.3), 3))
         site = self.hook_cache.get(key)
         if site is None:
-            samples, ids, mean, wrist = self.hook_hand[side]
+            samples, ids, mean, _ = self.hook_hand[side]
             u = self.forearm_dir[side]
             flex = Rotation.from_rotvec(self.hook_grip(side)[JOINT_INDEX[f"{side}_wrist"]]).as_matrix()
             centre = _crook(samples, u, flex @ self.palm_normal[side], key[1], key[2])
@@ -434,7 +576,7 @@ def _crook(samples: np.ndarray, u: np.ndarray, palm_normal: np.ndarray, radius: 
 
 
 def _rest_normals(rig: BodyRig) -> np.ndarray:
-    from hoiexport.sdk.generators.compose.placement import vertex_normals
+    from hoiexport.sdk.geometry.normals import vertex_normals
 
     return vertex_normals(rig.rest_vertices.numpy().astype(np.float64), rig.faces)
 
@@ -519,19 +661,78 @@ def _ray(tm: trimesh.Trimesh, origin: np.ndarray, direction: np.ndarray) -> tupl
 # --------------------------------------------------------------------------- problem building
 
 
-@dataclass
+@dataclass(frozen=True)
 class Staging:
     """The initial placement and everything `optimise_placement` needs.
 
     Attributes:
         problem: the placement problem.
         plan: the plan it stages.
-        notes: facts for provenance (grip radius, object yaw, fall-backs taken).
+        notes: facts for provenance (grip radius, object yaw, fall-backs taken),
+            JSON-able once numpy scalars are made floats (`generate._plain`).
     """
 
     problem: PlacementProblem
     plan: InteractionPlan
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """What one staging mode decides: the initial placement and its targets.
+
+    Frames: internal (+Y up, metres, the character faces +Z); the object is
+    placed by x_world = object_rotation @ x_object + object_translation.
+
+    Attributes:
+        pose: (24, 3) float64 axis-angle pose, radians, after the mode's own
+            changes (a grip, the lying orientation); also the optimiser's prior.
+        transl: (3,) float64 body translation, metres.
+        object_rotation: (3, 3) float64 object rotation.
+        object_translation: (3,) float64 object translation, metres.
+        targets: site targets (`placement.SiteTarget`).
+        notes: facts for provenance, in the order they are written.
+        floor: the floor mode when the mode decides it (a seat's height), else
+            None: the plan's.
+        feet: soles kept on the floor in "stand" mode.
+        move_root: whether the optimiser moves the body translation.
+        object_sigma_deg: prior scale of a free object's rotation, degrees
+            (None: `PlacementOptions.object_sigma_deg`).
+        object_sigma_m: prior scale of a free object's translation, metres
+            (None: `PlacementOptions.object_sigma_m`).
+        object_fixed: a held object that stays where it is after all (too tall
+            to hang from the hand: it stands on the floor).
+    """
+
+    pose: np.ndarray
+    transl: np.ndarray
+    object_rotation: np.ndarray
+    object_translation: np.ndarray
+    targets: tuple[SiteTarget, ...] = ()
+    notes: dict[str, Any] = field(default_factory=dict)
+    floor: FloorMode | None = None
+    feet: tuple[str, ...] = ("left_foot", "right_foot")
+    move_root: bool = True
+    object_sigma_deg: float | None = None
+    object_sigma_m: float | None = None
+    object_fixed: bool = False
+
+
+class Stager(Protocol):
+    """One staging mode (`_STAGERS`): the initial placement of a plan.
+
+    Args:
+        plan: from `plan_interaction`.
+        rig: the body with its shape.
+        sites: `body_sites(rig)`.
+        obj: the object (its own frame).
+        surface: `ObjectSurface(obj.mesh)`.
+        pose: (24, 3) float64 seeded pose, axis-angle radians.
+        rng: the seed's placement stream.
+    """
+
+    def __call__(self, plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+                 surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec: ...
 
 
 def _grounded(rig: BodyRig, pose: np.ndarray, transl: np.ndarray, floor_y: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -562,6 +763,9 @@ def build_problem(
 ) -> Staging:
     """The initial placement of a plan (module docstring) as a `PlacementProblem`.
 
+    The plan's mode picks its `Stager` (`_STAGERS`); the `StageSpec` it returns
+    and the plan make the problem.
+
     Args:
         plan: from `plan_interaction`.
         rig: the body with its shape.
@@ -573,33 +777,32 @@ def build_problem(
             prior the optimiser pulls the free joints back to.
         rng: the seed's placement stream (sides, yaw, distance choices).
     """
-    free = free_joint_indices(plan.pose, plan.side)
-    stage = _BUILDERS[plan.mode](plan, rig, sites, obj, surface, np.asarray(pose, float), rng)
+    stage = _STAGERS[plan.mode](plan, rig, sites, obj, surface, np.asarray(pose, float), rng)
     problem = PlacementProblem(
-        pose=stage["pose"],
-        prior=np.asarray(stage["pose"], float).copy(),
-        free_joints=free,
-        transl=stage["transl"],
-        object_rotation=stage["rot"],
-        object_translation=stage["trans"],
-        object_motion=plan.object_motion,
+        pose=stage.pose,
+        prior=np.asarray(stage.pose, float).copy(),
+        free_joints=free_joint_indices(plan.pose, plan.side),
+        transl=stage.transl,
+        object_rotation=stage.object_rotation,
+        object_translation=stage.object_translation,
+        object_motion="fixed" if stage.object_fixed else plan.object_motion,
         touch=plan.touch,
         tolerated=plan.tolerated,
         free=plan.free_parts,
-        floor=stage.get("floor", plan.floor),
-        feet=stage.get("feet", ("left_foot", "right_foot")),
-        targets=tuple(stage.get("targets", ())),
-        move_root=stage.get("move_root", True),
+        floor=stage.floor or plan.floor,
+        feet=stage.feet,
+        targets=stage.targets,
+        move_root=stage.move_root,
         prior_scale=get_pose(plan.pose).flexibility,
-        object_sigma_deg=stage.get("object_sigma_deg"),
-        object_sigma_m=stage.get("object_sigma_m"),
+        object_sigma_deg=stage.object_sigma_deg,
+        object_sigma_m=stage.object_sigma_m,
     )
-    if plan.object_motion == "free" and stage.get("object_fixed"):
-        problem.object_motion = "fixed"
-    return Staging(problem, plan, stage.get("notes", {}))
+    return Staging(problem, plan, stage.notes)
 
 
-def _near(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _near(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+          surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """near: the object on the floor in a seeded direction, 20-45 cm beyond the body."""
     transl, verts, _ = _grounded(rig, pose, np.zeros(3))
     angle = float(rng.choice([-100.0, -60.0, -30.0, 30.0, 60.0, 100.0])) + float(rng.uniform(-10, 10))
     direction = np.array([math.sin(math.radians(angle)), 0.0, math.cos(math.radians(angle))])
@@ -609,8 +812,7 @@ def _near(plan, rig, sites, obj, surface, pose, rng) -> dict:
     obj_r = float(np.max(np.abs(ov[:, [0, 2]] @ direction[[0, 2]])))
     gap = float(rng.uniform(0.2, 0.45))
     trans = direction * (body_r + obj_r + gap)
-    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "move_root": False,
-            "notes": {"direction_deg": angle, "gap_m": gap}}
+    return StageSpec(pose, transl, rot, trans, move_root=False, notes={"direction_deg": angle, "gap_m": gap})
 
 
 def _hand_frame(plan_side: str, sites: BodySites, world: np.ndarray, rig: BodyRig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -621,11 +823,14 @@ def _hand_frame(plan_side: str, sites: BodySites, world: np.ndarray, rig: BodyRi
     return f, n, np.cross(n, f)
 
 
-def _hold_one(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _hold_one(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+              surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """hold_one: the object at the hand, hooked by a bar, wrapped by the palm or resting on it;
+    standing on the floor instead when too tall to hang from the hand."""
     side = plan.side
     transl, verts, world = _grounded(rig, pose, np.zeros(3))
-    f, n, k = _hand_frame(side, sites, world, rig)
-    notes: dict = {"grip": plan.grip}
+    _, n, k = _hand_frame(side, sites, world, rig)
+    notes: dict[str, Any] = {"grip": plan.grip}
     up_axis = np.array([0.0, 1.0, 0.0])
     if plan.grip == "support":  # resting on the palm: its bottom centre on the palm, upright along the palm normal
         site = sites.palm[side].with_offset(0.004)
@@ -642,7 +847,7 @@ def _hold_one(plan, rig, sites, obj, surface, pose, rng) -> dict:
             for j, rv in sites.hook_grip(side).items():
                 pose[j] = rv
             verts, world = rig.posed_numpy(pose, transl)
-            f, n, k = _hand_frame(side, sites, world, rig)
+            _, n, k = _hand_frame(side, sites, world, rig)
             clearance = bar_clearance(obj, anchor.point, anchor.normal, radius)
             notes["clearance_m"] = clearance
             site = sites.hook_site(side, radius, clearance)
@@ -659,19 +864,17 @@ def _hold_one(plan, rig, sites, obj, surface, pose, rng) -> dict:
     p_site, _ = site_world(site, verts, world)
     trans = p_site - rot @ point
     low = float((obj.mesh.vertices.astype(np.float64) @ rot.T + trans)[:, 1].min())
-    stage = {"pose": pose, "transl": transl, "rot": rot, "trans": trans,
-             "object_sigma_deg": 4.0 if plan.grip == "hook" else None,
-             "object_sigma_m": 0.02 if plan.grip == "hook" else None}
-    if low < 0.015:
+    on_floor = low < 0.015
+    if on_floor:
         # too tall to hang from the hand: it stands on the floor and the hand goes to it
         rot = _upright(rot)
         trans = p_site - rot @ point
         trans[1] = 0.0
-        stage.update(rot=rot, trans=trans, object_fixed=True)
         notes["on_floor"] = True
-    stage["targets"] = [SiteTarget(site, point, True, normal_target)]
-    stage["notes"] = notes
-    return stage
+    hanging = plan.grip == "hook"
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, point, True, normal_target),), notes=notes,
+                     object_sigma_deg=4.0 if hanging else None, object_sigma_m=0.02 if hanging else None,
+                     object_fixed=on_floor)
 
 
 def _upright(rot: np.ndarray) -> np.ndarray:
@@ -709,7 +912,9 @@ def _side_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray,
     return pts, nrm
 
 
-def _hold_two(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _hold_two(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+              surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """hold_two: the object held up between the palms, pressed on its ±X sides, the fingers wrapped."""
     transl, verts, world = _grounded(rig, pose, np.zeros(3))
     palms = [site_world(sites.palm[s], verts, world)[0] for s in ("right", "left")]
     hand_y = float(np.mean([p[1] for p in palms]))
@@ -741,8 +946,8 @@ def _hold_two(plan, rig, sites, obj, surface, pose, rng) -> dict:
         f, _, _ = _hand_frame(s, sites, world, rig)
         curls[s] = wrap_curl_deg(tm, p, nn, f)
         pose[JOINT_INDEX[f"{s}_hand"]] = sites.curl(s, curls[s])
-    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets,
-            "notes": {"grip": "press", "grip_height_m": float(grip_y), "finger_curl_deg": curls}}
+    return StageSpec(pose, transl, rot, trans, targets=tuple(targets),
+                     notes={"grip": "press", "grip_height_m": float(grip_y), "finger_curl_deg": curls})
 
 
 FINGER_LENGTH_M = 0.09
@@ -803,41 +1008,53 @@ def _press_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray, xs:
     return pts, nrm
 
 
-def _reach(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _reach_one(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """reach_one: one hand on a floor object, hooking its bar or pressing on it (by the plan's grip)."""
+    return _REACH_ONE_GRIPS[plan.grip](plan, rig, sites, obj, surface, pose, rng)
+
+
+def _reach_hook(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+                surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """reach_one, hook grip: the hand hooks the anchor's bar; the object stands on the floor,
+    turned so its bulk lies away from the body, which backs off to clear it."""
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    side = plan.side
+    anchor = obj.anchors[plan.anchor]
+    radius = anchor_depth(surface, anchor.point)
+    pose = pose.copy()
+    for j, rv in sites.hook_grip(side).items():
+        pose[j] = rv
+    verts, world = rig.posed_numpy(pose, transl)
+    _, _, k = _hand_frame(side, sites, world, rig)
+    clearance = bar_clearance(obj, anchor.point, anchor.normal, radius)
+    site = sites.hook_site(side, radius, clearance)
+    p_site, _ = site_world(site, verts, world)
+    # the bar along the knuckle axis (either way round: the object's bulk away from the body)
+    pelvis = world[0, :3, 3]
+    best = None
+    for turn in (0.0, math.pi):
+        cand = yaw(turn) @ _yaw_towards(anchor.axis, k)
+        t_cand = p_site - cand @ anchor.point
+        t_cand[1] = 0.0
+        centre = cand @ surface.bounds.mean(axis=0) + t_cand
+        far = float(np.hypot(centre[0] - pelvis[0], centre[2] - pelvis[2]))
+        if best is None or far > best[0]:
+            best = (far, cand, t_cand)
+    _, rot, trans = best
+    transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_hand", f"{side}_arm"))
+    notes = {"grip": plan.grip, "anchor": plan.anchor, "grip_radius_m": radius, "clearance_m": clearance}
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, anchor.point, True, anchor.normal),),
+                     notes=notes)
+
+
+def _reach_press(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+                 surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """reach_one (press grip) and reach_two: the object stands in front of the body, facing it
+    with its widest side; the palms press on its near face or its top."""
     sides = ("right", "left") if plan.mode == "reach_two" else (plan.side,)
     transl, verts, world = _grounded(rig, pose, np.zeros(3))
-    notes: dict = {"grip": plan.grip}
     targets = []
-    if plan.grip == "hook":
-        side = sides[0]
-        f, n, k = _hand_frame(side, sites, world, rig)
-        anchor = obj.anchors[plan.anchor]
-        radius = anchor_depth(surface, anchor.point)
-        pose = pose.copy()
-        for j, rv in sites.hook_grip(side).items():
-            pose[j] = rv
-        verts, world = rig.posed_numpy(pose, transl)
-        f, n, k = _hand_frame(side, sites, world, rig)
-        clearance = bar_clearance(obj, anchor.point, anchor.normal, radius)
-        site = sites.hook_site(side, radius, clearance)
-        p_site, _ = site_world(site, verts, world)
-        # the bar along the knuckle axis (either way round: the object's bulk away from the body)
-        pelvis = world[0, :3, 3]
-        best = None
-        for turn in (0.0, math.pi):
-            cand = yaw(turn) @ _yaw_towards(anchor.axis, k)
-            t_cand = p_site - cand @ anchor.point
-            t_cand[1] = 0.0
-            centre = cand @ surface.bounds.mean(axis=0) + t_cand
-            far = float(np.hypot(centre[0] - pelvis[0], centre[2] - pelvis[2]))
-            if best is None or far > best[0]:
-                best = (far, cand, t_cand)
-        _, rot, trans = best
-        transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_hand", f"{side}_arm"))
-        targets.append(SiteTarget(site, anchor.point, True, anchor.normal))
-        notes.update(anchor=plan.anchor, grip_radius_m=radius, clearance_m=clearance)
-        return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets, "notes": notes}
-    # press: the object stands in front of the body, facing it with its widest side
     w, d = obj.dims["width"], obj.dims["depth"]
     rot = yaw(math.pi / 2) if d > w * 1.15 else np.eye(3)
     palms = {s: site_world(sites.palm[s], verts, world)[0] for s in sides}
@@ -864,8 +1081,12 @@ def _reach(plan, rig, sites, obj, surface, pose, rng) -> dict:
     near_side = float((ov + trans)[:, 2].min())
     shift[2] -= max(0.0, front + 0.08 - near_side)
     transl = transl + np.array([shift[0], 0.0, shift[2]])
-    notes.update(press_height_m=float(np.mean([p[1] for p in pts])))
-    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets, "notes": notes}
+    notes = {"grip": plan.grip, "press_height_m": float(np.mean([p[1] for p in pts]))}
+    return StageSpec(pose, transl, rot, trans, targets=tuple(targets), notes=notes)
+
+
+_REACH_ONE_GRIPS: dict[Grip, Stager] = {"hook": _reach_hook, "press": _reach_press}
+"""Grip → staging of a one-hand reach."""
 
 
 def _back_off(rig: BodyRig, verts: np.ndarray, surface: ObjectSurface, rot: np.ndarray, trans: np.ndarray,
@@ -885,7 +1106,10 @@ def _back_off(rig: BodyRig, verts: np.ndarray, surface: ObjectSurface, rot: np.n
     return away / np.linalg.norm(away) * (clear - float(d.min()) + 0.01)
 
 
-def _foot(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _foot(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+          surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """foot: standing on the other foot, the toe on the object's surface nearest the toe's
+    height and the object's middle (seen from the body); the body backs off to clear it."""
     side = plan.side
     support = "left_foot" if side == "right" else "right_foot"
     verts, world = rig.posed_numpy(pose, np.zeros(3))
@@ -913,18 +1137,18 @@ def _foot(plan, rig, sites, obj, surface, pose, rng) -> dict:
     dx = origins[ray, 0] - (lo[0] + hi[0]) / 2
     cost = ((h - h0) / 0.1) ** 2 + (dx / 0.1) ** 2 + (locations[:, 2] - lo[2]) / 0.1
     k = int(np.argmin(cost))
-    best = (float(cost[k]), locations[k], float(h[k]))
-    _, point, h = best
+    point, touch_height = locations[k], float(h[k])
     shift = np.array([toe[0] - point[0], 0.0, toe[2] + 0.004 - point[2]])
     trans = trans + shift
     local = rot.T @ (point + shift - trans)
     transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_foot", f"{side}_leg"))
-    targets = [SiteTarget(sites.toe[side], local, True, None, 0.5)]
-    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans, "targets": targets,
-            "feet": (support,), "notes": {"touch_height_m": float(h)}}
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(sites.toe[side], local, True, None, 0.5),),
+                     feet=(support,), notes={"touch_height_m": touch_height})
 
 
-def _wear_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _wear_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """wear_back: the object's back panel (or back face) against the middle of the back."""
     transl, verts, world = _grounded(rig, pose, np.zeros(3))
     back, n_back = site_world(sites.back_mid, verts, world)
     if "back_panel" in obj.anchors:
@@ -947,11 +1171,13 @@ def _wear_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
     rot = align(normal, -n_back, np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]))
     trans = back + n_back * 0.006 - rot @ point
     site = sites.back_mid.with_offset(0.004)
-    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans,
-            "targets": [SiteTarget(site, point, True, None, 0.5)], "notes": {"anchor": "back"}}
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, point, True, None, 0.5),),
+                     notes={"anchor": "back"})
 
 
-def _lean_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _lean_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """lean_back: a chair or bench behind the body, turned to it, its backrest top at the lower back."""
     transl, verts, world = _grounded(rig, pose, np.zeros(3))
     anchor = obj.anchors["backrest_top"]
     radius = anchor_depth(surface, anchor.point)
@@ -960,12 +1186,12 @@ def _lean_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
     p_site, _ = site_world(site, verts, world)
     a_world = rot @ anchor.point
     trans = np.array([p_site[0] - a_world[0], 0.0, p_site[2] - a_world[2]])
-    return {"pose": pose, "transl": transl, "rot": rot, "trans": trans,
-            "targets": [SiteTarget(site, anchor.point, True, None, 1.0)],
-            "notes": {"anchor": "backrest_top", "grip_radius_m": radius}}
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, anchor.point, True, None, 1.0),),
+                     notes={"anchor": "backrest_top", "grip_radius_m": radius})
 
 
-def _lie(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _lie(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+         surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
     """Lying on the back along the support's long (x) axis, head towards ±x (seeded).
 
     "lie_flat" centres the body on the support. "lie" (back contact only) puts
@@ -994,12 +1220,14 @@ def _lie(plan, rig, sites, obj, surface, pose, rng) -> dict:
     transl = np.array([dx, seat[1] + 0.004 - lowest, z - pelvis[2]])
     mid, _ = site_world(sites.back_mid, verts + transl, _shift_world(world, transl))
     target = np.array([mid[0], seat[1] + 0.004, z])
-    return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3),
-            "targets": [SiteTarget(sites.back_mid, target, True, None, 0.3)],
-            "notes": {"head_towards_x": head}}
+    return StageSpec(pose, transl, np.eye(3), np.zeros(3),
+                     targets=(SiteTarget(sites.back_mid, target, True, None, 0.3),), notes={"head_towards_x": head})
 
 
-def _sit(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _sit(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+         surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """sit: the lowest hip and thigh vertices under the pelvis on the seat (towards its front
+    edge when there is a backrest); the feet on the floor only for a seat about knee height."""
     verts, world = rig.posed_numpy(pose, np.zeros(3))
     pelvis = world[0, :3, 3]
     labels = rig.part_labels
@@ -1019,12 +1247,12 @@ def _sit(plan, rig, sites, obj, surface, pose, rng) -> dict:
     rest = rig.rest_vertices.numpy()
     knee = float(rig.rest_joints[JOINT_INDEX["right_knee"], 1]) - float(rest[:, 1].min())
     floor = "stand" if knee - 0.06 <= point[1] <= knee + 0.08 else "above"
-    return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3),
-            "targets": [SiteTarget(site, point, True, None, 0.5)], "floor": floor,
-            "notes": {"seat": plan.anchor, "feet_on_floor": floor == "stand"}}
+    return StageSpec(pose, transl, np.eye(3), np.zeros(3), targets=(SiteTarget(site, point, True, None, 0.5),),
+                     floor=floor, notes={"seat": plan.anchor, "feet_on_floor": floor == "stand"})
 
 
-def _sit_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _sit_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+              surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
     """Seated as `_sit`, reclined with the backrest, then slid backwards (-Z)
     until the first back or hip vertex meets it.
 
@@ -1042,10 +1270,8 @@ def _sit_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
         j = JOINT_INDEX[hip]
         # the thigh keeps its world direction: R_pelvis' R_hip' = R_pelvis R_hip
         pose[j] = ((tip * pelvis).inv() * pelvis * Rotation.from_rotvec(pose[j])).as_rotvec()
-    stage = _sit(plan, rig, sites, obj, surface, pose, rng)
-    stage["floor"] = "above"  # the feet follow the recline; they may hang a little
-    stage["move_root"] = False  # seat and backrest hold the pelvis; the limbs and spine adapt
-    verts, world = rig.posed_numpy(stage["pose"], stage["transl"])
+    seated = _sit(plan, rig, sites, obj, surface, pose, rng)
+    verts, world = rig.posed_numpy(seated.pose, seated.transl)
     labels = rig.part_labels
     behind = np.flatnonzero(np.isin(labels, [BODY_PARTS.index(p) for p in ("back", "hips")]))
     seat_y = obj.anchors[plan.anchor].point[1]
@@ -1059,19 +1285,34 @@ def _sit_back(plan, rig, sites, obj, surface, pose, rng) -> dict:
                          "its seat or backrest anchors are inconsistent")
     gap = float(np.min(origins[ray_idx, 2] - loc[:, 2]))
     shift = np.array([0.0, 0.0, -(gap - 0.004)])
-    stage["transl"] = stage["transl"] + shift
-    for t in stage["targets"]:
-        t.point[2] = t.point[2] + shift[2]
+    targets = [_slid_z(t, shift[2]) for t in seated.targets]
     mid, _ = site_world(sites.back_mid, verts + shift, _shift_world(world, shift))
     hit = _ray(tm, mid, np.array([0.0, 0.0, -1.0]))
     if hit is not None:
-        stage["targets"].append(SiteTarget(sites.back_mid.with_offset(0.004), hit[0], True, None, 1.0))
-    stage["notes"] = {**stage["notes"], "feet_on_floor": False, "recline_deg": round(SIT_BACK_RECLINE_DEG + math.degrees(extra), 2),
-                      "slid_back_m": round(gap - 0.004, 4), "back_on_backrest": hit is not None}
-    return stage
+        targets.append(SiteTarget(sites.back_mid.with_offset(0.004), hit[0], True, None, 1.0))
+    notes = {**seated.notes, "feet_on_floor": False,
+             "recline_deg": round(SIT_BACK_RECLINE_DEG + math.degrees(extra), 2),
+             "slid_back_m": round(gap - 0.004, 4), "back_on_backrest": hit is not None}
+    return replace(
+        seated,
+        transl=seated.transl + shift,
+        targets=tuple(targets),
+        notes=notes,
+        floor="above",  # the feet follow the recline; they may hang a little
+        move_root=False,  # seat and backrest hold the pelvis; the limbs and spine adapt
+    )
 
 
-def _stand_on(plan, rig, sites, obj, surface, pose, rng) -> dict:
+def _slid_z(target: SiteTarget, dz: float) -> SiteTarget:
+    """A target whose point is moved `dz` metres along Z (its frame's)."""
+    point = target.point.copy()
+    point[2] = point[2] + dz
+    return replace(target, point=point)
+
+
+def _stand_on(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+              surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """stand_on: both soles on the top anchor's height, their midpoint above the anchor."""
     anchor = obj.anchors[plan.anchor]
     verts, world = rig.posed_numpy(pose, np.zeros(3))
     soles = [site_world(sites.sole[f], verts, world)[0] for f in ("left_foot", "right_foot")]
@@ -1083,16 +1324,15 @@ def _stand_on(plan, rig, sites, obj, surface, pose, rng) -> dict:
         local = p + transl
         local[1] = anchor.point[1]
         targets.append(SiteTarget(sites.sole[f], local, True, None, 0.3))
-    return {"pose": pose, "transl": transl, "rot": np.eye(3), "trans": np.zeros(3), "targets": targets,
-            "notes": {"top": plan.anchor}}
+    return StageSpec(pose, transl, np.eye(3), np.zeros(3), targets=tuple(targets), notes={"top": plan.anchor})
 
 
-_BUILDERS = {
+_STAGERS: dict[Mode, Stager] = {
     "near": _near,
     "hold_one": _hold_one,
-    "reach_one": _reach,
+    "reach_one": _reach_one,
     "hold_two": _hold_two,
-    "reach_two": _reach,
+    "reach_two": _reach_press,
     "wear_back": _wear_back,
     "lean_back": _lean_back,
     "lie": _lie,

@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,11 +43,14 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
+from hoiexport.sdk.bodies.pose_library import JOINT_LIMITS, PRIOR_SIGMA_DEG
+from hoiexport.sdk.bodies.poser import Poser, rodrigues
 from hoiexport.sdk.bodies.protocol import BodyModel
-from hoiexport.sdk.generators.compose.actions import JOINT_LIMITS, PRIOR_SIGMA_DEG
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.skeleton import NUM_JOINTS, SMPL_JOINT_NAMES
 from hoiexport.sdk.core.types import BODY_PARTS, Mesh
+from hoiexport.sdk.geometry.normals import vertex_normals
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 
 FloorMode = Literal["stand", "above"]
 """"stand": the soles of `PlacementProblem.feet` rest on y = 0 and nothing goes
@@ -133,60 +137,42 @@ class PlacementOptions:
 class BodyRig:
     """A body model with fixed shape, posed on any vertex subset (torch, differentiable).
 
-    Uses the model's rest vertices, rest joints (its `forward` at the zero pose)
-    and skin weights with SMPL kinematics and linear blend skinning, so `pose`
-    on all vertices equals `BodyModel.forward` with scale 1 (tests check it).
-    Written for many small steps: joints are chained level by level of the
-    tree and positioned by one matrix product over their ancestors.
+    The body's `bodies.poser.Poser` (its rest vertices and joints at `shape`, its
+    skin weights, SMPL kinematics and linear blend skinning) with the mesh data
+    placement needs; `pose` on all vertices equals `BodyModel.forward` with
+    scale 1 (tests check it).
 
     Attributes:
         body: the body model.
         shape: its shape parameters (e.g. an Anny phenotype dict).
+        poser: the posed body.
         rest_vertices: (V, 3) float32 tensor, metres.
         rest_joints: (24, 3) float32 tensor, metres.
         weights: (V, 24) float32 tensor of skin weights.
         faces: (F, 3) int64 triangles.
         part_labels: (V,) int8 indices into `BODY_PARTS`.
+        parents: (24,) int64 tensor of joint parents.
     """
 
     def __init__(self, body: BodyModel, shape: dict | None) -> None:
-        with torch.no_grad():
-            out = body.forward(torch.zeros(1, NUM_JOINTS, 3), shape)
         self.body = body
         self.shape = shape
-        self.rest_vertices = out.vertices[0].float()
-        self.rest_joints = out.rest_joints[0].float()
-        self.weights = torch.as_tensor(body.skin_weights, dtype=torch.float32)
+        self.poser = Poser.of_body(body, shape)
+        self.rest_vertices = self.poser.rest_vertices
+        self.rest_joints = self.poser.rest_joints
+        self.weights = self.poser.weights
         self.faces = np.asarray(body.faces, dtype=np.int64)
         self.part_labels = np.asarray(body.part_labels)
-        parents = np.asarray(body.parents, dtype=np.int64)
-        self.parents = torch.as_tensor(parents)
-        depth = np.zeros(len(parents), dtype=np.int64)
-        for j in range(1, len(parents)):
-            depth[j] = depth[parents[j]] + 1
-        self._levels = []
-        for d in range(1, int(depth.max()) + 1):
-            level = np.flatnonzero(depth == d)
-            self._levels.append((torch.as_tensor(level), torch.as_tensor(parents[level])))
-        # bone j: rest offset from the parent (the root's: its rest position, rotated by identity)
-        self._bone = self.rest_joints - torch.cat([torch.zeros(1, 3), self.rest_joints[self.parents[1:]]])
-        self._parents_nonroot = torch.as_tensor(parents[1:])
-        ancestors = np.zeros((len(parents), len(parents)), dtype=np.float32)
-        for j in range(len(parents)):
-            k = j
-            while k >= 0:
-                ancestors[j, k] = 1.0
-                k = parents[k]
-        self._ancestors = torch.as_tensor(ancestors)
+        self.parents = torch.as_tensor(np.asarray(body.parents, dtype=np.int64))
 
     @property
     def num_vertices(self) -> int:
-        return int(self.rest_vertices.shape[0])
+        return self.poser.num_vertices
 
     def pose(
         self, pose: torch.Tensor, transl: torch.Tensor, index: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posed vertices of a subset and the joint transforms.
+        """Posed vertices of a subset and the joint transforms (`Poser.pose`).
 
         Args:
             pose: (24, 3) axis-angle radians (SMPL convention, `bodies.protocol`).
@@ -197,51 +183,15 @@ class BodyRig:
             vertices (N, 3) metres and joint-to-world transforms (24, 4, 4)
             (rotation = accumulated rotation, translation = joint position).
         """
-        local = _rodrigues(pose)
-        world_r = local
-        for level, par in self._levels:
-            world_r = world_r.index_put((level,), world_r[par] @ local[level])
-        # joint positions: the root plus every ancestor's rotated bone (one matmul)
-        rotated = (world_r[self._parents_nonroot] @ self._bone[1:, :, None])[..., 0]
-        world_p = self._ancestors @ torch.cat([self._bone[:1], rotated])
-        skin_t = world_p - (world_r @ self.rest_joints[..., None])[..., 0]
-        rest = self.rest_vertices if index is None else self.rest_vertices[index]
-        weights = self.weights if index is None else self.weights[index]
-        blend = (weights @ torch.cat([world_r, skin_t[..., None]], dim=-1).reshape(NUM_JOINTS, 12)).reshape(-1, 3, 4)
-        verts = (blend[..., :3] @ rest[..., None])[..., 0] + blend[..., 3] + transl
-        world = torch.zeros(NUM_JOINTS, 4, 4)
-        world[:, :3, :3] = world_r
-        world[:, :3, 3] = world_p + transl
-        world[:, 3, 3] = 1.0
-        return verts, world
+        return self.poser.pose(pose, transl, index)
 
     def posed_numpy(self, pose: np.ndarray, transl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All posed vertices (V, 3) and joint transforms (24, 4, 4), float64 numpy, no grad."""
-        with torch.no_grad():
-            v, w = self.pose(torch.as_tensor(pose, dtype=torch.float32), torch.as_tensor(transl, dtype=torch.float32))
-        return v.numpy().astype(np.float64), w.numpy().astype(np.float64)
+        return self.poser.posed_numpy(pose, transl)
 
 
-def _rodrigues(rotvec: torch.Tensor) -> torch.Tensor:
-    """(J, 3) axis-angle radians → (J, 3, 3) rotation matrices (finite gradients at 0)."""
-    angle = torch.sqrt((rotvec**2).sum(-1, keepdim=True) + 1e-16)
-    axis = rotvec / angle
-    x, y, z = axis.unbind(-1)
-    zero = torch.zeros_like(x)
-    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], dim=-1).reshape(-1, 3, 3)
-    s, c = torch.sin(angle)[..., None], torch.cos(angle)[..., None]
-    return torch.eye(3) + s * k + (1.0 - c) * (k @ k)
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(V, 3) float64 area-weighted unit vertex normals."""
-    tri = vertices[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    out = np.zeros_like(vertices)
-    for k in range(3):
-        for c in range(3):
-            out[:, c] += np.bincount(faces[:, k], weights=fn[:, c], minlength=len(vertices))
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+_rodrigues = rodrigues
+"""(J, 3) axis-angle radians → (J, 3, 3) rotation matrices (`bodies.poser.rodrigues`)."""
 
 
 # --------------------------------------------------------------------------- object surface
@@ -347,10 +297,8 @@ class ObjectSurface:
         return rows, np.einsum("ij,ij->i", x - s, g), s, g
 
     @functools.cached_property
-    def query(self):  # -> SurfaceQuery
-        """The contact module's `SurfaceQuery` of the mesh (inside tests)."""
-        from hoiexport.sdk.contacts import SurfaceQuery
-
+    def query(self) -> SurfaceQuery:
+        """The geometry floor's `SurfaceQuery` of the mesh (inside tests)."""
         return SurfaceQuery(self.mesh, 0.02)
 
 
@@ -505,8 +453,73 @@ def _rotvec_matrix(rotvec: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------- optimiser
 
 
+@dataclass(frozen=True)
+class _VertexSubset:
+    """A sorted subset of the body's vertices, posed on its own (`BodyRig.pose(index=...)`).
+
+    Attributes:
+        ids: (N,) int64 sorted, unique body vertex indices.
+        index: (N,) int64 tensor of `ids`: the `index` argument of `BodyRig.pose`.
+    """
+
+    ids: np.ndarray
+    index: torch.Tensor
+
+    @classmethod
+    def of(cls, ids: np.ndarray) -> _VertexSubset:
+        """The subset of sorted, unique (N,) int64 vertex indices `ids`."""
+        return cls(ids, torch.as_tensor(ids))
+
+    def rows(self, vertices: np.ndarray) -> torch.Tensor:
+        """(K,) int64 rows, in the posed subset, of (K,) body vertex indices that lie in it."""
+        return torch.as_tensor(np.searchsorted(self.ids, np.asarray(vertices, dtype=np.int64)), dtype=torch.int64)
+
+
+@dataclass(frozen=True)
+class _Planes:
+    """The distance terms' planes and rows, found without gradients by `_State.refresh`.
+
+    Between two refreshes the "contact" stage poses only `subset` and measures
+    linearised signed distances to these planes (`_contact_terms`).
+
+    Attributes:
+        subset: the body vertices posed during the block.
+        body_rows: (M,) int64 rows (in `subset`) of the body vertices near the object.
+        body_parts: (M,) int64 their `BODY_PARTS` indices.
+        body_plane_points: (M, 3) float32 plane points s on the object's surface,
+            metres, object frame.
+        body_plane_normals: (M, 3) float32 unit plane normals g, object frame.
+        probes: (P, 3) float32 object probes near the body, metres, object frame.
+        probe_rows: (P,) int64 rows (in `subset`) of each probe's nearest body vertex.
+        probe_normals: (P, 3) float32 unit normals of those vertices, world frame.
+        low_rows: (L,) int64 rows of the vertices below 6 cm (the floor term).
+    """
+
+    subset: _VertexSubset
+    body_rows: torch.Tensor
+    body_parts: torch.Tensor
+    body_plane_points: torch.Tensor
+    body_plane_normals: torch.Tensor
+    probes: torch.Tensor
+    probe_rows: torch.Tensor
+    probe_normals: torch.Tensor
+    low_rows: torch.Tensor
+
+
 class _State:
-    """Parameters and the cached nearest-neighbour structure of one run."""
+    """Parameters, fixed loss inputs and the current distance planes of one run.
+
+    Attributes:
+        rig, surface, problem, opts: the run's inputs.
+        params: the optimised tensors (joint deltas, then the body translation
+            and the object's translation and rotation when they move).
+        scales: each parameter's trust-region size (radians or metres).
+        always: vertices posed in every stage (the sites' and the soles').
+        object_vertices: (K, 3) float32 object mesh vertices, object frame.
+        planes: the distance planes of the current "contact" block (None
+            before the first `refresh`).
+        evaluations: loss evaluations so far (L-BFGS closures).
+    """
 
     def __init__(self, rig: BodyRig, surface: ObjectSurface, problem: PlacementProblem, opts: PlacementOptions):
         self.rig, self.surface, self.problem, self.opts = rig, surface, problem, opts
@@ -520,8 +533,6 @@ class _State:
         self.trans0 = torch.as_tensor(problem.object_translation, dtype=torch.float32)
         self.dobj_t = torch.zeros(3, requires_grad=True)
         self.dobj_r = torch.zeros(3, requires_grad=True)
-        labels = rig.part_labels
-        self.part_of = torch.as_tensor(labels.astype(np.int64))
         self.touch_ids = [BODY_PARTS.index(p) for p in problem.touch]
         free = {BODY_PARTS.index(p) for p in problem.free} - set(self.touch_ids)
         tolerated = {BODY_PARTS.index(p) for p in problem.tolerated} - set(self.touch_ids) - free
@@ -532,53 +543,92 @@ class _State:
         self.sole_index = {
             foot: np.flatnonzero(_sole_mask(rig, foot)) for foot in ("left_foot", "right_foot")
         }
-        self.cache: dict | None = None
+        site_vertices = np.unique(np.concatenate([t.site.vertices for t in problem.targets]
+                                                 or [np.zeros(0, np.int64)]))
+        soles = np.concatenate([self.sole_index[f] for f in ("left_foot", "right_foot")])
+        self.always = _VertexSubset.of(np.unique(np.concatenate([site_vertices, soles])).astype(np.int64))
+        self.object_vertices = torch.as_tensor(surface.vertices, dtype=torch.float32)
+        self.params, self.scales = self._parameters()
+        self.planes: _Planes | None = None
+        self.evaluations = 0
 
     # -- parameters
 
-    def parameters(self) -> list[torch.Tensor]:
-        """The optimised tensors; `scales` holds each one's trust-region size."""
-        params, self.scales = [self.delta], [self.opts.step_rad]
+    def _parameters(self) -> tuple[list[torch.Tensor], list[float]]:
+        """The optimised tensors and each one's trust-region size."""
+        params, scales = [self.delta], [self.opts.step_rad]
         if self.problem.move_root:
             params.append(self.dtransl)
-            self.scales.append(self.opts.step_m)
+            scales.append(self.opts.step_m)
         if self.problem.object_motion == "free":
             params += [self.dobj_t, self.dobj_r]
-            self.scales += [self.opts.step_m, self.opts.step_rad]
-        return params
+            scales += [self.opts.step_m, self.opts.step_rad]
+        return params, scales
 
     def current_pose(self) -> torch.Tensor:
+        """(24, 3) float32 axis-angle pose, radians: the initial pose plus the free joints' deltas."""
         pose = self.pose0.clone()
         pose[self.free] = pose[self.free] + self.delta
         return pose
 
     def transl(self) -> torch.Tensor:
+        """(3,) float32 body translation, metres."""
         return self.transl0 + self.dtransl
 
     def object_pose(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The object's (3, 3) rotation and (3,) translation (metres), float32."""
         if self.problem.object_motion == "free":
             return self.rot0 @ _rotvec_matrix(self.dobj_r), self.trans0 + self.dobj_t
         return self.rot0, self.trans0
 
     # -- nearest neighbours (no grad)
 
-    def refresh(self, subset_extra: np.ndarray) -> None:
+    def refresh(self) -> _Planes:
         """Re-find, without gradients, the planes of the distance terms and the
-        vertex subset they need (`cache`), at the current parameters.
+        vertex subset they need (`planes`), at the current parameters.
 
         Body vertices within `near_m` of the object (in its frame) get their
         plane on the object (`ObjectSurface.signed_distance`); a touching part
         with none that near keeps its 24 closest vertices in play; object probes
         within 3 cm of the body get their nearest body vertex and its normal;
-        vertices below 6 cm height enter the floor term.
+        vertices below 6 cm height enter the floor term; the `always` vertices
+        are posed too.
         """
-        opts, surf = self.opts, self.surface
         with torch.no_grad():
             pose, transl = self.current_pose(), self.transl()
             rot, trans = self.object_pose()
         verts, _ = self.rig.posed_numpy(pose.numpy(), transl.numpy())
         R, t = rot.numpy().astype(np.float64), trans.numpy().astype(np.float64)
-        local = (verts - t) @ R
+        near, s, n = self._body_planes((verts - t) @ R)
+        pin, j = self._probes_near(verts, R, t)
+        normals = vertex_normals(verts, self.rig.faces)
+        # floor: the lowest vertices
+        low = np.flatnonzero(verts[:, 1] < 0.06)
+        subset = _VertexSubset.of(np.unique(np.concatenate([near, j, low, self.always.ids]).astype(np.int64)))
+        self.planes = _Planes(
+            subset=subset,
+            body_rows=subset.rows(near),
+            body_parts=torch.as_tensor(self.rig.part_labels[near].astype(np.int64)),
+            body_plane_points=torch.as_tensor(s, dtype=torch.float32),
+            body_plane_normals=torch.as_tensor(n, dtype=torch.float32),
+            probes=torch.as_tensor(self.surface.probes[pin], dtype=torch.float32),
+            probe_rows=subset.rows(j),
+            probe_normals=torch.as_tensor(normals[j], dtype=torch.float32),
+            low_rows=subset.rows(low),
+        )
+        return self.planes
+
+    def _body_planes(self, local: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Body vertices near the object and their planes on it (`refresh`).
+
+        Args:
+            local: (V, 3) float64 posed body vertices in the object's frame, metres.
+
+        Returns:
+            (M,) body vertex indices, their (M, 3) plane points s and (M, 3)
+            unit plane normals g (object frame, `ObjectSurface.signed_distance`).
+        """
+        opts, surf = self.opts, self.surface
         lo, hi = surf.bounds[0] - opts.near_m, surf.bounds[1] + opts.near_m
         near = np.flatnonzero(np.all((local >= lo) & (local <= hi), axis=1))
         labels = self.rig.part_labels
@@ -606,6 +656,20 @@ class _State:
             near = np.concatenate([near, *extra_idx])
             s = np.vstack([s, *extra_s])
             n = np.vstack([n, *extra_n])
+        return near, s, n
+
+    def _probes_near(self, verts: np.ndarray, R: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Object probes within 3 cm of the body and their nearest body vertices (`refresh`).
+
+        Args:
+            verts: (V, 3) float64 posed body vertices, metres, world frame.
+            R: (3, 3) float64 object rotation.
+            t: (3,) float64 object translation, metres.
+
+        Returns:
+            (P,) indices into `ObjectSurface.probes` and (P,) body vertex indices.
+        """
+        surf = self.surface
         # object probes near the body → nearest body vertex and its normal; cells of
         # 1.5 cm first (one probe each), then every probe of the cells near the body
         body_tree = cKDTree(verts)
@@ -619,26 +683,7 @@ class _State:
             pin, j = pin[ok], j[ok]
         else:
             j = np.zeros(0, np.int64)
-        normals = vertex_normals(verts, self.rig.faces)
-        # floor: the lowest vertices
-        low = np.flatnonzero(verts[:, 1] < 0.06)
-        subset = np.unique(np.concatenate([near, j, low, subset_extra]).astype(np.int64))
-
-        def rows(idx: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(np.searchsorted(subset, np.asarray(idx, dtype=np.int64)), dtype=torch.int64)
-
-        self.cache = {
-            "subset": torch.as_tensor(subset),
-            "rows": rows,
-            "h_rows": rows(near),
-            "h_parts": torch.as_tensor(labels[near].astype(np.int64)),
-            "h_s": torch.as_tensor(s, dtype=torch.float32),
-            "h_n": torch.as_tensor(n, dtype=torch.float32),
-            "o_probe": torch.as_tensor(surf.probes[pin], dtype=torch.float32),
-            "o_rows": rows(j),
-            "o_n": torch.as_tensor(normals[j], dtype=torch.float32),
-            "low_rows": rows(low),
-        }
+        return pin, j
 
 
 def _sole_mask(rig: BodyRig, foot: str) -> np.ndarray:
@@ -661,6 +706,10 @@ def optimise_placement(
 ) -> PlacementResult:
     """Optimise a placement (module docstring).
 
+    The recipe: the "reach" stage (`_reach_stage`), the "contact" stage in
+    blocks between nearest-neighbour refreshes (`_contact_stage`), then the
+    loss terms at the result, measured on fresh planes.
+
     Args:
         rig: the body with its shape.
         surface: the object's surface samples.
@@ -673,124 +722,62 @@ def optimise_placement(
     if problem.pose.shape != (NUM_JOINTS, 3) or problem.prior.shape != (NUM_JOINTS, 3):
         raise InputError(f"placement pose and prior must be ({NUM_JOINTS}, 3) axis-angle, got {problem.pose.shape}")
     state = _State(rig, surface, problem, options)
-    w = options.weights
-    site_vertices = np.unique(np.concatenate([t.site.vertices for t in problem.targets] or [np.zeros(0, np.int64)]))
-    soles = np.concatenate([state.sole_index[f] for f in ("left_foot", "right_foot")])
-    always = np.unique(np.concatenate([site_vertices, soles])).astype(np.int64)
-    object_vertices = torch.as_tensor(surface.vertices, dtype=torch.float32)
-
-    def site_terms(verts: torch.Tensor, rows, world: torch.Tensor, rot: torch.Tensor, trans: torch.Tensor):
-        total = torch.zeros(())
-        for tgt in problem.targets:
-            p, n = _site_world(tgt.site, verts, rows(tgt.site.vertices), world)
-            point = torch.as_tensor(tgt.point, dtype=torch.float32)
-            if tgt.on_object:
-                point = rot @ point + trans
-            total = total + w.site * tgt.weight * ((p - point) / _CM).pow(2).sum()
-            if tgt.normal is not None:
-                normal = torch.as_tensor(tgt.normal, dtype=torch.float32)
-                if tgt.on_object:
-                    normal = rot @ normal
-                total = total + w.orient * tgt.weight * 10.0 * (1.0 - (n * normal).sum())
-        return total
-
-    def floor_terms(verts: torch.Tensor, rows, low_rows: torch.Tensor | None):
-        total = torch.zeros(())
-        if problem.floor == "stand":
-            for foot in problem.feet:
-                sole = verts[rows(state.sole_index[foot]), 1]
-                total = total + w.floor * (_softmin(sole, 0.0005) / _CM).pow(2)
-        if low_rows is not None and len(low_rows):
-            total = total + w.floor * (torch.relu(-verts[low_rows, 1]) / _CM).pow(2).sum()
-        return total
-
-    def pose_terms(pose: torch.Tensor):
-        dp = (pose - state.prior)[state.free]
-        prior = w.prior * (state.prior_w[state.free][:, None] * dp.pow(2)).sum()
-        return prior, w.limits * limit_penalty(pose) / 100.0
-
-    def object_terms(rot: torch.Tensor, trans: torch.Tensor):
-        if problem.object_motion != "free":
-            return torch.zeros(())
-        sigma_r = problem.object_sigma_deg or options.object_sigma_deg
-        lo = (state.dobj_t / (problem.object_sigma_m or options.object_sigma_m)).pow(2).sum()
-        lo = lo + (state.dobj_r / math.radians(sigma_r)).pow(2).sum()
-        lowest = _softmin((object_vertices @ rot.T + trans)[:, 1], 0.0005)
-        floor = (torch.relu(0.004 - lowest) / _CM).pow(2)
-        return w.object_prior * lo + w.floor * floor
-
-    params = state.parameters()
-    evaluations = 0
-
-    def proximal(anchor: list[torch.Tensor]) -> torch.Tensor:
-        """Trust region around the block's start: (moved / scale)², so a block cannot
-        leave the region where its linearised distances hold."""
-        total = torch.zeros(())
-        for p, p0, scale in zip(params, anchor, state.scales):
-            total = total + ((p - p0) / scale).pow(2).sum()
-        return total
-
-    # -- stage 1: reach (sites, prior, limits, floor)
     if options.reach_iters and problem.targets:
-        sub = torch.as_tensor(always)
+        _reach_stage(state)
+    _contact_stage(state)
+    state.refresh()
+    with torch.no_grad():
+        terms = _placement_terms(state)
+    return _result(state, terms)
 
-        def lookup(idx: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(np.searchsorted(always, np.asarray(idx, dtype=np.int64)), dtype=torch.int64)
 
-        def reach_closure() -> torch.Tensor:
-            nonlocal evaluations
-            evaluations += 1
-            opt.zero_grad()
-            pose = state.current_pose()
-            verts, world = rig.pose(pose, state.transl(), sub)
-            rot, trans = state.object_pose()
-            prior, limits = pose_terms(pose)
-            loss = site_terms(verts, lookup, world, rot, trans) + floor_terms(verts, lookup, None) + prior + limits
-            loss = loss + object_terms(rot, trans)
-            loss.backward()
-            return loss
+# -- stages
 
-        opt = _lbfgs(params, options.reach_iters)
-        opt.step(reach_closure)
 
-    # -- stage 2: contact, in blocks between nearest-neighbour refreshes
-    terms: dict[str, torch.Tensor] = {}
+def _reach_stage(state: _State) -> None:
+    """Stage 1, "reach": site targets, prior, limits and floor, posing only `_State.always`."""
+    _minimise(state, state.opts.reach_iters, functools.partial(_reach_loss, state))
 
-    def contact_terms() -> dict[str, torch.Tensor]:
-        c = state.cache
-        pose = state.current_pose()
-        verts, world = rig.pose(pose, state.transl(), c["subset"])
-        rot, trans = state.object_pose()
-        out = _contact_terms(state, verts, rot, trans, c, options)
-        out["site"] = site_terms(verts, c["rows"], world, rot, trans)
-        out["floor"] = floor_terms(verts, c["rows"], c["low_rows"])
-        out["prior"], out["limits"] = pose_terms(pose)
-        out["object"] = object_terms(rot, trans)
-        return out
 
-    for block in range(options.contact_blocks):
-        state.refresh(always)
-        start = [p.detach().clone() for p in params]
+def _contact_stage(state: _State) -> None:
+    """Stage 2, "contact": every term, in blocks between nearest-neighbour refreshes.
 
-        def contact_closure() -> torch.Tensor:
-            nonlocal evaluations
-            evaluations += 1
-            opt.zero_grad()
-            loss = sum(contact_terms().values()) + proximal(start)
-            loss.backward()
-            return loss
-
-        opt = _lbfgs(params, options.block_iters)
-        opt.step(contact_closure)
+    Each block is held near its start by `_proximal`; from the second block on,
+    the stage stops early once the touch, penetration and clearance terms all
+    fall below 0.05.
+    """
+    for block in range(state.opts.contact_blocks):
+        state.refresh()
+        start = [p.detach().clone() for p in state.params]
+        _minimise(state, state.opts.block_iters, functools.partial(_block_loss, state, start))
         with torch.no_grad():
-            now = contact_terms()
+            now = _placement_terms(state)
         if block >= 1 and all(float(now[n]) < 0.05 for n in ("touch", "penetration", "clear")):
             break  # every contact condition holds: done
-    state.refresh(always)
-    with torch.no_grad():
-        terms = contact_terms()
-    steps = evaluations
 
+
+def _minimise(state: _State, iterations: int, loss_of: Callable[[], torch.Tensor]) -> None:
+    """Run L-BFGS (`_lbfgs`) on `state.params` for `iterations`, counting evaluations.
+
+    Args:
+        state: the run; its parameters move, `evaluations` counts the closures.
+        iterations: L-BFGS iterations.
+        loss_of: the scalar loss at the current parameters (with grad).
+    """
+    opt = _lbfgs(state.params, iterations)
+
+    def closure() -> torch.Tensor:  # L-BFGS re-evaluates the loss through a closure
+        state.evaluations += 1
+        opt.zero_grad()
+        loss = loss_of()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+
+
+def _result(state: _State, terms: dict[str, torch.Tensor]) -> PlacementResult:
+    """The run's parameters and final loss terms as a float64 `PlacementResult`."""
     with torch.no_grad():
         pose = state.current_pose().numpy().astype(np.float64)
         transl = state.transl().numpy().astype(np.float64)
@@ -801,25 +788,151 @@ def optimise_placement(
         object_rotation=rot.detach().numpy().astype(np.float64),
         object_translation=trans.detach().numpy().astype(np.float64),
         losses={k: float(v.detach()) for k, v in terms.items()},
-        steps=steps,
+        steps=state.evaluations,
     )
 
 
 def _lbfgs(params: list[torch.Tensor], iterations: int) -> torch.optim.LBFGS:
+    """L-BFGS with a strong-Wolfe line search, at most 1.5 evaluations per iteration."""
     return torch.optim.LBFGS(params, lr=1.0, max_iter=iterations, max_eval=int(iterations * 1.5) + 1,
                              history_size=10, line_search_fn="strong_wolfe",
                              tolerance_grad=1e-7, tolerance_change=1e-9)
 
 
+# -- losses (scalar float32 tensors; squared centimetre-scaled residuals unless said otherwise)
+
+
+def _reach_loss(state: _State) -> torch.Tensor:
+    """Loss of the "reach" stage: sites, floor (soles only), prior, limits, object prior."""
+    pose = state.current_pose()
+    verts, world = state.rig.pose(pose, state.transl(), state.always.index)
+    rot, trans = state.object_pose()
+    prior, limits = _pose_terms(state, pose)
+    loss = _site_terms(state, verts, state.always, world, rot, trans) + _floor_terms(state, verts, state.always, None)
+    loss = loss + prior + limits
+    return loss + _object_terms(state, rot, trans)
+
+
+def _block_loss(state: _State, start: list[torch.Tensor]) -> torch.Tensor:
+    """Loss of one "contact" block: every term plus the trust region around `start`."""
+    return sum(_placement_terms(state).values()) + _proximal(state, start)
+
+
+def _placement_terms(state: _State) -> dict[str, torch.Tensor]:
+    """Every loss term at the current parameters, on the current planes (`_State.refresh`).
+
+    Returns:
+        name → scalar tensor: "touch", "penetration", "clear" (`_contact_terms`),
+        "site", "floor", "prior", "limits", "object".
+    """
+    planes = state.planes
+    pose = state.current_pose()
+    verts, world = state.rig.pose(pose, state.transl(), planes.subset.index)
+    rot, trans = state.object_pose()
+    out = _contact_terms(state, verts, rot, trans, planes, state.opts)
+    out["site"] = _site_terms(state, verts, planes.subset, world, rot, trans)
+    out["floor"] = _floor_terms(state, verts, planes.subset, planes.low_rows)
+    out["prior"], out["limits"] = _pose_terms(state, pose)
+    out["object"] = _object_terms(state, rot, trans)
+    return out
+
+
+def _site_terms(state: _State, verts: torch.Tensor, subset: _VertexSubset, world: torch.Tensor,
+                rot: torch.Tensor, trans: torch.Tensor) -> torch.Tensor:
+    """Site targets: each site onto its point and its normal along the target's.
+
+    Args:
+        state: the run.
+        verts: (N, 3) posed vertices of `subset`, metres, world frame.
+        subset: the posed vertices.
+        world: (24, 4, 4) joint-to-world transforms.
+        rot: (3, 3) object rotation.
+        trans: (3,) object translation, metres.
+    """
+    w = state.opts.weights
+    total = torch.zeros(())
+    for tgt in state.problem.targets:
+        p, n = _site_world(tgt.site, verts, subset.rows(tgt.site.vertices), world)
+        point = torch.as_tensor(tgt.point, dtype=torch.float32)
+        if tgt.on_object:
+            point = rot @ point + trans
+        total = total + w.site * tgt.weight * ((p - point) / _CM).pow(2).sum()
+        if tgt.normal is not None:
+            normal = torch.as_tensor(tgt.normal, dtype=torch.float32)
+            if tgt.on_object:
+                normal = rot @ normal
+            total = total + w.orient * tgt.weight * 10.0 * (1.0 - (n * normal).sum())
+    return total
+
+
+def _floor_terms(state: _State, verts: torch.Tensor, subset: _VertexSubset,
+                 low_rows: torch.Tensor | None) -> torch.Tensor:
+    """Floor y = 0: the soles of `problem.feet` on it ("stand"), and the `low_rows`
+    of `verts` ((N, 3) posed `subset`, metres) not below it (None: none checked)."""
+    w = state.opts.weights
+    total = torch.zeros(())
+    if state.problem.floor == "stand":
+        for foot in state.problem.feet:
+            sole = verts[subset.rows(state.sole_index[foot]), 1]
+            total = total + w.floor * (_softmin(sole, 0.0005) / _CM).pow(2)
+    if low_rows is not None and len(low_rows):
+        total = total + w.floor * (torch.relu(-verts[low_rows, 1]) / _CM).pow(2).sum()
+    return total
+
+
+def _pose_terms(state: _State, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prior (squared radians over the joints' prior scales) and the joint limits
+    (`limit_penalty`, degrees² / 100) of a (24, 3) axis-angle pose."""
+    w = state.opts.weights
+    dp = (pose - state.prior)[state.free]
+    prior = w.prior * (state.prior_w[state.free][:, None] * dp.pow(2)).sum()
+    return prior, w.limits * limit_penalty(pose) / 100.0
+
+
+def _object_terms(state: _State, rot: torch.Tensor, trans: torch.Tensor) -> torch.Tensor:
+    """A free object's prior (its moves over their scales, squared) and its lowest point
+    kept 4 mm above the floor; 0 for a fixed object."""
+    problem, options, w = state.problem, state.opts, state.opts.weights
+    if problem.object_motion != "free":
+        return torch.zeros(())
+    sigma_r = problem.object_sigma_deg or options.object_sigma_deg
+    lo = (state.dobj_t / (problem.object_sigma_m or options.object_sigma_m)).pow(2).sum()
+    lo = lo + (state.dobj_r / math.radians(sigma_r)).pow(2).sum()
+    lowest = _softmin((state.object_vertices @ rot.T + trans)[:, 1], 0.0005)
+    floor = (torch.relu(0.004 - lowest) / _CM).pow(2)
+    return w.object_prior * lo + w.floor * floor
+
+
+def _proximal(state: _State, anchor: list[torch.Tensor]) -> torch.Tensor:
+    """Trust region around the block's start: (moved / scale)², so a block cannot
+    leave the region where its linearised distances hold."""
+    total = torch.zeros(())
+    for p, p0, scale in zip(state.params, anchor, state.scales):
+        total = total + ((p - p0) / scale).pow(2).sum()
+    return total
+
+
 def _contact_terms(state: _State, verts: torch.Tensor, rot: torch.Tensor, trans: torch.Tensor,
-                   c: dict, opts: PlacementOptions) -> dict[str, torch.Tensor]:
-    """Touch, penetration and clearance terms from the cached planes."""
+                   planes: _Planes, opts: PlacementOptions) -> dict[str, torch.Tensor]:
+    """Touch, penetration and clearance terms from the planes of the last refresh.
+
+    Args:
+        state: the run (its touching, tolerated and clear parts).
+        verts: (N, 3) posed vertices of `planes.subset`, metres, world frame.
+        rot: (3, 3) object rotation.
+        trans: (3,) object translation, metres.
+        planes: `_State.refresh`'s planes.
+        opts: distances and weights.
+
+    Returns:
+        "touch", "penetration", "clear" → scalar tensors.
+    """
     w = opts.weights
     out: dict[str, torch.Tensor] = {}
-    hv = verts[c["h_rows"]]
+    hv = verts[planes.body_rows]
     local = (hv - trans) @ rot
-    d = ((local - c["h_s"]) * c["h_n"]).sum(-1)  # signed distance of body vertices to the object
-    parts = c["h_parts"]
+    d = ((local - planes.body_plane_points) * planes.body_plane_normals).sum(-1)  # body vertices to the object
+    parts = planes.body_parts
     pen = (torch.relu(opts.margin_m - d) / _CM).pow(2).sum()
     touch = torch.zeros(())
     for pid in state.touch_ids:
@@ -827,14 +940,15 @@ def _contact_terms(state: _State, verts: torch.Tensor, rot: torch.Tensor, trans:
         if bool(sel.any()):
             touch = touch + ((_softmin(d[sel], 0.0005) - opts.touch_gap_m) / _CM).pow(2)
     clear = torch.zeros(())
-    for ids, gap, weight in ((state.clear_ids, opts.clear_m, w.clear), (state.tolerated_ids, opts.tolerated_clear_m, w.tolerated)):
+    for ids, gap, weight in ((state.clear_ids, opts.clear_m, w.clear),
+                             (state.tolerated_ids, opts.tolerated_clear_m, w.tolerated)):
         if ids:
             sel = torch.isin(parts, torch.as_tensor(ids))
             if bool(sel.any()):
                 clear = clear + weight * (torch.relu(gap - d[sel]) / _CM).pow(2).sum()
-    if len(c["o_rows"]):
-        probes = c["o_probe"] @ rot.T + trans
-        do = ((probes - verts[c["o_rows"]]) * c["o_n"]).sum(-1)  # signed distance of object probes to the body
+    if len(planes.probe_rows):
+        probes = planes.probes @ rot.T + trans
+        do = ((probes - verts[planes.probe_rows]) * planes.probe_normals).sum(-1)  # object probes to the body
         pen = pen + (torch.relu(opts.margin_m - do) / _CM).pow(2).sum()
     out["touch"] = w.touch * touch
     out["penetration"] = w.penetration * pen

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime, load_pretrained
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.models import GPU_EXTRA_HINT, ModelRef, RequiredPaths, load_pretrained, resolve_weights
 
 if TYPE_CHECKING:
     import torch
@@ -36,6 +37,12 @@ if TYPE_CHECKING:
 
 LOCK_ENTRY = "depth-anything-v2-large"
 """The `third_party_models.lock` entry `from_pretrained(None, ...)` resolves."""
+WEIGHTS = ModelRef(
+    LOCK_ENTRY,
+    "depth",
+    RequiredPaths("a transformers-format Depth-Anything-V2 folder", files=("config.json", "model.safetensors")),
+)
+"""Where `DepthAnythingEstimator.from_pretrained` finds its weights."""
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -180,15 +187,7 @@ class DepthAnythingEstimator:
         Raises:
             ModelUnavailableError: the folder or a weight file is missing or unreadable.
         """
-        from hoiexport.sdk.models.lock import GPU_EXTRA_HINT, resolve
-
-        folder = resolve(LOCK_ENTRY) if folder is None else Path(folder)
-        missing = [name for name in ("config.json", "model.safetensors") if not (folder / name).is_file()]
-        if missing:
-            raise ModelUnavailableError(
-                f"model {LOCK_ENTRY!r} (stage depth): {', '.join(str(folder / m) for m in missing)} missing; "
-                f"run `hoiexport models fetch {LOCK_ENTRY}` or pass the folder that holds them"
-            )
+        folder = resolve_weights(WEIGHTS, folder)
         try:
             from transformers import DepthAnythingForDepthEstimation
         except ImportError:
@@ -196,7 +195,7 @@ class DepthAnythingEstimator:
         if options is None:
             pre = folder / "preprocessor_config.json"
             options = DepthOptions.from_preprocessor_config(pre) if pre.is_file() else DepthOptions()
-        model = load_pretrained(DepthAnythingForDepthEstimation.from_pretrained, folder, runtime, LOCK_ENTRY, "depth")
+        model = load_pretrained(DepthAnythingForDepthEstimation.from_pretrained, folder, WEIGHTS, dtype=runtime.dtype)
         return cls(model, runtime, options)
 
     def preprocess(self, image: np.ndarray) -> torch.Tensor:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.chain import ChainOptions, Hoi3dgenChain
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.models.lock import LockFile, get_models_dir, load_lock, presence
+from hoiexport.sdk.models import LockFile, get_models_dir, load_lock, presence
 from hoiexport.sdk.core.types import HOIAsset, Prompt
 from hoiexport.sdk.generators.base import GenerationOptions
 

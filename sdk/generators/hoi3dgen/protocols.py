@@ -5,7 +5,7 @@ images: an RGB image is (H, W, 3) uint8 in sRGB, row 0 at the top; a mask is
 (H, W) bool; a depth map is (H, W) float32. Torch lives inside the backends.
 
 Each backend is built from a folder of weights (resolved through
-`third_party_models.lock` by default, `hoiexport.sdk.models.lock.resolve`) or,
+`third_party_models.lock` by default, `hoiexport.sdk.models.resolve_weights`) or,
 in tests, from tiny random-weight instances of the same classes, and runs on the
 `Runtime` it is given.
 """

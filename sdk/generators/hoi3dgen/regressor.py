@@ -77,6 +77,7 @@ from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.lift.chamfer import sample_surface
 from hoiexport.sdk.generators.lift.estimate import BodyEstimator, PointCloudEstimator
 from hoiexport.sdk.geometry.orbit import Camera, OrbitOptions, render_orbit
+from hoiexport.sdk.models import ModelRef, RequiredPaths, load_checkpoint, resolve_weights
 from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_PARENTS
 from hoiexport.sdk.core.types import Mesh
 from scipy.spatial import cKDTree
@@ -86,6 +87,15 @@ LOCK_ENTRY = "camerahmr"
 """The `third_party_models.lock` entry `from_pretrained(None, ...)` resolves."""
 CHECKPOINT_FILE = "camerahmr_checkpoint_cleaned.ckpt"
 """The released SMPL regressor: a PyTorch Lightning checkpoint, weights under 'state_dict'."""
+WEIGHTS = ModelRef(
+    LOCK_ENTRY,
+    "body_regressor",
+    RequiredPaths(
+        f"{CHECKPOINT_FILE} (register at https://camerahmr.is.tue.mpg.de to download it) or its folder",
+        files=(CHECKPOINT_FILE,),
+    ),
+)
+"""Where `CameraHMRRegressor.from_pretrained` finds the checkpoint (a file given is used as is)."""
 MEAN_PARAMS_FILE = "smpl_mean_params.npz"
 """SMPL mean parameters ('pose' (144,), 'shape' (10,), 'cam' (3,)); read only when the
 checkpoint lacks the head's `init_*` buffers."""
@@ -302,21 +312,10 @@ class CameraHMRRegressor:
                 pickled objects other than tensors).
             InputError: its weights do not fit the network (`prepare_state_dict`).
         """
-        from hoiexport.sdk.models.checkpoints import load_checkpoint
-        from hoiexport.sdk.models.lock import resolve
-
-        if path is None:
-            file = resolve(LOCK_ENTRY) / CHECKPOINT_FILE
+        if path is not None and Path(path).expanduser().is_file():
+            file = Path(path).expanduser()
         else:
-            file = Path(path)
-            if file.is_dir():
-                file = file / CHECKPOINT_FILE
-        if not file.is_file():
-            raise ModelUnavailableError(
-                f"model {LOCK_ENTRY!r} (stage body_regressor): {file} is missing; register at "
-                f"https://camerahmr.is.tue.mpg.de, download {CHECKPOINT_FILE} and run "
-                f"`hoiexport models fetch {LOCK_ENTRY}` for where to put it"
-            )
+            file = resolve_weights(WEIGHTS, path) / CHECKPOINT_FILE
         raw = load_checkpoint(file, key="state_dict")
         means = file.parent / MEAN_PARAMS_FILE
         config = config or CameraHMRConfig()

@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime, load_pretrained
+from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.models import GPU_EXTRA_HINT, ModelRef, RequiredPaths, load_pretrained, resolve_weights
 
 if TYPE_CHECKING:
     import torch
@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 
 LOCK_ENTRY = "flux1-depth-dev"
 """The `third_party_models.lock` entry `from_pretrained(None, ...)` resolves."""
+WEIGHTS = ModelRef(
+    LOCK_ENTRY,
+    "retexture",
+    RequiredPaths("the folder of a diffusers-format FLUX.1-Depth-dev", files=("model_index.json",)),
+)
+"""Where `FluxDepthRetexturer.from_pretrained` finds its weights."""
 
 @dataclass(frozen=True)
 class RetextureOptions:
@@ -165,19 +171,12 @@ class FluxDepthRetexturer:
         Raises:
             ModelUnavailableError: the folder or a component is missing or unreadable.
         """
-        from hoiexport.sdk.models.lock import GPU_EXTRA_HINT, resolve
-
-        folder = resolve(LOCK_ENTRY) if folder is None else Path(folder)
-        if not (folder / "model_index.json").is_file():
-            raise ModelUnavailableError(
-                f"model {LOCK_ENTRY!r} (stage retexture): {folder / 'model_index.json'} missing; run "
-                f"`hoiexport models fetch {LOCK_ENTRY}` or pass the folder of a diffusers-format FLUX.1-Depth-dev"
-            )
+        folder = resolve_weights(WEIGHTS, folder)
         try:
             from diffusers import FluxControlPipeline
         except ImportError:
             raise ModelUnavailableError(f"FLUX re-texturing needs diffusers: run {GPU_EXTRA_HINT}") from None
-        pipe = load_pretrained(FluxControlPipeline.from_pretrained, folder, runtime, LOCK_ENTRY, "retexture")
+        pipe = load_pretrained(FluxControlPipeline.from_pretrained, folder, WEIGHTS, dtype=runtime.dtype)
         return cls(**pipe.components, runtime=runtime, options=options)
 
     @property

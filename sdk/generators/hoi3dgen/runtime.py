@@ -7,10 +7,9 @@ import contextlib
 import gc
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from hoiexport.sdk.core.errors import InputError
 
@@ -131,32 +130,3 @@ class Runtime:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
             self.records.append(StageRecord(name, time.perf_counter() - t, peak_gpu, rss))
             self.free()
-
-
-_Loaded = TypeVar("_Loaded")
-
-
-def load_pretrained(load: Callable[..., _Loaded], folder: Path, runtime: Runtime, entry: str, stage: str) -> _Loaded:
-    """`load(folder, ...)` (a transformers / diffusers `from_pretrained`) from local
-    safetensors in `runtime`'s dtype; an unreadable folder is one clear error.
-
-    Args:
-        load: the `from_pretrained` classmethod.
-        folder: the model folder (resolved from the lock or given).
-        runtime: its `dtype` is the load dtype.
-        entry: the `third_party_models.lock` entry (for the fix command).
-        stage: the chain stage (for the message).
-
-    Raises:
-        ModelUnavailableError: the folder cannot be loaded; names the model,
-            the stage, the folder and `hoiexport models fetch ENTRY`.
-    """
-    from hoiexport.sdk.core.errors import ModelUnavailableError
-
-    try:
-        return load(folder, dtype=runtime.dtype, use_safetensors=True, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise ModelUnavailableError(
-            f"cannot load model {entry!r} (stage {stage}) from {folder}: {exc}; "
-            f"re-download it with `hoiexport models fetch {entry}`"
-        ) from exc

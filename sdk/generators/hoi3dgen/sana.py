@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.sana_convert import load_sana_transformer
+from hoiexport.sdk.models import ModelRef, RequiredPaths, load_pretrained, resolve_file, resolve_weights
 
 if TYPE_CHECKING:
     from diffusers import SanaPipeline
@@ -37,6 +38,12 @@ FINETUNE_MODEL = "hoi3dgen-sana"
 """Lock entry of HOI3DGen's fine-tuned transformer."""
 FINETUNE_FILE = "epoch_1050_step_25201.pth"
 """The fine-tune's file in that entry."""
+BASE_WEIGHTS = ModelRef(
+    BASE_MODEL,
+    "text_to_image",
+    RequiredPaths("the diffusers-format SANA folder", files=("model_index.json",)),
+)
+"""Where `SanaTextToImage.from_pretrained` finds the base pipeline."""
 
 SANA_CHI: tuple[str, ...] = (
     ('Given a user prompt, generate an "Enhanced prompt" that provides detailed visual descriptions suitable for '
@@ -180,29 +187,17 @@ class SanaTextToImage:
         """
         from diffusers import SanaPipeline
 
-        from hoiexport.sdk.models.lock import resolve, resolve_file
-
         runtime = runtime or Runtime()
         options = options or SanaOptions()
-        base = Path(base_folder).expanduser() if base_folder is not None else resolve(BASE_MODEL)
-        if not (base / "model_index.json").is_file():
-            raise ModelUnavailableError(
-                f"model {BASE_MODEL!r} (stage text_to_image): {base / 'model_index.json'} does not exist; pass the "
-                f"diffusers-format SANA folder or run `hoiexport models fetch {BASE_MODEL}`"
-            )
+        base = resolve_weights(BASE_WEIGHTS, base_folder)
         aux = _aux_dtype(runtime)
         dtypes: dict[str, Any] = {"default": aux, "transformer": runtime.dtype}
         extra: dict[str, Any] = {}
         if use_finetune:
             ckpt = Path(finetune).expanduser() if finetune is not None else resolve_file(FINETUNE_MODEL, FINETUNE_FILE)
             extra["transformer"] = load_sana_transformer(ckpt, base / "transformer", runtime, use_ema=options.use_ema)
-        try:
-            pipe = SanaPipeline.from_pretrained(base, torch_dtype=dtypes, **extra)
-        except (OSError, ValueError) as exc:
-            raise ModelUnavailableError(
-                f"model {BASE_MODEL!r} (stage text_to_image): cannot load the SANA pipeline from {base}: {exc}; "
-                f"run `hoiexport models verify {BASE_MODEL}`"
-            ) from exc
+        pipe = load_pretrained(SanaPipeline.from_pretrained, base, BASE_WEIGHTS, local_safetensors=False,
+                               torch_dtype=dtypes, **extra)
         return cls(
             tokenizer=pipe.tokenizer,
             text_encoder=pipe.text_encoder,

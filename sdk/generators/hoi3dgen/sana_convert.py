@@ -20,7 +20,7 @@ Checkpoint layouts accepted (SANA's `save_checkpoint`): `{"state_dict": ...,
 `{"state_dict": ...}` (FSDP), `{"model": ...}`, or a flat state dict; keys may
 carry `module.` / `_orig_mod.` / `model.diffusion_model.` prefixes.
 
-Loading stays on `torch.load(weights_only=True)` (`hoiexport.sdk.models.checkpoints`).
+Loading stays on `torch.load(weights_only=True)` (`hoiexport.sdk.models.load`).
 A DDP checkpoint also pickles the training RNG state, which includes a numpy
 array; only the numpy array/dtype reconstructors are allow-listed for that, so
 no pickled code can run.
@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hoiexport.sdk.models.checkpoints import load_checkpoint
+from hoiexport.sdk.models import load_checkpoint
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 

@@ -72,6 +72,8 @@ import numpy as np
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.core.types import Mesh
+from hoiexport.sdk.models import ModelRef, RequiredPaths, load_checkpoint, resolve_weights
+from hoiexport.sdk.models.messages import fetch_command, redownload, unusable
 
 SHAPE_MODEL = "hunyuan3d-2-shape"
 """Lock entry of the Hunyuan3D-2 shape weights."""
@@ -82,6 +84,16 @@ DIT_SUBFOLDER = "hunyuan3d-dit-v2-0"
 CONFIG_NAME = "config.yaml"
 WEIGHTS_NAME = "model.fp16.safetensors"
 """hy3dgen's file names for `use_safetensors=True, variant='fp16'` (its defaults)."""
+
+WEIGHTS = ModelRef(
+    SHAPE_MODEL,
+    "image_to_shape",
+    RequiredPaths(
+        f"the {SHAPE_MODEL} folder (holding {DIT_SUBFOLDER}/) or that subfolder",
+        files=(f"{DIT_SUBFOLDER}/{CONFIG_NAME}", f"{DIT_SUBFOLDER}/{WEIGHTS_NAME}"),
+    ),
+)
+"""Where `Hunyuan3DShape.from_pretrained` finds its weights."""
 
 COMPONENTS = ("model", "vae", "conditioner", "scheduler", "image_processor")
 """Sections of hy3dgen's config.yaml; the first three have weights in the checkpoint."""
@@ -348,13 +360,12 @@ def _check_targets(config: Mapping[str, Any], path: Path) -> None:
     for section in COMPONENTS:
         table = config.get(section)
         if not isinstance(table, Mapping) or not isinstance(table.get("target"), str):
-            raise ModelUnavailableError(f"{path}: section {section!r} with a 'target' is missing; re-fetch with "
-                                        f"`hoiexport models fetch {SHAPE_MODEL}`")
+            raise redownload(SHAPE_MODEL, WEIGHTS.stage, f"{path}: section {section!r} with a 'target' is missing")
         target = table["target"]
         if not target.startswith("hy3dgen.shapegen."):
-            raise ModelUnavailableError(
-                f"{path}: {section}.target {target!r} is outside hy3dgen.shapegen and is refused; "
-                f"re-fetch with `hoiexport models fetch {SHAPE_MODEL}`"
+            raise redownload(
+                SHAPE_MODEL, WEIGHTS.stage,
+                f"{path}: {section}.target {target!r} is outside hy3dgen.shapegen and is refused",
             )
 
 
@@ -377,27 +388,18 @@ def load_components(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """
     import yaml
 
-    from hoiexport.sdk.models.checkpoints import load_checkpoint
-
     folder = Path(folder)
     config_path = folder / CONFIG_NAME
     weights_path = folder / WEIGHTS_NAME
     if not config_path.is_file():
-        raise ModelUnavailableError(
-            f"model {SHAPE_MODEL!r} (stage image_to_shape): {config_path} is missing; "
-            f"run `hoiexport models fetch {SHAPE_MODEL}`"
-        )
+        raise unusable(SHAPE_MODEL, WEIGHTS.stage, f"{config_path} missing", f"run `{fetch_command(SHAPE_MODEL)}`")
     with open(config_path, encoding="utf-8") as f:
         config = yaml.safe_load(f)
     if not isinstance(config, Mapping):
-        raise ModelUnavailableError(f"{config_path} is not a YAML mapping; re-fetch with "
-                                    f"`hoiexport models fetch {SHAPE_MODEL}`")
+        raise redownload(SHAPE_MODEL, WEIGHTS.stage, f"{config_path} is not a YAML mapping")
     _check_targets(config, config_path)
     if not weights_path.is_file():
-        raise ModelUnavailableError(
-            f"model {SHAPE_MODEL!r} (stage image_to_shape): {weights_path} is missing; "
-            f"run `hoiexport models fetch {SHAPE_MODEL}`"
-        )
+        raise unusable(SHAPE_MODEL, WEIGHTS.stage, f"{weights_path} missing", f"run `{fetch_command(SHAPE_MODEL)}`")
 
     import_shapegen()
     from hy3dgen.shapegen.pipelines import instantiate_from_config
@@ -414,14 +416,13 @@ def load_components(folder: str | os.PathLike[str]) -> dict[str, Any]:
         # hy3dgen tolerates a checkpoint without conditioner tensors (its DINOv2 then
         # comes from the Hub or stays random); here every network must be in the file.
         if name not in parts:
-            raise ModelUnavailableError(f"{weights_path} has no '{name}.*' tensors; re-fetch with "
-                                        f"`hoiexport models fetch {SHAPE_MODEL}`")
+            raise redownload(SHAPE_MODEL, WEIGHTS.stage, f"{weights_path} has no '{name}.*' tensors")
         try:
             components[name].load_state_dict(parts[name], strict=True)
         except RuntimeError as exc:
-            raise ModelUnavailableError(
-                f"{weights_path}: the '{name}' weights do not fit {config_path}'s {name} ({exc}); "
-                f"re-fetch with `hoiexport models fetch {SHAPE_MODEL}`"
+            raise redownload(
+                SHAPE_MODEL, WEIGHTS.stage,
+                f"{weights_path}: the '{name}' weights do not fit {config_path}'s {name} ({exc})",
             ) from exc
     return components
 
@@ -552,12 +553,10 @@ class Hunyuan3DShape:
                 the stage, the path and the fetch command), or hy3dgen missing.
         """
         runtime = runtime if runtime is not None else Runtime()
-        if folder is None:
-            from hoiexport.sdk.models.lock import resolve
-
-            folder = resolve(SHAPE_MODEL)
-        folder = Path(folder)
-        sub = folder if (folder / CONFIG_NAME).is_file() else folder / DIT_SUBFOLDER
+        if folder is not None and (Path(folder).expanduser() / CONFIG_NAME).is_file():
+            sub = Path(folder).expanduser()
+        else:
+            sub = resolve_weights(WEIGHTS, folder) / DIT_SUBFOLDER
         components = load_components(sub)
         return cls(**components, runtime=runtime, options=options)
 

@@ -44,7 +44,6 @@ import importlib.util
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +53,8 @@ from hoiexport.sdk.generators.hoi3dgen.protocols import Texturer
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.shape import check_image, foreground_mask, rgba_cutout
 from hoiexport.sdk.core.types import Mesh, Texture
+from hoiexport.sdk.models import ModelRef, RequiredPaths, resolve_weights
+from hoiexport.sdk.models.messages import model_head
 
 TexturerName = Literal["hunyuan3d-paint", "projection"]
 """Which texturing path ran (recorded in provenance)."""
@@ -66,6 +67,12 @@ PAINT_MODEL = "hunyuan3d-2-paint"
 
 PAINT_SUBFOLDERS = ("hunyuan3d-delight-v2-0", "hunyuan3d-paint-v2-0")
 """Folders hy3dgen's `Hunyuan3DPaintPipeline.from_pretrained(path)` reads under `path`."""
+WEIGHTS = ModelRef(
+    PAINT_MODEL,
+    "texture",
+    RequiredPaths(f"the {PAINT_MODEL} folder (holding {' and '.join(PAINT_SUBFOLDERS)})", folders=PAINT_SUBFOLDERS),
+)
+"""Where `Hunyuan3DPaint.from_pretrained` finds its weights."""
 
 VIEW_DIRECTION = np.array([0.0, 0.0, 1.0])
 """Direction from the subject towards the camera of the view image (+Z)."""
@@ -391,18 +398,8 @@ class Hunyuan3DPaint:
         runtime = runtime if runtime is not None else Runtime()
         reason = paint_unavailable_reason(runtime)
         if reason is not None:
-            raise ModelUnavailableError(f"model {PAINT_MODEL!r} (stage texture) cannot run: {reason}")
-        if folder is None:
-            from hoiexport.sdk.models.lock import resolve
-
-            folder = resolve(PAINT_MODEL)
-        folder = Path(folder)
-        missing = [str(folder / sub) for sub in PAINT_SUBFOLDERS if not (folder / sub).is_dir()]
-        if missing:
-            raise ModelUnavailableError(
-                f"model {PAINT_MODEL!r} (stage texture): {', '.join(missing)} missing; "
-                f"run `hoiexport models fetch {PAINT_MODEL}`"
-            )
+            raise ModelUnavailableError(f"{model_head(PAINT_MODEL, WEIGHTS.stage)} cannot run: {reason}")
+        folder = resolve_weights(WEIGHTS, folder)
         from hy3dgen.texgen import Hunyuan3DPaintPipeline
 
         pipeline = Hunyuan3DPaintPipeline.from_pretrained(str(folder))

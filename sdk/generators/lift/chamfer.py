@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import trimesh
+
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.types import Mesh
-from scipy.spatial import cKDTree
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 
 CHAMFER_DEFINITION = (
     "bidirectional mean of unsquared point-to-surface distances, cm: "
@@ -72,20 +73,15 @@ def sample_surface(mesh: Mesh, count: int, seed: int = 0) -> tuple[np.ndarray, n
 def point_to_surface(points: np.ndarray, mesh: Mesh, candidates: int = 16) -> np.ndarray:
     """(N,) float64 distance from each point to `mesh`, metres.
 
-    The exact point–triangle distance (trimesh's closest point on triangle) to
-    each of the `candidates` faces with the nearest centroids, minimised. It
-    equals the true distance whenever the closest face is among them (always,
-    for points near a surface whose faces are of similar size) and never
-    underestimates it.
+    `SurfaceQuery.closest_near`: the exact point–triangle distance to each of
+    the `candidates` faces with the nearest centroids, minimised. It equals the
+    true distance whenever the closest face is among them (always, for points
+    near a surface whose faces are of similar size) and never underestimates it.
+
+    Raises:
+        InputError: `mesh` has no triangles or non-finite vertices.
     """
-    pts = np.asarray(points, np.float64).reshape(-1, 3)
-    tri = mesh.vertices.astype(np.float64)[mesh.faces]
-    k = min(candidates, len(tri))
-    _, near = cKDTree(tri.mean(axis=1)).query(pts, k=k, workers=-1)
-    near = near.reshape(len(pts), k)
-    closest = trimesh.triangles.closest_point(tri[near.ravel()], np.repeat(pts, k, axis=0))
-    dist = np.linalg.norm(closest - np.repeat(pts, k, axis=0), axis=1).reshape(len(pts), k)
-    return dist.min(axis=1)
+    return SurfaceQuery(mesh).closest_near(points, candidates).distance
 
 
 def chamfer_report(human: Mesh, body: Mesh, samples: int = 5000, seed: int = 0) -> ChamferReport:

@@ -48,11 +48,11 @@ from hoiexport.sdk.generators.lift.register import (
     apply_similarity,
     body_subset,
     fit_similarity,
-    point_normals,
     surface_normals,
-    torch_threads,
 )
+from hoiexport.sdk.core.threads import limit_threads
 from hoiexport.sdk.core.types import Mesh
+from hoiexport.sdk.geometry.normals import vertex_normals
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
@@ -276,7 +276,7 @@ class PointCloudEstimator:
         for cand in scored[: opts.top_k]:
             start = self._vertices(body, cand.params)
             sim, energy = fit_similarity(
-                start[subset], point_normals(start, body.faces)[subset], points, normals,
+                start[subset], vertex_normals(start, body.faces)[subset], points, normals,
                 source_weights=weights, init=Similarity(), options=self.register_options,
                 sigmas_cm=opts.similarity_sigmas_cm,
             )
@@ -319,7 +319,7 @@ class PointCloudEstimator:
 
     def estimate(self, human: Mesh, body: BodyModel) -> list[BodyParams]:
         """The `options.hypotheses` best candidates' parameters, best first (see `candidates`)."""
-        with torch_threads(1):
+        with limit_threads(torch_threads=1, blas_threads=1):
             self.last_candidates = self.candidates(human, body)
         return [c.params for c in self.last_candidates[: self.options.hypotheses]]
 

@@ -174,10 +174,8 @@ def canonical_poses(rest_joints: np.ndarray) -> dict[str, np.ndarray]:
 
 @functools.lru_cache(maxsize=1)
 def _library_poses() -> tuple[tuple[str, np.ndarray], ...]:
-    try:
-        from hoiexport.sdk.generators.compose.actions import POSES, sample_pose
-    except ImportError:  # a build without the compose generator
-        return ()
+    from hoiexport.sdk.bodies.pose_library import POSES, sample_pose
+
     out: list[tuple[str, np.ndarray]] = []
     for name in POSES:
         for side in ("right", "left"):
@@ -188,14 +186,13 @@ def _library_poses() -> tuple[tuple[str, np.ndarray], ...]:
 
 
 def action_library_poses() -> dict[str, np.ndarray]:
-    """The compose action library's poses as registration candidates.
+    """The action pose library's poses (`bodies.pose_library`) as registration candidates.
 
-    Each library pose (`compose.actions.POSES`) as authored and mirrored,
+    Each library pose (`bodies.pose_library.POSES`) as authored and mirrored,
     without seeded variation; a symmetric pose appears once.
 
     Returns:
         "name/side" → (24, 3) float32 axis-angle radians (row 0 holds the
-        pose's own pelvis tilt, e.g. a lean; no yaw); empty when the compose
-        generator is not installed.
+        pose's own pelvis tilt, e.g. a lean; no yaw).
     """
     return {name: pose.copy() for name, pose in _library_poses()}

@@ -21,8 +21,8 @@ ends with a Chamfer above `RegisterOptions.retry_above_cm`, the next ones are
 finished too (at most `retries`) and the lowest Chamfer wins.
 
 Speed: the energy and its gradient are evaluated in NumPy (`_RoundEnergy`), and
-the subset is posed by `bodies.kinematics.skinned_points` (forward kinematics
-and skinning with analytic gradients), with one torch / BLAS thread: a few
+the subset is posed by `bodies.poser.Poser.skin` (forward kinematics and
+skinning in NumPy with analytic gradients), with one torch / BLAS thread: a few
 hundred evaluations of a few thousand residuals, where autograd's per-operation
 cost would dominate.
 
@@ -37,24 +37,21 @@ unsquared point-to-surface distances, in cm.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from hoiexport.sdk.bodies import kinematics
+from hoiexport.sdk.bodies.poser import Poser
 from hoiexport.sdk.bodies.protocol import BodyModel, BodyParams
-from hoiexport.sdk.bodies.skinning import (
-    axis_angle_to_matrix,
-    pose_skeleton,
-    skin_vertices,
-)
+from hoiexport.sdk.bodies.skinning import axis_angle_to_matrix
 from hoiexport.sdk.contacts.analysis import vertex_areas
 from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.threads import limit_threads
+from hoiexport.sdk.geometry.normals import vertex_normals
 from hoiexport.sdk.generators.lift.chamfer import (
     ChamferReport,
     chamfer_report,
@@ -203,25 +200,6 @@ class Registration:
     tried: int = 1
 
 
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run torch and the BLAS library with `count` threads inside the block, then restore.
-
-    The registration's arrays are small (a few thousand points): extra threads
-    only add synchronisation, and on a busy machine their spin-waiting costs
-    several times the work itself.
-    """
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        with threadpool_limits(limits=count, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class _RoundEnergy:
     """The robust bidirectional Chamfer energy of one round, cm², with its
     correspondences fixed, as a differentiable function of the body points.
@@ -327,17 +305,6 @@ def _match(points: np.ndarray, normals: np.ndarray, scan: _Scan, weights: np.nda
 
 def _scan_tree(samples: np.ndarray, normals: np.ndarray, normal_weight: float) -> cKDTree:
     return cKDTree(np.hstack([samples, normal_weight * normals]) if normal_weight > 0 else samples)
-
-
-def point_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(V, 3) float64 area-weighted unit vertex normals."""
-    tri = np.asarray(vertices, np.float64)[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    vn = np.stack(
-        [np.bincount(faces.ravel(), weights=np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)],
-        axis=1,
-    )
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-20)
 
 
 def surface_normals(mesh: Mesh) -> np.ndarray:
@@ -467,106 +434,86 @@ def apply_similarity(params: BodyParams, sim: Similarity, rest_pelvis: np.ndarra
                       scale=s_new)
 
 
-class _Shape:
-    """Differentiable shape parameters of a body model and their prior.
+_SHAPE_MARGIN = 1e-3
+"""Bounded shape values start and stay this share of their range inside the bounds."""
 
-    Anny: the phenotype values p = sigmoid(tensor), kept in (0, 1); the prior
-    is |p - p_start|². SMPL: the betas themselves; the prior is |β|².
+
+class _Shape:
+    """Differentiable shape values of a body model (its `ShapeSpace`) and their prior.
+
+    Bounded values (Anny's phenotypes in [0, 1]) are lo + (hi − lo) sigmoid(t)
+    of a free tensor t, so they stay inside the bounds; unbounded ones (SMPL's
+    betas) are the tensor itself. The prior is |values − centre|², the centre
+    being the starting values or the space's default (`ShapeSpace.prior_centre`).
     """
 
     def __init__(self, body: BodyModel, shape: dict[str, Any]) -> None:
-        self.model = body.name
-        if self.model == "anny":
-            from hoiexport.sdk.bodies.anny_body import PHENOTYPES
+        self.space = body.shape_space
+        start = self.space.clamp(torch.as_tensor(self.space.vector(shape), dtype=torch.float64), _SHAPE_MARGIN)
+        self.start = start
+        self.centre = start if self.space.prior_centre == "start" else torch.as_tensor(self.space.default)
+        self.tensor = self._free(start).clone().requires_grad_(True)
 
-            values = body.phenotype(shape)  # type: ignore[attr-defined]
-            self.names = PHENOTYPES
-            p0 = np.clip(np.array([values[n] for n in PHENOTYPES]), 1e-3, 1 - 1e-3)
-            self.start = torch.as_tensor(p0, dtype=torch.float64)
-            self.tensor = torch.logit(self.start).clone().requires_grad_(True)
-        else:
-            betas = np.asarray(shape.get("betas", []), np.float64).ravel()
-            size = int(getattr(body, "num_betas", max(len(betas), 10)))
-            padded = np.zeros(size)
-            padded[: len(betas)] = betas
-            self.start = torch.as_tensor(padded)
-            self.tensor = self.start.clone().requires_grad_(True)
+    def _free(self, values: torch.Tensor) -> torch.Tensor:
+        """The free tensor of (K,) shape values."""
+        if self.space.bounds is None:
+            return values
+        lo, hi = self.space.bounds
+        return torch.logit((values - lo) / (hi - lo))
 
     def values(self) -> torch.Tensor:
-        """(K,) float64 shape values (phenotypes or betas), differentiable."""
-        return torch.sigmoid(self.tensor) if self.model == "anny" else self.tensor
-
-    def shape_of(self, values: torch.Tensor) -> dict[str, Any]:
-        """The body model's shape dict for (K,) shape values."""
-        if self.model == "anny":
-            return {n: values[i].reshape(1) for i, n in enumerate(self.names)}
-        return {"betas": values[None].float()}
-
-    def batch_of(self, values: torch.Tensor) -> dict[str, Any]:
-        """The body model's shape dict for (B, K) shape values (a batch of B bodies)."""
-        if self.model == "anny":
-            return {n: values[:, i] for i, n in enumerate(self.names)}
-        return {"betas": values.float()}
+        """(K,) float64 shape values, differentiable."""
+        if self.space.bounds is None:
+            return self.tensor
+        lo, hi = self.space.bounds
+        return lo + (hi - lo) * torch.sigmoid(self.tensor)
 
     def shape(self) -> dict[str, Any]:
-        return self.shape_of(self.values())
+        """The body model's shape dict of the current values (differentiable)."""
+        return self.space.shape_dict(self.values())
 
     def step(self) -> float:
         """Finite-difference step in shape-value units."""
-        return 0.02 if self.model == "anny" else 0.1
+        return self.space.step
 
     def clip(self, values: torch.Tensor) -> torch.Tensor:
-        return values.clamp(1e-3, 1 - 1e-3) if self.model == "anny" else values
+        return self.space.clamp(values, _SHAPE_MARGIN)
 
     def prior(self) -> torch.Tensor:
-        if self.model == "anny":
-            return (torch.sigmoid(self.tensor) - self.start).square().sum()
-        return self.tensor.square().sum()
+        return (self.values() - self.centre).square().sum()
 
     def to_json(self) -> dict[str, Any]:
-        with torch.no_grad():
-            values = self.values().numpy()
-            if self.model == "anny":
-                return {n: float(values[i]) for i, n in enumerate(self.names)}
-            return {"betas": [float(x) for x in values]}
+        return self.space.to_json(self.values().detach().numpy())
 
 
 class SubsetPoser:
     """Differentiable positions of a subset of body vertices.
 
-    While the shape is fixed, the subset is posed by linear blend skinning of its
-    rest positions (`skinning.pose_skeleton` + `skin_vertices`), which is cheap;
-    this fast path is used only if it reproduces `body.forward` on a test pose
-    (true for Anny; SMPL's pose blend shapes make it fall back to `body.forward`).
-    When the shape is optimised too, the rest positions and joints are taken as
-    linear in the shape values around the current ones (central differences,
-    `linearize`): Anny's phenotype blend weights are piecewise linear, so this
-    is exact within a cell; the final body is always evaluated by the model.
+    While the shape is fixed, the subset is posed by the body's `Poser`
+    restricted to it (`Poser.skin`: linear blend skinning of its rest positions
+    with analytic gradients), which is cheap; this fast path is used only if it
+    reproduces `body.forward` on a test pose (`Poser.reproduces`: true for Anny;
+    SMPL's pose blend shapes make it fall back to `body.forward`). When the shape
+    is optimised too, the rest positions and joints are taken as linear in the
+    shape values around the current ones (central differences of
+    `ShapeSpace.rest`, `linearize`): Anny's phenotype blend weights are piecewise
+    linear, so this is exact within a cell; the final body is always evaluated
+    by the model.
+
+    Attributes:
+        poser: the body's `Poser` on the subset.
+        rest_vertices: (1, P, 3) float32 rest positions of the subset, metres.
+        rest_joints: (1, 24, 3) float32 rest joints, metres.
+        linear: whether the fast path is used.
     """
 
     def __init__(self, body: BodyModel, shape: dict[str, Any], subset: np.ndarray) -> None:
         self.body, self.subset, self.shape = body, torch.as_tensor(subset), shape
-        with torch.no_grad():
-            rest = body.forward(torch.zeros(1, 24, 3), shape)
-            self.rest_vertices = rest.vertices[:, self.subset]
-            self.rest_joints = rest.rest_joints
-            self.weights = torch.as_tensor(body.skin_weights[subset])
-            self.parents = torch.as_tensor(np.asarray(body.parents), dtype=torch.int64)
-            self.weights_np = self.weights.double().numpy()
-            self.parents_tuple = tuple(int(p) for p in body.parents)
-            test = torch.as_tensor(np.random.default_rng(0).normal(0.0, 0.3, (24, 3)), dtype=torch.float32)
-            full = body.forward(test[None], shape).vertices[0, self.subset]
-            self.linear = bool((full - self._skin(test)).abs().max() < 1e-4)
+        self.poser = Poser.of_body(body, shape).subset(self.subset)
+        self.rest_vertices = self.poser.rest_vertices[None]
+        self.rest_joints = self.poser.rest_joints[None]
+        self.linear = self.poser.reproduces(body, shape, self.subset)
         self._lin: tuple[torch.Tensor, ...] | None = None
-
-    def _skin(self, pose: torch.Tensor, rest_vertices: torch.Tensor | None = None,
-              rest_joints: torch.Tensor | None = None) -> torch.Tensor:
-        rv = self.rest_vertices if rest_vertices is None else rest_vertices
-        rj = self.rest_joints if rest_joints is None else rest_joints
-        if pose.device.type == "cpu":
-            return kinematics.skinned_points(pose, rv[0], rj[0], self.weights_np, self.parents_tuple)
-        _, skin = pose_skeleton(axis_angle_to_matrix(pose[None]), rj, self.parents)
-        return skin_vertices(rv, self.weights, skin)[0]
 
     def pose_batch(self, poses: np.ndarray) -> np.ndarray:
         """(B, P, 3) float64 subset positions for (B, 24, 3) poses (no translation / scale, no grad)."""
@@ -574,9 +521,7 @@ class SubsetPoser:
         with torch.no_grad():
             if not self.linear:
                 return self.body.forward(p, self.shape).vertices[:, self.subset].double().numpy()
-            _, skin = pose_skeleton(axis_angle_to_matrix(p), self.rest_joints.expand(len(p), -1, -1), self.parents)
-            verts = skin_vertices(self.rest_vertices.expand(len(p), -1, -1), self.weights, skin)
-        return verts.double().numpy()
+            return self.poser.skin_batch(p).double().numpy()
 
     def linearize(self, shape: _Shape) -> None:
         """Rest positions / joints as linear functions of the shape values near the current ones."""
@@ -587,12 +532,12 @@ class SubsetPoser:
             steps = torch.eye(len(v0), dtype=v0.dtype) * shape.step()
             hi, lo = shape.clip(v0 + steps), shape.clip(v0 - steps)  # (K, K): row k moves value k
             values = torch.cat([hi, lo, v0[None]])  # every body in one batched forward
-            out = self.body.forward(torch.zeros(len(values), 24, 3), shape.batch_of(values))
+            vertices, joints = shape.space.rest(values)
             k = len(v0)
             span = (hi.diagonal() - lo.diagonal()).float()
-            d_vert = (out.vertices[:k, self.subset] - out.vertices[k : 2 * k, self.subset]) / span[:, None, None]
-            d_joint = (out.rest_joints[:k] - out.rest_joints[k : 2 * k]) / span[:, None, None]
-            self._lin = (v0, out.vertices[2 * k :, self.subset], out.rest_joints[2 * k :], d_vert, d_joint)
+            d_vert = (vertices[:k, self.subset] - vertices[k : 2 * k, self.subset]) / span[:, None, None]
+            d_joint = (joints[:k] - joints[k : 2 * k]) / span[:, None, None]
+            self._lin = (v0, vertices[2 * k :, self.subset], joints[2 * k :], d_vert, d_joint)
 
     def points(self, pose: torch.Tensor, transl: torch.Tensor, scale: torch.Tensor,
                shape: _Shape | None = None) -> torch.Tensor:
@@ -602,14 +547,14 @@ class SubsetPoser:
                                     transl[None], scale)
             return out.vertices[0, self.subset]
         if shape is None:
-            return self._skin(pose) * scale + transl
+            return self.poser.skin(pose) * scale + transl
         if self._lin is None:
             self.linearize(shape)
         v0, rest_v, rest_j, d_vert, d_joint = self._lin  # type: ignore[misc]
         delta = (shape.values() - v0).float()
         rv = rest_v + torch.einsum("k,kvc->vc", delta, d_vert)[None]
         rj = rest_j + torch.einsum("k,kjc->jc", delta, d_joint)[None]
-        return self._skin(pose, rv, rj) * scale + transl
+        return self.poser.skin(pose, rv[0], rj[0]) * scale + transl
 
 
 def rest_pelvis(body: BodyModel, shape: dict[str, Any]) -> np.ndarray:
@@ -663,7 +608,7 @@ class _Refiner:
             with torch.no_grad():
                 full = self.body.forward(self.pose[None], self.shape.shape(), self.transl[None],
                                          torch.exp(self.log_scale)).vertices[0]
-                normals = point_normals(full.double().numpy(), self.faces)[self.subset]
+                normals = vertex_normals(full.double().numpy(), self.faces)[self.subset]
                 round_energy = _match(full[torch.as_tensor(self.subset)].double().numpy(), normals, self.scan,
                                       self.point_weights, sigma, opts)
             variables = [self.pose, self.transl, self.log_scale] + ([self.shape.tensor] if shaped else [])
@@ -753,7 +698,7 @@ def register_body(
     inits = [init] if isinstance(init, BodyParams) else list(init)
     if not inits:
         raise InputError("register_body needs at least one initial estimate")
-    with torch_threads(1):
+    with limit_threads(torch_threads=1, blas_threads=1):
         return _register_body(human, body, inits[: options.hypotheses], options)
 
 
@@ -773,7 +718,7 @@ def _register_body(human: Mesh, body: BodyModel, inits: list[BodyParams], option
                 float(init.scale),
             )
         start = out.vertices[0].double().numpy()
-        sim, _ = fit_similarity(start[subset], point_normals(start, body.faces)[subset], samples, normals,
+        sim, _ = fit_similarity(start[subset], vertex_normals(start, body.faces)[subset], samples, normals,
                                 source_weights=w, init=Similarity(), options=options)  # from the estimate
         starts.append(apply_similarity(init, sim, rest_pelvis(body, init.shape)))
         sims.append(sim)

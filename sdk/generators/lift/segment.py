@@ -30,10 +30,30 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.geometry.orbit import OrbitRender
-from hoiexport.sdk.models.weights import resolve_model_dir
+from hoiexport.sdk.models import ModelRef, TransformersFolder, resolve_weights, weights_available
 
 SegmenterName = Literal["grounded_sam2", "labels"]
 PERSON_LABEL = "person"
+
+GROUNDING_DINO_WEIGHTS = ModelRef(
+    "grounding-dino-base",
+    "segmentation",
+    TransformersFolder(
+        "a transformers-format Grounding DINO folder (config.json + *.safetensors; CLI: --detector-dir)"
+    ),
+)
+"""Grounding DINO's weights: the lock entry by default, else a folder given."""
+SAM2_WEIGHTS = ModelRef(
+    "sam2-1-hiera-large",
+    "segmentation",
+    TransformersFolder(
+        "a transformers-format SAM 2 folder (config.json + *.safetensors, e.g. a download of "
+        "facebook/sam2-hiera-large-hf; CLI: --sam-dir)"
+    ),
+)
+"""SAM 2's weights. The lock entry pins the original sam2 checkpoint
+(`sam2.1_hiera_large.pt`), which transformers' `Sam2Model` cannot load: until the
+lock pins a transformers-format SAM 2 repository, pass such a folder explicitly."""
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -221,8 +241,7 @@ class GroundedSam2Segmenter:
         Raises:
             ModelUnavailableError: a folder or transformers is missing.
         """
-        gd_path = resolve_model_dir("grounding_dino", detector_dir)
-        sam_path = resolve_model_dir("sam2", sam_dir)
+        gd_path, sam_path = resolve_grounded_sam2(detector_dir, sam_dir)
         tf = _import_transformers()
         detector = tf.GroundingDinoForObjectDetection.from_pretrained(gd_path)
         processor = tf.AutoProcessor.from_pretrained(gd_path)
@@ -336,10 +355,23 @@ class GroundedSam2Segmenter:
         return ViewMasks(names, masks, scores, self.name)
 
 
+def resolve_grounded_sam2(
+    detector_dir: str | os.PathLike[str] | None = None, sam_dir: str | os.PathLike[str] | None = None
+) -> tuple[Path, Path]:
+    """The transformers-format folders of Grounding DINO and SAM 2 (transformers not imported).
+
+    Args:
+        detector_dir, sam_dir: folders given by the caller; None resolves the lock
+            entries `GROUNDING_DINO_WEIGHTS` / `SAM2_WEIGHTS` (files checked).
+
+    Raises:
+        ModelUnavailableError: naming the entry, the stage, what is wrong and the fix.
+    """
+    return resolve_weights(GROUNDING_DINO_WEIGHTS, detector_dir), resolve_weights(SAM2_WEIGHTS, sam_dir)
+
+
 def grounded_sam2_available(
     detector_dir: str | os.PathLike[str] | None = None, sam_dir: str | os.PathLike[str] | None = None
 ) -> bool:
     """Whether both model folders exist (transformers not imported)."""
-    from hoiexport.sdk.models.weights import model_available
-
-    return model_available("grounding_dino", detector_dir) and model_available("sam2", sam_dir)
+    return weights_available(GROUNDING_DINO_WEIGHTS, detector_dir) and weights_available(SAM2_WEIGHTS, sam_dir)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.geometry.normals import vertex_normals
 from hoiexport.sdk.geometry.orbit import OrbitRender
 from hoiexport.sdk.generators.lift.segment import ViewMasks, face_labels_from_vertices
 from hoiexport.sdk.core.types import Mesh, Texture
@@ -97,16 +98,6 @@ def adjacency(faces: np.ndarray, n: int) -> sp.csr_matrix:
     a = a + a.T
     a.data[:] = 1.0
     return a
-
-
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    tri = vertices[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # area-weighted
-    vn = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    length = np.linalg.norm(vn, axis=1, keepdims=True)
-    return vn / np.maximum(length, 1e-20)
 
 
 def diffuse_labels(adj: sp.csr_matrix, known: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -214,7 +205,7 @@ def vote_labels(mesh: Mesh, views: OrbitRender, masks: ViewMasks, options: VoteO
     faces = weld[mesh.faces]
     points = np.zeros((n, 3))
     points[weld] = mesh.vertices.astype(np.float64)
-    normals = _vertex_normals(points, faces)
+    normals = vertex_normals(points, faces)
     # faces around each welded vertex, to recognise "the pixel sees one of my faces"
     vertex_of_face = mesh.faces.astype(np.int64)
     nl = len(masks.labels)

@@ -234,3 +234,28 @@ def test_safe_pickle_rejects_reduce_payloads_and_names_chumpy(tmp_path):
     (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
     with pytest.raises(ModelUnavailableError, match="not a readable model pickle"):
         load_array_pickle(tmp_path / "junk.pkl")
+
+
+def test_beta_shape_space(body):
+    from hoiexport.sdk.bodies.protocol import ShapeSpace
+
+    space = body.shape_space
+    assert isinstance(space, ShapeSpace) and space.size == 10 and space.names[0] == "beta_0"
+    assert space.bounds is None and space.prior_centre == "default"
+    np.testing.assert_array_equal(space.default, np.zeros(10))
+    values = space.vector({"betas": [0.5, -0.25]})
+    np.testing.assert_array_equal(values, [0.5, -0.25] + [0.0] * 8)
+    assert space.to_json(values) == {"betas": [0.5, -0.25] + [0.0] * 8}
+    np.testing.assert_array_equal(space.vector(space.to_json(values)), values)
+    with pytest.raises(InputError, match="up to 10 floats"):
+        space.vector({"betas": np.zeros(11)})
+    big = torch.tensor([5.0, -5.0])
+    assert torch.equal(space.clamp(big, 1e-3), big)  # unbounded
+    batch = torch.as_tensor(np.stack([values, space.default])).requires_grad_(True)
+    rest_v, rest_j = space.rest(batch)
+    with torch.no_grad():
+        ref = body.forward(torch.zeros(1, 24, 3), {"betas": values.tolist()})
+    torch.testing.assert_close(rest_v[0], ref.vertices[0])
+    torch.testing.assert_close(rest_j[0], ref.rest_joints[0])
+    rest_v.sum().backward()
+    assert torch.isfinite(batch.grad).all() and batch.grad.abs().sum() > 0

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from hoiexport.sdk.contacts import PenetrationOptions, SurfaceQuery, measure_penetration
+from hoiexport.sdk.contacts import PenetrationOptions, measure_penetration
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.types import Mesh
 

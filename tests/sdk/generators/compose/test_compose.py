@@ -20,7 +20,7 @@ import hoiexport
 from hoiexport.exporters.export import ExportOptions, export
 from hoiexport.exporters.options import BakeOptions
 from hoiexport.sdk.bundle import load_bundle, save_bundle
-from hoiexport.sdk.generators.compose.actions import (
+from hoiexport.sdk.bodies.pose_library import (
     JOINT_LIMITS,
     POSES,
     euler_to_axis_angle,
@@ -43,7 +43,8 @@ from hoiexport.sdk.core.errors import GenerationError
 from hoiexport.sdk.prompt import support_contact
 from hoiexport.sdk.generators.compose.interaction import plan_interaction, wrap_curl_deg
 from hoiexport.sdk.generators.compose.objects import make_object
-from hoiexport.sdk.generators.compose.placement import BodyRig, ObjectSurface, limit_penalty, vertex_normals
+from hoiexport.sdk.generators.compose.placement import BodyRig, ObjectSurface, limit_penalty
+from hoiexport.sdk.geometry.normals import vertex_normals
 from hoiexport.sdk.prompt.parse import parse_prompt
 from hoiexport.sdk.contacts import ContactOptions, classify_contacts
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError

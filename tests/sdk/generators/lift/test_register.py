@@ -8,7 +8,8 @@ import pytest
 import torch
 import trimesh
 from hoiexport.sdk.bodies import BodyParams
-from hoiexport.sdk.contacts.proximity import SurfaceQuery
+from hoiexport.sdk.geometry.normals import vertex_normals
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.generators.lift.chamfer import chamfer_report, point_to_surface
 from hoiexport.sdk.generators.lift.estimate import BodyEstimator, EstimatorOptions, PointCloudEstimator, facing_yaws
@@ -25,7 +26,6 @@ from hoiexport.sdk.generators.lift.register import (
     apply_similarity,
     body_subset,
     fit_similarity,
-    point_normals,
     register_body,
     rest_pelvis,
 )
@@ -58,7 +58,7 @@ def test_similarity_is_recovered(body, rest_joints):
     samples = trimesh.sample.sample_surface(target_mesh.to_trimesh(), 3000, seed=0)
     points, faces = np.asarray(samples[0]), np.asarray(samples[1])
     normals = np.asarray(target_mesh.to_trimesh().face_normals)[faces]
-    sim, _ = fit_similarity(src[subset], point_normals(src, body.faces)[subset], points, normals, source_weights=w,
+    sim, _ = fit_similarity(src[subset], vertex_normals(src, body.faces)[subset], points, normals, source_weights=w,
                             sigmas_cm=(8.0, 4.0, 2.0, 1.0))
     assert sim.scale == pytest.approx(1.2, rel=0.01)
     angle = np.degrees(Rotation.from_matrix(sim.rotation @ truth.rotation.T).magnitude())
@@ -203,7 +203,7 @@ def test_a_poor_result_finishes_the_next_hypothesis(body, rest_joints):
 
 def test_action_library_poses_are_candidates(body):
     """The compose action library joins the estimator's candidates: a library pose is found at its facing."""
-    from hoiexport.sdk.generators.compose.actions import POSES
+    from hoiexport.sdk.bodies.pose_library import POSES
     from hoiexport.sdk.generators.lift.poses import action_library_poses
 
     library = action_library_poses()
@@ -224,3 +224,48 @@ def test_action_library_poses_are_candidates(body):
     estimator_off = PointCloudEstimator(EstimatorOptions(library_facings=0))
     estimator_off.estimate(surface, body)
     assert all("/" not in c.pose_name for c in estimator_off.last_candidates)
+
+
+def _tiny_smpl():
+    """A 60-vertex SMPL-like body (random arrays of SMPL's layout)."""
+    from hoiexport.sdk.bodies.smpl_body import SMPLBody, SMPLData
+    from hoiexport.sdk.core.skeleton import SMPL_PARENTS
+
+    rng = np.random.default_rng(0)
+    n = 60
+    return SMPLBody(SMPLData(
+        v_template=rng.normal(0.0, 0.3, (n, 3)).astype(np.float32),
+        faces=rng.integers(0, n, (100, 3)).astype(np.int32),
+        shapedirs=rng.normal(0.0, 0.01, (n, 3, 10)).astype(np.float32),
+        posedirs=rng.normal(0.0, 0.002, (n, 3, 207)).astype(np.float32),
+        j_regressor=rng.dirichlet(np.ones(n), size=24).astype(np.float32),
+        weights=rng.dirichlet(np.full(24, 0.3), size=n).astype(np.float32),
+        parents=SMPL_PARENTS.astype(np.int32),
+    ))
+
+
+def test_shape_values_follow_each_body_models_shape_space(body):
+    """`register._Shape` over Anny (bounded phenotypes) and SMPL (unbounded betas), no model names."""
+    from hoiexport.sdk.generators.lift.register import SubsetPoser, _Shape
+
+    anny_shape = _Shape(body, {"height": 0.7, "age": 1.0})
+    assert anny_shape.to_json() == pytest.approx({**body.phenotype({"height": 0.7}), "age": 1 - 1e-3})
+    assert float(anny_shape.prior().detach()) == pytest.approx(0.0, abs=1e-20)
+    with torch.no_grad():
+        anny_shape.tensor += 100.0  # the logistic map keeps phenotypes inside (0, 1)
+    assert 0.0 < float(anny_shape.values().detach().min()) and float(anny_shape.values().detach().max()) <= 1.0
+    assert float(anny_shape.prior().detach()) > 0
+    smpl = _tiny_smpl()
+    smpl_shape = _Shape(smpl, {"betas": [0.5, -0.5]})
+    assert smpl_shape.to_json() == {"betas": [0.5, -0.5] + [0.0] * 8}
+    assert float(smpl_shape.prior().detach()) == pytest.approx(0.5)  # |betas|²: pulled towards the mean
+    assert smpl_shape.step() == 0.1 and torch.equal(smpl_shape.clip(torch.tensor([9.0])), torch.tensor([9.0]))
+    subset = np.arange(0, 60, 3)
+    poser = SubsetPoser(smpl, smpl_shape.to_json(), subset)
+    assert not poser.linear  # pose blend shapes: falls back to the model
+    pose = torch.zeros(24, 3)
+    pose[3, 0] = 0.4
+    points = poser.points(pose, torch.zeros(3), torch.tensor(1.0), smpl_shape)
+    torch.testing.assert_close(points, smpl.forward(pose[None], smpl_shape.shape()).vertices[0, subset])
+    points.sum().backward()
+    assert smpl_shape.tensor.grad is not None and smpl_shape.tensor.grad.abs().sum() > 0

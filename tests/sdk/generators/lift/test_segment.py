@@ -11,14 +11,17 @@ import trimesh
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
 from hoiexport.sdk.generators.lift.segment import (
+    GROUNDING_DINO_WEIGHTS,
+    SAM2_WEIGHTS,
     GroundedSam2Options,
     GroundedSam2Segmenter,
     LabelsSegmenter,
     Segmenter,
     ViewMasks,
     face_labels_from_vertices,
+    resolve_grounded_sam2,
 )
-from hoiexport.sdk.models.weights import resolve_model_dir, transformers_folder_problem
+from hoiexport.sdk.models import TransformersFolder, resolve_weights
 from hoiexport.sdk.core.types import Mesh
 from tests.builders.segment import tiny_grounded_sam2
 
@@ -110,26 +113,27 @@ def test_grounded_sam2_loads_from_folders(two_boxes, tiny, tmp_path):
 
 
 def test_missing_or_wrong_format_weights_name_the_model_and_fix(tmp_path):
-    with pytest.raises(ModelUnavailableError, match=r"sam2 weights unusable: .* does not exist"):
-        resolve_model_dir("sam2", tmp_path / "nowhere")
+    with pytest.raises(ModelUnavailableError,
+                       match=r"model 'sam2-1-hiera-large' \(stage segmentation\): .* does not exist; fix: pass"):
+        resolve_weights(SAM2_WEIGHTS, tmp_path / "nowhere")
     original = tmp_path / "sam2-original"
     original.mkdir()
     (original / "sam2.1_hiera_large.pt").write_bytes(b"x")
     with pytest.raises(ModelUnavailableError, match="original-format checkpoint sam2.1_hiera_large.pt"):
-        resolve_model_dir("sam2", original)
+        resolve_weights(SAM2_WEIGHTS, original)
     good = tmp_path / "gd"
     good.mkdir()
     (good / "config.json").write_text("{}")
     (good / "model.safetensors").write_bytes(b"x")
-    assert transformers_folder_problem(good) is None
-    assert resolve_model_dir("grounding_dino", good) == good
-    with pytest.raises(InputError, match="unknown segmentation model"):
-        resolve_model_dir("dino", good)
+    assert TransformersFolder().problem(good) is None
+    assert resolve_weights(GROUNDING_DINO_WEIGHTS, good) == good
+    with pytest.raises(ModelUnavailableError, match="sam2-1-hiera-large.*CLI: --sam-dir"):
+        resolve_grounded_sam2(good, original)
 
 
 def test_lock_resolution_reports_missing_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
     with pytest.raises(ModelUnavailableError, match="grounding-dino-base"):
-        resolve_model_dir("grounding_dino")
+        resolve_weights(GROUNDING_DINO_WEIGHTS)
     with pytest.raises(ModelUnavailableError, match="grounding-dino-base"):
         GroundedSam2Segmenter.from_pretrained()

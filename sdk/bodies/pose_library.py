@@ -1,4 +1,4 @@
-"""The action library of the compose generator: pose priors on the SMPL-24 skeleton.
+"""The action pose library: pose priors on the SMPL-24 skeleton (compose stages them, lift scores them).
 
 Every prior is a table of joint rotations, authored for the right side (a
 left-handed or left-footed interaction uses the mirror image, `mirror_rotations`).

@@ -1,4 +1,4 @@
-"""load_checkpoint: safetensors and weights_only pickles load; arbitrary globals are refused."""
+"""load_checkpoint: safetensors and weights_only pickles load, arbitrary globals are refused; load_pretrained."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from hoiexport.sdk.models.checkpoints import load_checkpoint
+from hoiexport.sdk import models as ml
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.models import load_checkpoint
 
 
 class _Payload:
@@ -65,3 +66,26 @@ def test_load_checkpoint_bad_inputs(tmp_path):
     (tmp_path / "broken.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(ModelUnavailableError, match="cannot read checkpoint .*broken.pth: it is corrupt"):
         load_checkpoint(tmp_path / "broken.pth")
+
+
+def test_load_pretrained_reads_local_safetensors_and_names_the_entry_when_it_fails(tmp_path):
+    ref = ml.ModelRef("m", "retexture", ml.RequiredPaths("a folder"))
+    calls = []
+
+    def load(folder, **kwargs):
+        calls.append((folder, kwargs))
+        if not (folder / "model_index.json").is_file():
+            raise OSError("no model_index.json")
+        return "pipeline"
+
+    (tmp_path / "model_index.json").write_text("{}")
+    assert ml.load_pretrained(load, tmp_path, ref, dtype=torch.float16) == "pipeline"
+    assert calls[-1] == (tmp_path, {"dtype": torch.float16, "use_safetensors": True, "local_files_only": True})
+    assert ml.load_pretrained(load, tmp_path, ref, local_safetensors=False, torch_dtype={}) == "pipeline"
+    assert calls[-1] == (tmp_path, {"torch_dtype": {}})
+    with pytest.raises(ModelUnavailableError) as info:
+        ml.load_pretrained(load, tmp_path / "empty", ref)
+    assert str(info.value) == (
+        f"model 'm' (stage retexture): cannot load {tmp_path / 'empty'}: no model_index.json; "
+        "fix: re-download it with `hoiexport models fetch m`"
+    )

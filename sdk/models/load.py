@@ -1,9 +1,11 @@
-"""Loading model weights safely (the loading rules of third_party_models.lock).
+"""Loading model weights safely: single checkpoint files and pretrained folders.
 
-Safetensors where the source offers them; a pickled `.pth` / `.pt` / `.ckpt` /
-`.bin` only through `torch.load(weights_only=True)`, which rebuilds tensors and
-plain containers and refuses every other global, so a tampered checkpoint cannot
-run code. Paths come from `hoiexport.sdk.models.lock.resolve`.
+The loading rules of `third_party_models.lock`: safetensors where the source
+offers them; a pickled `.pth` / `.pt` / `.ckpt` / `.bin` only through
+`torch.load(weights_only=True)`, which rebuilds tensors and plain containers and
+refuses every other global, so a tampered checkpoint cannot run code. Folders are
+loaded by the library's own `from_pretrained` from local files only. Paths come
+from `hoiexport.sdk.models.resolve`.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.models.lock import GPU_EXTRA_HINT
+from hoiexport.sdk.models.messages import GPU_EXTRA_HINT, cannot_load
 
 if TYPE_CHECKING:
     import torch
+
+    from hoiexport.sdk.models.resolve import ModelRef
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
 """Pickle-based formats, read through torch.load(weights_only=True)."""
@@ -103,3 +107,38 @@ def load_checkpoint(path: str | os.PathLike[str], *, key: str | None = None) -> 
             raise InputError(f"checkpoint {path}: {where} is not a flat name -> tensor mapping; {hint}")
         raise InputError(f"checkpoint {path}: {where} is a {type(obj).__name__}, not a name -> tensor mapping")
     return dict(obj)
+
+
+_Loaded = TypeVar("_Loaded")
+
+
+def load_pretrained(
+    load: Callable[..., _Loaded],
+    folder: Path,
+    ref: ModelRef,
+    *,
+    local_safetensors: bool = True,
+    **kwargs: Any,
+) -> _Loaded:
+    """`load(folder, **kwargs)` (a transformers / diffusers `from_pretrained`); a
+    folder it cannot read is one clear error.
+
+    Args:
+        load: the `from_pretrained` classmethod.
+        folder: the model folder (`resolve_weights`).
+        ref: the backend's weights (entry and stage, for the message).
+        local_safetensors: also pass `use_safetensors=True, local_files_only=True`
+            (safetensors only, never the network).
+        **kwargs: passed on, e.g. `dtype=torch.bfloat16`.
+
+    Raises:
+        ModelUnavailableError: the folder cannot be loaded (`OSError` / `ValueError`
+            from the loader); names the entry, the stage, the folder and
+            `hoiexport models fetch ENTRY`.
+    """
+    if local_safetensors:
+        kwargs = {**kwargs, "use_safetensors": True, "local_files_only": True}
+    try:
+        return load(folder, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise cannot_load(ref.name, ref.stage, folder, exc) from exc
