@@ -19,7 +19,7 @@ class _App(click.Group):
     HOIEXPORT_DEBUG=1 to get the traceback instead.
     """
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except HOIExportError as exc:

@@ -102,7 +102,7 @@ def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, seeds:
     if seeds is not None and seed is not None:
         raise click.UsageError("use --seeds N (seeds 0..N-1) or --seed S (one seed), not both")
     try:
-        options = BatchOptions(generator=generator, formats=formats, target=target, texture_size=texture_size,
+        options = BatchOptions(generator=generator, formats=tuple(formats.split(",")), target=target, texture_size=texture_size,
                                seeds=seeds or 1, seed=seed or 0, workers=workers, ray=ray_address,
                                resume=resume, retry_failed=retry_failed)
     except InputError as exc:

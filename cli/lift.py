@@ -6,11 +6,12 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import cast
 
 import click
 
 from hoiexport.cli.common import TARGET_CHOICES, echo_timings
-from hoiexport.lifting import SEGMENTER_CHOICES
+from hoiexport.lifting import SEGMENTER_CHOICES, SegmenterChoice
 
 
 @click.command("lift")
@@ -63,7 +64,8 @@ def lift_cmd(meshes: tuple[str, ...], text: str, object_name: str | None, out_di
     export_options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px))
     if not as_json:
         click.echo(f"lifting {len(meshes)} mesh(es) ...", err=True)
-    run = lift_files(meshes, text, object_name=object_name, labels_files=labels_files, segmenter=segmenter,
+    run = lift_files(meshes, text, object_name=object_name, labels_files=labels_files,
+                     segmenter=cast(SegmenterChoice, segmenter),  # click.Choice(SEGMENTER_CHOICES) checked it
                      detector_dir=detector_dir, sam_dir=sam_dir, views=views, resolution=resolution,
                      pitch_deg=pitch, seed=seed)
     results, selection, chosen, asset, backend, prompt = \

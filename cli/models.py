@@ -59,7 +59,7 @@ def list_cmd(models_dir: Path | None, lock_path: Path | None, as_json: bool) -> 
     files are present under the models folder (no hashing; see `verify`)."""
     lock = ml.load_lock(lock_path)
     root = ml.get_models_dir(models_dir)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": e.name,
             "stage": e.stage,

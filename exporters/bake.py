@@ -138,9 +138,10 @@ def bake(
     workers = max(1, opts.workers)
     cuts = np.linspace(0, len(target.faces), workers + 1).astype(np.int64)
     covered = np.zeros(size * size, dtype=bool)
+    target_uv: np.ndarray = target.uv  # not None: checked above
 
     def raster(lo: int, hi: int) -> tuple[UVSpans, np.ndarray, np.ndarray]:
-        spans = raster_spans(target.uv, target.faces[lo:hi], size, size, inclusive=True)
+        spans = raster_spans(target_uv, target.faces[lo:hi], size, size, inclusive=True)
         spans.face += lo
         offsets = spans.offsets()
         texel = spans.texels(offsets)
@@ -402,7 +403,7 @@ class _Appearance:
             # One texel of border (wrapped for "repeat", edge for "clamp") so the
             # bilinear taps of any in-range coordinate need no index wrapping.
             image = source.texture.image[..., :3]
-            mode = "wrap" if opts.source_wrap == "repeat" else "edge"
+            mode: Literal["wrap", "edge"] = "wrap" if opts.source_wrap == "repeat" else "edge"
             padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode=mode)
             self.shape = padded.shape[:2]
             self.planes = decode[np.moveaxis(padded, 2, 0).reshape(3, -1)]  # (3, (H+2)*(W+2))

@@ -22,7 +22,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote
 
 import numpy as np
@@ -403,7 +403,7 @@ class GltfDocument:
             (count, components) float64; normalised integers mapped to [0, 1] / [-1, 1].
         """
         acc = self.json["accessors"][index]
-        dtype = np.dtype(_COMPONENT_DTYPE[acc["componentType"]]).newbyteorder("<")
+        dtype: np.dtype[Any] = np.dtype(_COMPONENT_DTYPE[acc["componentType"]]).newbyteorder("<")
         width = _TYPE_WIDTH[acc["type"]]
         count = acc["count"]
         if acc["type"].startswith("MAT") and dtype.itemsize < 4:

@@ -521,8 +521,7 @@ def run(
             executor.close()
         _sweep_temporaries(out)
 
-        rows = [manifest.get(i.id) for i in batch]
-        rows = [r for r in rows if r is not None]
+        rows = [r for r in (manifest.get(i.id) for i in batch) if r is not None]
         wall = time.perf_counter() - t0
         done_now = progress.done - progress.skipped
         summary = BatchSummary(

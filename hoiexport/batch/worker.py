@@ -147,7 +147,8 @@ def _generate(item: BatchItem):  # -> HOIAsset
     """`hoiexport.generate` for the item."""
     from hoiexport.generation import generate
 
-    return generate(item.text, generator=item.generator, seed=item.seed, **item.overrides)
+    return generate(item.text, generator=item.generator, seed=item.seed,
+                    object=item.object or None, action=item.action or None, contact=item.contact or None)
 
 
 def item_metrics(asset, export_result, folder: Path) -> dict[str, Any]:

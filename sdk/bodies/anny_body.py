@@ -126,7 +126,9 @@ def smpl_joint_of_anny_bone(label: str) -> str:
     """
     side = {".L": "left_", ".R": "right_"}.get(label[-2:], "")
     base = label[:-2] if side else label
-    stem = re.match(r"[a-z]*", base).group(0)
+    stem_match = re.match(r"[a-z]*", base)
+    assert stem_match is not None  # "[a-z]*" matches every string (maybe empty)
+    stem = stem_match.group(0)
     if base in ("root", "pelvis") or base in _SPINE:
         return _SPINE.get(base, "pelvis")
     if stem == "neck":
@@ -387,7 +389,7 @@ class AnnyBody:
                 if hit is not None:
                     self._rest_cache.move_to_end(key)
                     return hit[0].clone(), hit[1].clone()
-        like = {"dtype": dtype, "device": device}
+        like: dict[str, Any] = {"dtype": dtype, "device": device}
         coeffs = self._blend_weights(phenotype).to(**like)
         vertices = self._template.to(**like) + torch.einsum("bk,kvc->bvc", coeffs, self._blendshapes.to(**like))
         joints = self._joint_template.to(**like) + torch.einsum(

@@ -83,12 +83,12 @@ def _out_dtype(t: torch.Tensor) -> type:
 
 class _Rodrigues(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, rotvec: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, rotvec: torch.Tensor) -> torch.Tensor:
         rot, ctx.saved = _rodrigues_forward(rotvec.detach().numpy().astype(np.float64))
         return torch.from_numpy(rot.astype(_out_dtype(rotvec)))
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
         out = _rodrigues_backward(ctx.saved, grad.numpy().astype(np.float64))
         return torch.from_numpy(out.astype(_out_dtype(grad)))
 
@@ -162,19 +162,20 @@ def _chain_backward(saved: tuple[np.ndarray, ...], parents: tuple[int, ...], g_r
         gr, gt = g_r[:, joints], g_t[:, joints]
         g_local[:, joints] = rp_t @ gr  # R_j = R_p L_j
         g_rel[:, joints] = (rp_t @ gt[..., None])[..., 0]  # t_j = R_p rel_j + t_p
-        np.add.at(g_r, (slice(None), pa), gr @ np.swapaxes(local[:, joints], -1, -2)
+        # numpy's stubs type ufunc.at's indices as an int array only; a tuple index is valid
+        np.add.at(g_r, (slice(None), pa), gr @ np.swapaxes(local[:, joints], -1, -2)  # type: ignore[arg-type]
                   + gt[..., :, None] * rel[:, joints, None, :])
-        np.add.at(g_t, (slice(None), pa), gt)
+        np.add.at(g_t, (slice(None), pa), gt)  # type: ignore[arg-type]
     g_local[:, roots], g_rel[:, roots] = g_r[:, roots], g_t[:, roots]
     g_rest = g_rel.copy()  # rel_j = rest_j - rest_parent(j)
     for joints, pa in levels:
-        np.add.at(g_rest, (slice(None), pa), -g_rel[:, joints])
+        np.add.at(g_rest, (slice(None), pa), -g_rel[:, joints])  # type: ignore[arg-type]  # tuple index, as above
     return g_local, g_rest
 
 
 class _Chain(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, rotations: torch.Tensor, rest_joints: torch.Tensor,  # type: ignore[override]
+    def forward(ctx: Any, rotations: torch.Tensor, rest_joints: torch.Tensor,
                 parents: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         world_r, world_t, ctx.saved = _chain_forward(rotations.detach().numpy().astype(np.float64),
                                                      rest_joints.detach().numpy().astype(np.float64), parents)
@@ -184,7 +185,7 @@ class _Chain(torch.autograd.Function):
         return torch.from_numpy(world_r.astype(out)), torch.from_numpy(world_t.astype(out))
 
     @staticmethod
-    def backward(ctx: Any, grad_r: torch.Tensor | None, grad_t: torch.Tensor | None):  # type: ignore[override]
+    def backward(ctx: Any, grad_r: torch.Tensor | None, grad_t: torch.Tensor | None):
         world_r = ctx.saved[2]
         g_r = np.zeros_like(world_r) if grad_r is None else grad_r.numpy().astype(np.float64)
         g_t = np.zeros(world_r.shape[:-1]) if grad_t is None else grad_t.numpy().astype(np.float64)
@@ -217,7 +218,7 @@ def chain(rotations: torch.Tensor, rest_joints: torch.Tensor,
 
 class _SkinnedPoints(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, pose: torch.Tensor, rest_vertices: torch.Tensor,  # type: ignore[override]
+    def forward(ctx: Any, pose: torch.Tensor, rest_vertices: torch.Tensor,
                 rest_joints: torch.Tensor, weights: np.ndarray, parents: tuple[int, ...]) -> torch.Tensor:
         local, rod = _rodrigues_forward(pose.detach().numpy().astype(np.float64))
         joints = rest_joints.detach().numpy().astype(np.float64)
@@ -234,7 +235,7 @@ class _SkinnedPoints(torch.autograd.Function):
         return torch.from_numpy(points.astype(_out_dtype(pose)))
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor):  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor):
         rod, chain_saved, joints, world_r, verts, blend_r, weights = ctx.saved
         g = grad.numpy().astype(np.float64)
         # points = Σ_j w_pj (R_j v_p + s_j)

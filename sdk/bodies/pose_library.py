@@ -368,7 +368,7 @@ def sample_pose(name: str, side: Side, rng: np.random.Generator, noise: float = 
         jitter = np.clip(rng.normal(0.0, 1.0, 3), -2.0, 2.0) * sigma
         if joint == "pelvis":
             jitter[:] = 0.0  # the global orientation is set by the placement
-        out[joint] = tuple(base + jitter)  # type: ignore[assignment]
+        out[joint] = tuple(base + jitter)
     return rotations_to_pose(out)
 
 

@@ -41,11 +41,12 @@ def _allowed_globals() -> dict[tuple[str, str], Any]:
     reconstruct = core.multiarray._reconstruct
     scalar = core.multiarray.scalar
     frombuffer = core.numeric._frombuffer
+    reconstructor = copyreg._reconstructor  # type: ignore[attr-defined]  # private: not in typeshed's copyreg
     allowed: dict[tuple[str, str], Any] = {
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
-        ("copyreg", "_reconstructor"): copyreg._reconstructor,
-        ("copy_reg", "_reconstructor"): copyreg._reconstructor,
+        ("copyreg", "_reconstructor"): reconstructor,
+        ("copy_reg", "_reconstructor"): reconstructor,
         ("builtins", "object"): object,
         ("__builtin__", "object"): object,
         # protocol-2 pickles written by Python 3 store bytes as _codecs.encode(str, "latin1")

@@ -7,6 +7,8 @@ internal frame axes. All tensors are torch, batch first, metres, internal frame.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 import trimesh
@@ -114,7 +116,7 @@ def place(
     if s.dim() > 1 or (s.dim() == 1 and s.shape[0] not in (1, batch)):
         raise InputError(f"scale must be a scalar or ({batch},), got {tuple(s.shape)}")
     s = s.reshape(-1, 1, 1) if s.dim() == 1 else s
-    like = {"dtype": vertices.dtype, "device": vertices.device}
+    like: dict[str, Any] = {"dtype": vertices.dtype, "device": vertices.device}
     t = torch.zeros(3, **like) if transl is None else torch.as_tensor(transl).to(**like)
     if t.shape not in ((3,), (1, 3), (batch, 3)):
         raise InputError(f"transl must be (3,) or ({batch}, 3) metres, got {tuple(t.shape)}")

@@ -334,7 +334,8 @@ class SMPLBody:
         """
         dtype = pose.dtype if torch.is_tensor(pose) and pose.dtype == torch.float64 else torch.float32
         pose_t = as_pose(pose, len(SMPL_JOINT_NAMES), dtype)
-        batch, like = pose_t.shape[0], {"dtype": dtype, "device": pose_t.device}
+        batch = pose_t.shape[0]
+        like: dict[str, Any] = {"dtype": dtype, "device": pose_t.device}
         betas = self.betas(shape, batch, dtype).to(pose_t.device)
         v_shaped = self._v_template.to(**like) + blend_shapes(betas, self._shapedirs.to(**like))
         rest_joints = vertices2joints(self._j_regressor.to(**like), v_shaped)

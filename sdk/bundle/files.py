@@ -225,6 +225,7 @@ def read_png(path: Path) -> np.ndarray:
         BundleError: not a PNG, corrupt data, an unsupported pixel format, or
             an image large enough to trip Pillow's decompression-bomb guard.
     """
+    img: Image.Image  # opened as an ImageFile; convert() gives a plain Image
     try:
         with Image.open(path, formats=["PNG"]) as img:
             img.load()

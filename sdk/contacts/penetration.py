@@ -124,7 +124,9 @@ def _max_depth(
             break
         batch = idx[start : start + _BATCH]
         near = other.closest(own.points[batch], upper[start : start + _BATCH])
-        seen_q.append(batch), seen_c.append(near.points), seen_d.append(near.distance)
+        seen_q.append(batch)
+        seen_c.append(near.points)
+        seen_d.append(near.distance)
         deepest = max(deepest, float(near.distance.max()))
     if not seen_q:  # every inside probe lies on the other surface
         return 0.0

@@ -77,7 +77,7 @@ def _as_array(name: str, value: Any, dtype: type, shape_tail: tuple[int, ...]) -
     Raises:
         InputError: wrong number of dimensions or trailing size.
     """
-    arr = np.ascontiguousarray(np.asarray(value), dtype=dtype)
+    arr: np.ndarray = np.ascontiguousarray(np.asarray(value), dtype=dtype)
     want_ndim = 1 + len(shape_tail)
     if arr.ndim != want_ndim or any(
         s != -1 and a != s for a, s in zip(arr.shape[1:], shape_tail, strict=True)

@@ -733,8 +733,8 @@ def _attributes(text: str, tokens: list[Token], obj: _Match | None, obj_word: lx
             key = "red" if t.text == "redhead" else t.text
             names["hair"], colors["hair"] = key, list(lx.HAIR_COLORS[key])
             used.add(k)
-    for c in cues:
-        used.update(range(c.start_token, c.end_token))
+    for cue in cues:
+        used.update(range(cue.start_token, cue.end_token))
     for v in verbs:
         used.update(range(v.start, v.end))
     body, body_words = _body_hints(tokens, used)

@@ -53,7 +53,7 @@ from hoiexport.sdk.generators.compose.placement import (
 from hoiexport.sdk.contacts import ContactOptions, analyze_asset
 from hoiexport.sdk.core.errors import GenerationError, InputError
 from hoiexport.sdk.core.threads import limit_threads
-from hoiexport.sdk.core.types import ContactConfig, HOIAsset, Mesh, Prompt, Provenance
+from hoiexport.sdk.core.types import ContactConfig, HOIAsset, Mesh, Penetration, Prompt, Provenance
 from hoiexport.sdk.generators.base import GenerationOptions
 from hoiexport.sdk.geometry.normals import vertex_normals
 
@@ -276,7 +276,7 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     report = analyze_asset(fit, human, object_mesh, opts.contact)
     timings["contacts"] = time.perf_counter() - t
     pen = report.penetration
-    requested = prompt.requested_config
+    requested = prompt.requested_config or ContactConfig.NO_CONTACT  # what plan_interaction staged
     reason = None
     gaps = {p: report.part_distance_m[p] for p in plan.touch if report.part_distance_m[p] > opts.max_gap_m}
     if requested is ContactConfig.OTHER and any(c.distance_m <= opts.max_gap_m for c in report.contacts):
@@ -319,7 +319,7 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
         body=fit,
         contacts=report.contacts,
         contact_config=report.contact_config,
-        penetration=pen,
+        penetration=pen if pen is not None else Penetration(),  # not measured (ContactOptions.penetration=None)
         provenance=provenance,
     )
     return Attempt(seed, asset, None, timings)

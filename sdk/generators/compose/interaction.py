@@ -823,6 +823,12 @@ def _hand_frame(plan_side: str, sites: BodySites, world: np.ndarray, rig: BodyRi
     return f, n, np.cross(n, f)
 
 
+def _anchor_name(plan: InteractionPlan) -> str:
+    """`plan.anchor`: the modes staged on an anchor are always planned with one."""
+    assert plan.anchor is not None, f"a {plan.mode!r} plan without an anchor"
+    return plan.anchor
+
+
 def _hold_one(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
     """hold_one: the object at the hand, hooked by a bar, wrapped by the palm or resting on it;
@@ -838,7 +844,7 @@ def _hold_one(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proced
         rot = align(up_axis, n, np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0]))
         normal_target = None
     else:
-        anchor = obj.anchors[plan.anchor]
+        anchor = obj.anchors[_anchor_name(plan)]
         radius = anchor_depth(surface, anchor.point)
         notes["grip_radius_m"] = radius
         point = anchor.point
@@ -1020,7 +1026,7 @@ def _reach_hook(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proc
     turned so its bulk lies away from the body, which backs off to clear it."""
     transl, verts, world = _grounded(rig, pose, np.zeros(3))
     side = plan.side
-    anchor = obj.anchors[plan.anchor]
+    anchor = obj.anchors[_anchor_name(plan)]
     radius = anchor_depth(surface, anchor.point)
     pose = pose.copy()
     for j, rv in sites.hook_grip(side).items():
@@ -1041,6 +1047,7 @@ def _reach_hook(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proc
         far = float(np.hypot(centre[0] - pelvis[0], centre[2] - pelvis[2]))
         if best is None or far > best[0]:
             best = (far, cand, t_cand)
+    assert best is not None  # the loop ran twice
     _, rot, trans = best
     transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_hand", f"{side}_arm"))
     notes = {"grip": plan.grip, "anchor": plan.anchor, "grip_radius_m": radius, "clearance_m": clearance}
@@ -1236,7 +1243,7 @@ def _sit(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralO
     idx = np.flatnonzero(under)
     idx = idx[np.argsort(verts[idx, 1])[:40]]
     site = Site("seat_contact", np.sort(idx), 0, np.array([0.0, -1.0, 0.0]))
-    anchor = obj.anchors[plan.anchor]
+    anchor = obj.anchors[_anchor_name(plan)]
     point = anchor.point.copy()
     if "backrest" in obj.anchors:
         depth = obj.dims.get("seat_depth", obj.dims["depth"])
@@ -1246,7 +1253,7 @@ def _sit(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralO
     # feet on the floor only when the seat is about knee height (not a bar stool, not a low box)
     rest = rig.rest_vertices.numpy()
     knee = float(rig.rest_joints[JOINT_INDEX["right_knee"], 1]) - float(rest[:, 1].min())
-    floor = "stand" if knee - 0.06 <= point[1] <= knee + 0.08 else "above"
+    floor: FloorMode = "stand" if knee - 0.06 <= point[1] <= knee + 0.08 else "above"
     return StageSpec(pose, transl, np.eye(3), np.zeros(3), targets=(SiteTarget(site, point, True, None, 0.5),),
                      floor=floor, notes={"seat": plan.anchor, "feet_on_floor": floor == "stand"})
 
@@ -1274,7 +1281,7 @@ def _sit_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proced
     verts, world = rig.posed_numpy(seated.pose, seated.transl)
     labels = rig.part_labels
     behind = np.flatnonzero(np.isin(labels, [BODY_PARTS.index(p) for p in ("back", "hips")]))
-    seat_y = obj.anchors[plan.anchor].point[1]
+    seat_y = obj.anchors[_anchor_name(plan)].point[1]
     behind = behind[verts[behind, 1] > seat_y + 0.03]  # not the buttocks on the seat itself
     origins = verts[behind]
     dirs = np.tile(np.array([0.0, 0.0, -1.0]), (len(origins), 1))
@@ -1313,7 +1320,7 @@ def _slid_z(target: SiteTarget, dz: float) -> SiteTarget:
 def _stand_on(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
     """stand_on: both soles on the top anchor's height, their midpoint above the anchor."""
-    anchor = obj.anchors[plan.anchor]
+    anchor = obj.anchors[_anchor_name(plan)]
     verts, world = rig.posed_numpy(pose, np.zeros(3))
     soles = [site_world(sites.sole[f], verts, world)[0] for f in ("left_foot", "right_foot")]
     mid = np.mean(soles, axis=0)

@@ -826,6 +826,7 @@ def _placement_terms(state: _State) -> dict[str, torch.Tensor]:
         "site", "floor", "prior", "limits", "object".
     """
     planes = state.planes
+    assert planes is not None, "_State.refresh runs before the placement terms"
     pose = state.current_pose()
     verts, world = state.rig.pose(pose, state.transl(), planes.subset.index)
     rot, trans = state.object_pose()

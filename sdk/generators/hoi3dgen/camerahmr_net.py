@@ -60,6 +60,7 @@ About 670 M parameters (ViT-H 632 M + head 38 M).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -304,7 +305,8 @@ class TransformerCrossAttn(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        for self_attn, cross_attn, ff in self.layers:
+        for layer in self.layers:
+            self_attn, cross_attn, ff = cast(nn.ModuleList, layer)
             x = self_attn(x) + x
             x = cross_attn(x, context=context) + x
             x = ff(x) + x
@@ -345,6 +347,10 @@ def rot6d_to_matrix(x: torch.Tensor) -> torch.Tensor:
 
 class SMPLTransformerDecoderHead(nn.Module):
     """CameraHMR's SMPL head: one query token cross-attending to the image features."""
+
+    init_body_pose: torch.Tensor  # buffers, registered in __init__
+    init_betas: torch.Tensor
+    init_cam: torch.Tensor
 
     def __init__(self, cfg: CameraHMRConfig) -> None:
         super().__init__()

@@ -33,6 +33,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class ChainOptions:
         lift: orbit, voting, registration and contact settings (stages 5–7).
     """
 
-    views: tuple[str, ...] = ("front", "left_diagonal", "right_diagonal")
+    views: tuple[view_table.ViewName, ...] = ("front", "left_diagonal", "right_diagonal")
     image_size: int = 1024
     t2i_steps: int = 50
     t2i_guidance: float = 4.5
@@ -292,7 +293,10 @@ class Hoi3dgenChain:
         o = self.options
 
         def lift(mesh: Mesh) -> LiftResult:
-            segmenter = self.segmenter if hasattr(self.segmenter, "segment") else self.segmenter(mesh)
+            if hasattr(self.segmenter, "segment"):
+                segmenter = cast(Segmenter, self.segmenter)
+            else:
+                segmenter = self.segmenter(mesh)
             return lift_mesh(mesh, prompt, segmenter, object_label=object_label, estimator=self.estimator,
                              options=o.lift, seed=seed)
 

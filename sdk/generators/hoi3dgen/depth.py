@@ -23,7 +23,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -162,12 +162,13 @@ class DepthAnythingEstimator:
         self, model: DepthAnythingForDepthEstimation, runtime: Runtime, options: DepthOptions | None = None
     ) -> None:
         options = options or DepthOptions()
-        patch = int(model.config.patch_size)
+        patch = int(cast(int, model.config.patch_size))  # typed int | list | tuple; V2 configs carry an int
         if options.multiple_of % patch:
             raise InputError(
                 f"DepthOptions.multiple_of={options.multiple_of} is not a multiple of the model's patch size {patch}"
             )
-        self.model = model.to(device=runtime.torch_device, dtype=runtime.dtype).eval()
+        # transformers types PreTrainedModel.to through functools.wraps, which loses `self`
+        self.model = model.to(device=runtime.torch_device, dtype=runtime.dtype).eval()  # type: ignore[call-arg]
         self.runtime = runtime
         self.options = options
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from PIL import Image
@@ -106,7 +107,7 @@ class GroundedSam2Matting:
         Raises:
             ModelUnavailableError: naming the missing model and the fix.
         """
-        device = "cuda" if (runtime or Runtime()).device.startswith("cuda") else "cpu"
+        device: Literal["cpu", "cuda"] = "cuda" if (runtime or Runtime()).device.startswith("cuda") else "cpu"
         seg = GroundedSam2Segmenter.from_pretrained(detector_dir, sam_dir, GroundedSam2Options(device=device))
         return cls(seg, options)
 

@@ -133,8 +133,10 @@ class ImageToShape(Protocol):
 class Texturer(Protocol):
     """Stage 4b: texture a lifted mesh from its view image."""
 
-    name: str
-    """Which path runs ("hunyuan3d-paint", "projection"); recorded in provenance."""
+    @property
+    def name(self) -> str:
+        """Which path runs ("hunyuan3d-paint", "projection"); recorded in provenance."""
+        ...
 
     def texture(self, mesh: Mesh, image: np.ndarray) -> Mesh:
         """`mesh` with uv and a base-colour texture made from `image` (the

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,8 +32,12 @@ from hoiexport.sdk.models import GPU_EXTRA_HINT, ModelRef, RequiredPaths, load_p
 
 if TYPE_CHECKING:
     import torch
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxTransformer2DModel
-    from transformers import CLIPTextModel, CLIPTokenizer, T5EncoderModel, T5TokenizerFast
+    # From the defining modules: mypy reads diffusers' top-level names as its torch-less dummy classes.
+    from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+    from diffusers.models.transformers.transformer_flux import FluxTransformer2DModel
+    from diffusers.schedulers.scheduling_flow_match_euler_discrete import FlowMatchEulerDiscreteScheduler
+    from transformers import CLIPTextModel, CLIPTokenizer, T5EncoderModel
+    from transformers import T5TokenizerFast  # type: ignore[attr-defined]  # transformers 5: a lazy alias
 
 LOCK_ENTRY = "flux1-depth-dev"
 """The `third_party_models.lock` entry `from_pretrained(None, ...)` resolves."""
@@ -127,14 +131,18 @@ class FluxDepthRetexturer:
     ) -> None:
         from diffusers import FluxControlPipeline
 
-        expected = 2 * 4 * int(vae.config.latent_channels)
-        if int(transformer.config.in_channels) != expected:
+        # Any: diffusers types `config` as a dict; it is a FrozenDict whose keys are also attributes
+        vae_config: Any = vae.config
+        transformer_config: Any = transformer.config
+        expected = 2 * 4 * int(vae_config.latent_channels)
+        if int(transformer_config.in_channels) != expected:
             raise InputError(
-                f"FLUX depth transformer in_channels={transformer.config.in_channels} does not fit the VAE's "
-                f"{vae.config.latent_channels} latent channels: a control transformer takes 2 × 4 × latent channels "
+                f"FLUX depth transformer in_channels={transformer_config.in_channels} does not fit the VAE's "
+                f"{vae_config.latent_channels} latent channels: a control transformer takes 2 × 4 × latent channels "
                 f"= {expected} (FLUX.1-Depth: 128)"
             )
-        pipe = FluxControlPipeline(
+        # Any: mypy reads diffusers' top-level FluxControlPipeline as its torch-less dummy class
+        pipe: Any = FluxControlPipeline(
             scheduler=scheduler,
             vae=vae,
             text_encoder=text_encoder,
@@ -147,7 +155,7 @@ class FluxDepthRetexturer:
         for module in (vae, text_encoder, text_encoder_2, transformer):
             module.eval()  # modules built in code start in training mode (T5 dropout)
             if module.dtype != runtime.dtype:
-                module.to(dtype=runtime.dtype)
+                module.to(dtype=runtime.dtype)  # type: ignore[call-arg]  # `to` typed through functools.wraps
         if runtime.offload:
             pipe.enable_model_cpu_offload(device=runtime.torch_device)
         else:

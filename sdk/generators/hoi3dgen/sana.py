@@ -20,7 +20,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,6 @@ from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.sana_convert import load_sana_transformer
 from hoiexport.sdk.models import ModelRef, RequiredPaths, load_pretrained, resolve_file, resolve_weights
-
-if TYPE_CHECKING:
-    from diffusers import SanaPipeline
 
 BASE_MODEL = "sana-1600m-1024px"
 """Lock entry of the diffusers-format SANA 1600M 1024px base."""
@@ -149,14 +146,16 @@ class SanaTextToImage:
         for module, dtype in ((transformer, runtime.dtype), (text_encoder, aux), (vae, aux)):
             if module.dtype != dtype:
                 module.to(dtype=dtype)
-        self.pipeline: SanaPipeline = SanaPipeline(
+        # Any: mypy reads diffusers' top-level SanaPipeline as its torch-less dummy class
+        pipe: Any = SanaPipeline(
             tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
         )
-        self.pipeline.set_progress_bar_config(disable=True)
+        self.pipeline = pipe
+        pipe.set_progress_bar_config(disable=True)
         if runtime.offload:
-            self.pipeline.enable_model_cpu_offload(device=runtime.torch_device)
+            pipe.enable_model_cpu_offload(device=runtime.torch_device)
         else:
-            self.pipeline.to(runtime.torch_device)
+            pipe.to(runtime.torch_device)
 
     @classmethod
     def from_pretrained(

@@ -41,7 +41,8 @@ from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 if TYPE_CHECKING:
     import torch
-    from diffusers import SanaTransformer2DModel
+    # the defining module: mypy reads diffusers' top-level names as its torch-less dummy classes
+    from diffusers.models.transformers.sana_transformer import SanaTransformer2DModel
 
 QK_NORM = "rms_norm_across_heads"
 """diffusers' `qk_norm` value for SANA 1.5 / Sprint's query-key RMS norms."""
@@ -241,7 +242,8 @@ def _numpy_rng_globals() -> tuple[Any, ...]:
     """The numpy reconstructors a pickled `np.random.get_state()` needs (data only)."""
     import numpy as np
 
-    reconstruct = np._core.multiarray._reconstruct if hasattr(np, "_core") else np.core.multiarray._reconstruct
+    core: Any = np._core if hasattr(np, "_core") else np.core  # numpy 2 / numpy 1
+    reconstruct = core.multiarray._reconstruct
     found: list[Any] = [reconstruct, (reconstruct, "numpy.core.multiarray._reconstruct"), np.ndarray, np.dtype]
     if hasattr(np, "dtypes"):
         found.append(np.dtypes.UInt32DType)  # numpy 2 pickles dtypes by their class
@@ -339,4 +341,4 @@ def load_sana_transformer(
     model = _empty_transformer(config)
     model.load_state_dict(converted, strict=True, assign=True)
     device = "cpu" if runtime.offload else runtime.torch_device
-    return model.to(device=device, dtype=runtime.dtype).eval()
+    return model.to(device=device, dtype=runtime.dtype).eval()  # type: ignore[call-arg]  # `to` typed through wraps

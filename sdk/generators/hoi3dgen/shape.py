@@ -180,7 +180,7 @@ def foreground_mask(image: np.ndarray, threshold: int = 250) -> np.ndarray:
     Returns:
         (H, W) bool, True on the subject.
     """
-    return (np.asarray(image) < threshold).any(axis=2)
+    return np.asarray((np.asarray(image) < threshold).any(axis=2))
 
 
 def rgba_cutout(image: np.ndarray, threshold: int):
@@ -274,14 +274,14 @@ class _Normalize:
 
 def _torchvision_transforms_subset() -> tuple[types.ModuleType, types.ModuleType]:
     """Module objects `torchvision` / `torchvision.transforms` with the subset above."""
-    transforms = types.ModuleType("torchvision.transforms")
+    transforms: Any = types.ModuleType("torchvision.transforms")  # Any: attributes set below
     transforms.__spec__ = importlib.machinery.ModuleSpec("torchvision.transforms", None)
     transforms.Compose = _Compose
     transforms.Resize = _Resize
     transforms.CenterCrop = _CenterCrop
     transforms.Normalize = _Normalize
     transforms.InterpolationMode = _InterpolationMode
-    package = types.ModuleType("torchvision")
+    package: Any = types.ModuleType("torchvision")
     package.__spec__ = importlib.machinery.ModuleSpec("torchvision", None, is_package=True)
     package.__path__ = []
     package.transforms = transforms

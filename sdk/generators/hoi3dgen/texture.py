@@ -252,6 +252,7 @@ class ProjectionTexturer:
         t = time.perf_counter()
         plain = Mesh(vertices=mesh.vertices, faces=mesh.faces, normals=mesh.normals, name=mesh.name)
         atlas = unwrap_atlas(plain, UVOptions(resolution=opts.size, padding=opts.padding, workers=1)).mesh
+        assert atlas.uv is not None  # unwrap_atlas's mesh always has uv
         seconds["unwrap"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -10,6 +10,7 @@ surfaces are this far apart".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -101,7 +102,10 @@ def chamfer_report(human: Mesh, body: Mesh, samples: int = 5000, seed: int = 0) 
     return ChamferReport(h2b, b2h, 0.5 * (h2b + b2h), samples)
 
 
-def geman_mcclure(squared: torch.Tensor, sigma: float) -> torch.Tensor:
+_Squared = TypeVar("_Squared", torch.Tensor, np.ndarray)
+
+
+def geman_mcclure(squared: _Squared, sigma: float) -> _Squared:
     """Geman–McClure robust penalty of squared residuals, metres²:
     ρ(r) = σ² r² / (σ² + r²): ≈ r² for r ≪ σ, saturating at σ² for outliers."""
     s2 = sigma * sigma

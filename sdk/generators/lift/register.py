@@ -277,13 +277,13 @@ class _RoundEnergy:
 
 class _EnergyFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, moved: torch.Tensor, energy: _RoundEnergy) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, moved: torch.Tensor, energy: _RoundEnergy) -> torch.Tensor:
         value, grad = energy.value_and_grad(moved.detach().numpy().astype(np.float64))
         ctx.grad = grad
         return torch.tensor(value, dtype=moved.dtype)
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:
         return grad_output * torch.from_numpy(ctx.grad).to(grad_output.dtype), None
 
 

@@ -151,7 +151,7 @@ class LabelsSegmenter:
         seen = ids >= 0
         per_pixel = np.where(seen, face_label[np.maximum(ids, 0)], -1)
         masks = np.stack([per_pixel == i for i in range(len(names))], axis=1)
-        scores = masks.any(axis=(2, 3)).astype(np.float32)
+        scores = np.asarray(masks.any(axis=(2, 3)), dtype=np.float32)
         return ViewMasks(names, masks, scores, self.name)
 
 

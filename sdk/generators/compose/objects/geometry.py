@@ -65,7 +65,9 @@ class Assembled:
 # --------------------------------------------------------------------------- frames
 
 
-def rotation_to(direction: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
+def rotation_to(
+    direction: np.ndarray | tuple[float, float, float], up: np.ndarray | tuple[float, float, float] | None = None
+) -> np.ndarray:
     """(3, 3) rotation whose Y column is `direction` (unit), X column ⟂ to it.
 
     Args:
@@ -360,7 +362,8 @@ def project_uv(asm: Assembled, parts: list[Part]) -> tuple[np.ndarray, np.ndarra
     same = (vert_part[f] == asm.face_part[:, None]).ravel()
     idx = f.ravel()[same]
     fc = np.repeat(cross, 3, axis=0)[same]
-    normals = np.stack([np.bincount(idx, weights=fc[:, c], minlength=n_v) for c in range(3)], axis=1)
+    # float64: bincount with weights (numpy's stubs say intp)
+    normals: np.ndarray = np.stack([np.bincount(idx, weights=fc[:, c], minlength=n_v) for c in range(3)], axis=1)
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
     owned_mask = np.zeros((n_parts, n_v), bool)
     owned_mask[np.repeat(asm.face_part, 3), f.ravel()] = True

@@ -185,7 +185,7 @@ def material_tile(material: Material, rng: np.random.Generator, size: int) -> np
 class TilePainter(Protocol):
     """Paints a patterned tile for one material slot (e.g. a soccer ball's patches)."""
 
-    def __call__(self, slot: int, material: Material, side: int, rng: np.random.Generator) -> np.ndarray | None:
+    def __call__(self, slot: int, material: Material, side: int, rng: np.random.Generator, /) -> np.ndarray | None:
         """Return a (side, side, 3) uint8 tile, or None for the plain material tile."""
         ...
 

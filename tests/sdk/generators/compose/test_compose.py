@@ -7,6 +7,7 @@ each configuration's first asset goes through the real exporters and validators.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -35,6 +36,7 @@ from hoiexport.sdk.generators.compose.appearance import appearance_from_prompt, 
 from hoiexport.sdk.generators.compose.generate import (
     ADULT_AGE,
     ADULT_HEIGHT,
+    ComposeGenerator,
     ComposeOptions,
     body_shape,
 )
@@ -49,7 +51,8 @@ from hoiexport.sdk.prompt.parse import parse_prompt
 from hoiexport.sdk.contacts import ContactOptions, classify_contacts
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.core.skeleton import JOINT_INDEX, SMPL_JOINT_NAMES
-from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig, Mesh
+from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig, Mesh, Penetration
+from hoiexport.sdk.generators.base import GenerationOptions
 
 CASES: dict[str, tuple[str, ...]] = {
     "right_hand": (
@@ -235,6 +238,24 @@ def test_no_attempt_meeting_the_request_is_an_error():
         generate("A boy kicking a ball", seed=7, options=strict)
     message = str(err.value)
     assert "seed 7" in message and "seed 8" in message and "right_leg" in message
+
+
+def test_penetration_not_measured_is_zero_and_the_asset_saves(tmp_path):
+    # ContactOptions(penetration=None) skips the measurement; the asset used to carry None
+    # (HOIAsset.penetration is a Penetration) and save_bundle / export failed on it
+    options = ComposeOptions(contact=ContactOptions(penetration=None))
+    asset = generate("A man standing next to a table", seed=0, options=options)
+    assert asset.penetration == Penetration()
+    save_bundle(asset, tmp_path / "bundle")
+    assert load_bundle(tmp_path / "bundle").penetration == Penetration()
+
+
+def test_prompt_without_requested_config_is_staged_and_measured_as_no_contact():
+    # plan_interaction stages a prompt without a requested configuration as no contact;
+    # the measurement check used to fail on `None.value` instead of comparing with that
+    prompt = dataclasses.replace(parse_prompt("A man standing next to a table"), requested_config=None)
+    asset = ComposeGenerator()(prompt, 0, GenerationOptions())
+    assert asset.contact_config is ContactConfig.NO_CONTACT
 
 
 def test_generate_rejects_bad_input(tmp_path, monkeypatch):
