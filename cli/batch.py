@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from hoiexport.cli.common import TARGET_CHOICES
-from hoiexport.generation import GENERATOR_CHOICES
+from hoiexport.generation import GENERATOR_CHOICES, PRESET_CHOICES
 
 
 def _progress_display(enabled: bool):
@@ -69,6 +69,10 @@ def _print_summary(summary) -> None:
               help="Batch folder: manifest, items/<id>/, report.html.")
 @click.option("--generator", default="compose", show_default=True, type=click.Choice(GENERATOR_CHOICES),
               help="compose (CPU) or hoi3dgen (GPU).")
+@click.option("--preset", default=None, type=click.Choice(PRESET_CHOICES),
+              help="Settings preset of the generator (hoi3dgen: best or paper; compose: default).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Override one setting of the preset for every item, e.g. --set lift.orbit.views=4; repeatable.")
 @click.option("--seeds", type=click.IntRange(min=1), default=None,
               help="Seeds per prompt: 0..N-1 (or from a prompt's own seed on).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of every prompt without its own.")
@@ -86,7 +90,8 @@ def _print_summary(summary) -> None:
 @click.option("--retry-failed", is_flag=True, help="Like --resume, and also re-run failed items.")
 @click.option("--json", "as_json", is_flag=True, help="No progress bar; print the summary as JSON.")
 @click.pass_context
-def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, seeds: int | None, seed: int | None,
+def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, preset: str | None,
+          settings: tuple[str, ...], seeds: int | None, seed: int | None,
           formats: str, target: str, texture_size: int, workers: int | None, ray_address: str | None,
           resume: bool, retry_failed: bool, as_json: bool) -> None:
     """Generate and export every prompt in PROMPTS (.jsonl, .txt or .csv) into DIR.
@@ -104,7 +109,7 @@ def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, seeds:
     try:
         options = BatchOptions(generator=generator, formats=tuple(formats.split(",")), target=target, texture_size=texture_size,
                                seeds=seeds or 1, seed=seed or 0, workers=workers, ray=ray_address,
-                               resume=resume, retry_failed=retry_failed)
+                               resume=resume, retry_failed=retry_failed, preset=preset, settings=settings)
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     show = not as_json and sys.stdout.isatty()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from hoiexport.generation import GENERATOR_CHOICES
+from hoiexport.generation import GENERATOR_CHOICES, PRESET_CHOICES
 
 from hoiexport.cli.common import TARGET_CHOICES, echo_timings
 
@@ -36,6 +36,12 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--generator", default="auto", show_default=True, type=click.Choice(GENERATOR_CHOICES),
               help="compose: CPU, procedural; hoi3dgen: the paper's GPU chain (needs CUDA and the weights); "
                    "auto: hoi3dgen when a CUDA GPU and all its weights are present, else compose.")
+@click.option("--preset", default=None, type=click.Choice(PRESET_CHOICES),
+              help="Settings preset of the generator. hoi3dgen: best (default, our improvements) or paper "
+                   "(every setting as the official HOI3DGen release; docs/fidelity.md). compose: default.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Override one setting of the preset, e.g. --set lift.orbit.views=4 (hoi3dgen) or "
+                   "--set max_attempts=2 (compose); repeatable.")
 @click.option("--device", default="auto", show_default=True, help="hoi3dgen: auto, cpu, cuda or cuda:N.")
 @click.option("--precision", default="bf16", show_default=True, type=click.Choice(["bf16", "fp16", "fp32"]),
               help="hoi3dgen: weights and activations dtype on CUDA.")
@@ -56,7 +62,7 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
               type=click.Choice(TARGET_CHOICES), help="Engine preset (USD axes/units).")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision: str, cpu_offload: bool | None,
+def generate_cmd(text: str, out_dir: str, generator: str, preset: str | None, settings: tuple[str, ...], device: str, precision: str, cpu_offload: bool | None,
                  seed: int, object_: str | None, action: str | None, contact: str | None, body: tuple[str, ...],
                  formats: str, target: str, texture_size: int, as_json: bool) -> None:
     """Generate the interaction TEXT describes, save its bundle and export it (validated).
@@ -67,7 +73,7 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
     from hoiexport import BakeOptions
     from hoiexport import get_preset
     from hoiexport import save_bundle
-    from hoiexport.generation import generate, resolve_name
+    from hoiexport.generation import generate, make_settings, parse_assignments, resolve_name
 
     t0 = time.perf_counter()
     fmts = parse_formats(formats)  # bad flags fail before the work starts
@@ -77,6 +83,7 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
     shape = _parse_body(body)
     runtime = None
     generator = resolve_name(generator)  # "auto" → the generator that runs here
+    settings_obj = make_settings(generator, preset, parse_assignments(settings, "--set"))
     if generator == "hoi3dgen":
         from hoiexport import Runtime
 
@@ -84,7 +91,7 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
     if not as_json:
         click.echo(f"generating ({generator}, seed {seed}) ...", err=True)
     asset = generate(text, generator=generator, seed=seed, object=object_, action=action, contact=contact,
-                     body=shape or None, runtime=runtime)
+                     body=shape or None, options=settings_obj, runtime=runtime)
     out = Path(out_dir)
     bundle = save_bundle(asset, out / "bundle", overwrite=True)
     if not as_json:
@@ -102,6 +109,8 @@ def generate_cmd(text: str, out_dir: str, generator: str, device: str, precision
         "penetration": pen.to_json(),
         "seed": asset.provenance.seed,
         "generator": asset.provenance.generator,
+        "preset": asset.provenance.notes.get("preset"),
+        "models": asset.provenance.models,
         "validation": result.to_json()["validation"],
         "timings_s": {
             "generate": {k: round(v, 4) for k, v in asset.provenance.timings_s.items()},

@@ -12,11 +12,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.overrides import parse_assignments
 from hoiexport.sdk.core.types import ContactConfig, HOIAsset, Prompt
 from hoiexport.sdk.generators.base import GenerationOptions
-from hoiexport.sdk.generators.registry import AUTO, GENERATOR_CHOICES, GENERATORS, get_generator, resolve_name
+from hoiexport.sdk.generators.registry import (
+    AUTO,
+    GENERATOR_CHOICES,
+    GENERATORS,
+    get_generator,
+    make_settings,
+    resolve_name,
+)
 
-__all__ = ["AUTO", "GENERATOR_CHOICES", "GENERATORS", "generate", "resolve_name"]
+__all__ = ["AUTO", "GENERATORS", "GENERATOR_CHOICES", "PRESET_CHOICES", "generate", "make_settings", "parse_assignments",
+           "resolve_name"]
+
+PRESET_CHOICES: tuple[str, ...] = tuple(dict.fromkeys(p for e in GENERATORS.values() for p in e.presets))
+"""Every generator's preset names (`--preset`); each generator accepts its own."""
 
 
 def generate(
@@ -29,6 +41,8 @@ def generate(
     contact: str | ContactConfig | None = None,
     body: Mapping[str, float] | None = None,
     options: Any = None,
+    preset: str | None = None,
+    overrides: Mapping[str, str] | None = None,
     runtime: Any = None,
     **shape: float,
 ) -> HOIAsset:
@@ -45,7 +59,12 @@ def generate(
         action: action overriding the text's.
         contact: contact configuration overriding the text's.
         body: body-shape overrides, e.g. {"height": 0.6, "weight": 0.3}.
-        options: the generator's own settings (`ComposeOptions`, `ChainOptions`).
+        options: the generator's own settings (`ComposeOptions`, `ChainOptions`);
+            None = built from `preset` and `overrides`.
+        preset: one of the generator's presets (`GENERATORS[name].presets`,
+            hoi3dgen: "best" or "paper"); None = its default.
+        overrides: settings paths → value text applied on the preset, e.g.
+            {"lift.orbit.views": "4"} (`hoiexport.sdk.core.overrides`).
         runtime: device / precision / offload of the hoi3dgen chain
             (`hoiexport.sdk.generators.hoi3dgen.runtime.Runtime`); compose ignores it.
         **shape: body-shape overrides as keywords (gender, age, muscle, weight,
@@ -66,6 +85,10 @@ def generate(
     name = resolve_name(generator)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    if options is None:
+        options = make_settings(name, preset, overrides)
+    elif preset is not None or overrides:
+        raise InputError("give either options or preset/overrides, not both")
     t0 = time.perf_counter()
     resolved = resolve_prompt(prompt, object, action, contact)
     t_parse = time.perf_counter() - t0

@@ -35,7 +35,8 @@ from typing import Any
 from hoiexport.exporters.presets import TARGETS
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.core.types import ContactConfig
-from hoiexport.sdk.generators.registry import GENERATOR_CHOICES
+from hoiexport.sdk.core.overrides import parse_assignments
+from hoiexport.sdk.generators.registry import AUTO, GENERATOR_CHOICES, make_settings
 
 PROMPT_SUFFIXES: tuple[str, ...] = (".jsonl", ".txt", ".csv")
 ID_VERSION = 1
@@ -149,6 +150,10 @@ class ItemSettings:
             `seed + seeds - 1`.
         seed: first seed for prompts that do not set their own (a prompt's own
             seed replaces it and is expanded the same way).
+        preset: the generator's settings preset (hoi3dgen: "best" or "paper");
+            None = its default.
+        settings: `KEY=VALUE` overrides of the preset's settings, e.g.
+            ("lift.orbit.views=4",).
     """
 
     generator: str = "compose"
@@ -157,6 +162,8 @@ class ItemSettings:
     texture_size: int = 2048
     seeds: int = 1
     seed: int = 0
+    preset: str | None = None
+    settings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         from hoiexport.exporters.export import parse_formats
@@ -171,6 +178,9 @@ class ItemSettings:
             raise InputError(f"seeds must be an integer >= 1 (seeds per prompt), got {self.seeds!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise InputError(f"seed must be an integer >= 0, got {self.seed!r}")
+        object.__setattr__(self, "settings", tuple(self.settings))
+        if self.generator != AUTO:  # a bad preset or setting fails before any item runs
+            make_settings(self.generator, self.preset, parse_assignments(self.settings, "--set"))
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,8 @@ class BatchItem:
         texture_size: baked texture edge, texels.
         line: line in the prompt file (0 if built in code).
         source: the prompt file ("" if built in code).
+        preset: the generator's settings preset, None = its default.
+        settings: `KEY=VALUE` overrides of the preset's settings.
     """
 
     id: str
@@ -204,6 +216,8 @@ class BatchItem:
     texture_size: int
     line: int = 0
     source: str = ""
+    preset: str | None = None
+    settings: tuple[str, ...] = ()
 
     @property
     def overrides(self) -> dict[str, str]:
@@ -229,11 +243,14 @@ class BatchItem:
             "texture_size": self.texture_size,
             "line": self.line,
             "source": self.source,
+            "preset": self.preset,
+            "settings": list(self.settings),
         }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> BatchItem:
-        return cls(**{**d, "formats": tuple(d["formats"])})
+        """The item `to_json` wrote (manifests before presets lack the last two keys)."""
+        return cls(**{**d, "formats": tuple(d["formats"]), "settings": tuple(d.get("settings", ()))})
 
 
 def item_id(
@@ -246,12 +263,16 @@ def item_id(
     target: str,
     formats: Iterable[str],
     texture_size: int,
+    preset: str | None = None,
+    settings: Iterable[str] = (),
 ) -> str:
     """Stable id of an item: sha256 of its request, first 16 hex digits.
 
-    The request is the prompt text, its overrides, the seed, the generator and
-    the export settings (target, sorted formats, texture size). The line number
-    and file name are not part of it: moving a prompt within a file keeps its id.
+    The request is the prompt text, its overrides, the seed, the generator, its
+    preset and settings overrides (only when set, so ids made before presets
+    existed stay the same) and the export settings (target, sorted formats,
+    texture size). The line number and file name are not part of it: moving a
+    prompt within a file keeps its id.
     """
     payload = {
         "v": ID_VERSION,
@@ -265,6 +286,11 @@ def item_id(
         "formats": sorted(formats),
         "texture_size": texture_size,
     }
+    if preset is not None:
+        payload["preset"] = preset
+    settings = list(settings)
+    if settings:
+        payload["settings"] = settings
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -512,7 +538,7 @@ def make_items(specs: Iterable[PromptSpec], settings: ItemSettings) -> list[Batc
         contact = spec.contact.value if spec.contact else None
         for seed in range(first, first + settings.seeds):
             iid = item_id(spec.text, spec.object, spec.action, contact, seed, settings.generator, target,
-                          settings.formats, settings.texture_size)
+                          settings.formats, settings.texture_size, settings.preset, settings.settings)
             if iid in seen:
                 continue
             seen.add(iid)
@@ -520,5 +546,6 @@ def make_items(specs: Iterable[PromptSpec], settings: ItemSettings) -> list[Batc
                 id=iid, text=spec.text, object=spec.object, action=spec.action, contact=contact, seed=seed,
                 generator=settings.generator, target=target, formats=settings.formats,
                 texture_size=settings.texture_size, line=spec.line, source=spec.source,
+                preset=settings.preset, settings=settings.settings,
             ))
     return items

@@ -92,6 +92,9 @@ class BatchOptions:
             skipped, pending and running ones re-run.
         retry_failed: resume and also re-run failed items.
         preview_size: edge of one contact-sheet view, pixels.
+        preset: the generator's settings preset (hoi3dgen: "best" or "paper");
+            None = its default.
+        settings: `KEY=VALUE` overrides of the preset's settings.
     """
 
     generator: str = "compose"
@@ -105,6 +108,8 @@ class BatchOptions:
     resume: bool = False
     retry_failed: bool = False
     preview_size: int = 256
+    preset: str | None = None
+    settings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         settings = self.item_settings()  # validates generator, formats, target, sizes, seeds
@@ -119,7 +124,8 @@ class BatchOptions:
 
     def item_settings(self) -> ItemSettings:
         return ItemSettings(generator=self.generator, formats=self.formats, target=self.target,
-                            texture_size=self.texture_size, seeds=self.seeds, seed=self.seed)
+                            texture_size=self.texture_size, seeds=self.seeds, seed=self.seed,
+                            preset=self.preset, settings=self.settings)
 
 
 @dataclass

@@ -145,10 +145,11 @@ def _capture(log_path: Path) -> Iterator[None]:
 
 def _generate(item: BatchItem):  # -> HOIAsset
     """`hoiexport.generate` for the item."""
-    from hoiexport.generation import generate
+    from hoiexport.generation import generate, parse_assignments
 
     return generate(item.text, generator=item.generator, seed=item.seed,
-                    object=item.object or None, action=item.action or None, contact=item.contact or None)
+                    object=item.object or None, action=item.action or None, contact=item.contact or None,
+                    preset=item.preset, overrides=parse_assignments(item.settings, "--set"))
 
 
 def item_metrics(asset, export_result, folder: Path) -> dict[str, Any]:

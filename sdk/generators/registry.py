@@ -10,10 +10,13 @@ an instance may hold loaded networks (hoi3dgen keeps its built chain), which
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
+from typing import Any
 
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
+from hoiexport.sdk.core.overrides import apply_overrides
 from hoiexport.sdk.generators.base import Generator
 
 
@@ -25,11 +28,14 @@ class GeneratorEntry:
         module: import path of the module defining it.
         attr: class name in that module (constructed without arguments).
         summary: one line for help texts.
+        presets: names of the generator's settings presets (the first is its
+            default); each is a factory in the module's `PRESETS` dict.
     """
 
     module: str
     attr: str
     summary: str
+    presets: tuple[str, ...] = ("default",)
 
 
 GENERATORS: dict[str, GeneratorEntry] = {
@@ -38,7 +44,8 @@ GENERATORS: dict[str, GeneratorEntry] = {
         "CPU, procedural: Anny posed from an action library, a procedural object placed by contact optimisation"),
     "hoi3dgen": GeneratorEntry(
         "hoiexport.sdk.generators.hoi3dgen.generate", "Hoi3dgenGenerator",
-        "the paper's GPU chain (SANA views, FLUX re-texturing, Hunyuan3D, segmentation, registration)"),
+        "the paper's GPU chain (SANA views, FLUX re-texturing, Hunyuan3D, segmentation, registration)",
+        presets=("best", "paper")),
 }
 """Every generator by its `--generator` name."""
 
@@ -68,6 +75,28 @@ def get_generator(name: str) -> Generator:
             entry = GENERATORS[name]
             generator = _instances[name] = getattr(import_module(entry.module), entry.attr)()
     return generator
+
+
+def make_settings(name: str, preset: str | None = None, overrides: Mapping[str, str] | None = None) -> Any:
+    """Generator `name`'s settings object from one of its presets, with
+    `KEY=VALUE` overrides applied (`hoiexport.sdk.core.overrides`).
+
+    Args:
+        name: a registered generator (not `auto`: resolve it first).
+        preset: one of `GENERATORS[name].presets`; None = its first (the default).
+        overrides: dotted field path → value text, e.g. {"lift.orbit.views": "4"}.
+
+    Raises:
+        InputError: an unknown generator, preset or setting, or a bad value.
+    """
+    if name not in GENERATORS:
+        raise InputError(f"unknown generator {name!r}; use one of: {', '.join(GENERATORS)}")
+    entry = GENERATORS[name]
+    preset = entry.presets[0] if preset is None else preset
+    if preset not in entry.presets:
+        raise InputError(f"the {name} generator has no preset {preset!r}; use one of: {', '.join(entry.presets)}")
+    settings = import_module(entry.module).PRESETS[preset]()
+    return apply_overrides(settings, overrides or {})
 
 
 def resolve_name(name: str) -> str:

@@ -152,3 +152,25 @@ def test_settings_validate_with_clear_messages():
         ItemSettings(texture_size=100)
     with pytest.raises(InputError, match="seeds"):
         ItemSettings(seeds=0)
+
+
+def test_preset_and_settings_are_part_of_the_request_and_checked_early():
+    from hoiexport.batch.items import BatchItem, ItemSettings, PromptSpec, item_id, make_items
+    from hoiexport.sdk.core.errors import InputError
+
+    plain = item_id("a man carrying a box", None, None, None, 0, "compose", "unity", ("glb",), 512)
+    # ids made before presets existed are kept when no preset or setting is given
+    assert plain == item_id("a man carrying a box", None, None, None, 0, "compose", "unity", ("glb",), 512, None, ())
+    tuned = item_id("a man carrying a box", None, None, None, 0, "compose", "unity", ("glb",), 512, None,
+                    ("max_attempts=2",))
+    assert tuned != plain
+    settings = ItemSettings(generator="compose", formats=("glb",), texture_size=512, settings=("max_attempts=2",))
+    (item,) = make_items([PromptSpec(text="a man carrying a box")], settings)
+    assert item.id == tuned and item.settings == ("max_attempts=2",)
+    assert BatchItem.from_json(item.to_json()) == item
+    old = {k: v for k, v in item.to_json().items() if k not in ("preset", "settings")}
+    assert BatchItem.from_json(old).settings == () and BatchItem.from_json(old).preset is None
+    with pytest.raises(InputError, match="no preset 'paper'"):
+        ItemSettings(generator="compose", preset="paper")
+    with pytest.raises(InputError, match="unknown setting"):
+        ItemSettings(generator="compose", settings=("nope=1",))

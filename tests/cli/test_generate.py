@@ -66,3 +66,14 @@ def test_bad_flags_fail_before_any_work(tmp_path):
     r = CliRunner().invoke(app, ["generate", "A man carrying a box", "-o", str(tmp_path), "--contact", "elbow"])
     assert r.exit_code == 2  # click's usage error lists the 8 configurations
     assert not (tmp_path / "bundle").exists()
+
+
+def test_bad_preset_or_setting_fails_before_any_work(tmp_path):
+    r = CliRunner().invoke(app, ["generate", "A man carrying a box", "-o", str(tmp_path), "--generator", "compose",
+                                 "--preset", "paper"])
+    assert r.exit_code == 1 and "no preset 'paper'" in r.output and "default" in r.output
+    r = CliRunner().invoke(app, ["generate", "A man carrying a box", "-o", str(tmp_path), "--generator", "compose",
+                                 "--set", "max_attempt=2"])
+    assert r.exit_code == 1 and "unknown setting 'max_attempt'" in r.output and "max_attempts" in r.output
+    assert "generating" not in r.output
+    assert not (tmp_path / "bundle").exists()

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,6 +155,10 @@ def _versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             out[pkg] = "unknown"
     return out
+
+
+PRESETS: dict[str, Callable[[], ComposeOptions]] = {"default": ComposeOptions}
+"""Settings presets by name (`registry.make_settings`); compose has one."""
 
 
 class ComposeGenerator:

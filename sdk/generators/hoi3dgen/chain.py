@@ -70,6 +70,8 @@ class ChainOptions:
         rescale_tolerance: |log s| above which a mesh is rescaled by the
             registered body's scale s and lifted again.
         lift: orbit, voting, registration and contact settings (stages 5–7).
+        preset: the `presets.PRESETS` name these settings started from ("best"
+            or "paper"), recorded in provenance.
     """
 
     views: tuple[view_table.ViewName, ...] = ("front", "left_diagonal", "right_diagonal")
@@ -82,6 +84,7 @@ class ChainOptions:
     assumed_height_m: float = 1.7
     rescale_tolerance: float = 0.03
     lift: LiftOptions = field(default_factory=LiftOptions)
+    preset: str = "best"
 
     def __post_init__(self) -> None:
         if not self.views:
@@ -270,6 +273,7 @@ class Hoi3dgenChain:
         prov.timings_s = {r.stage: round(r.seconds, 4) for r in records}
         prov.timings_s["total"] = round(time.perf_counter() - t_total, 4)
         prov.notes.update({
+            "preset": o.preset,
             "views": list(o.views),
             "view_prompts": prompts,
             "retexture_prompt": view_table.retexture_prompt(description) if o.retexture else None,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.chain import ChainOptions, Hoi3dgenChain
+from hoiexport.sdk.generators.hoi3dgen.presets import PRESETS  # noqa: F401 - the registry reads it here
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.models import LockFile, get_models_dir, load_lock, presence
 from hoiexport.sdk.core.types import HOIAsset, Prompt
@@ -145,7 +146,7 @@ def _regressor_estimator(path: str | None, runtime: Runtime):
 
 
 class ChainCache:
-    """Built chains by (device, precision, offload), at most `max_chains` at once.
+    """Built chains by (device, precision, offload, settings), at most `max_chains` at once.
 
     A built chain holds every network of the chain (tens of GB on a GPU), so the
     cache is bounded (least recently used out) and owned: `close()` drops every
@@ -165,9 +166,11 @@ class ChainCache:
     def __len__(self) -> int:
         return len(self._chains)
 
-    def get(self, runtime: Runtime) -> Hoi3dgenChain:
-        """The chain for `runtime`'s device, precision and offload, built on first use."""
-        key = (runtime.device, runtime.precision, runtime.cpu_offload)
+    def get(self, runtime: Runtime, options: ChainOptions | None = None) -> Hoi3dgenChain:
+        """The chain for `runtime`'s device, precision and offload and for
+        `options` (None = `ChainOptions()`), built on first use."""
+        options = options if options is not None else ChainOptions()
+        key = (runtime.device, runtime.precision, runtime.cpu_offload, repr(options))
         with self._lock:
             chain = self._chains.get(key)
             if chain is not None:
@@ -176,7 +179,7 @@ class ChainCache:
             while len(self._chains) >= self.max_chains:
                 self._chains.popitem(last=False)
                 _free_device_memory()
-            chain = self._chains[key] = load_chain(runtime, ChainOptions(), ChainWeights())
+            chain = self._chains[key] = load_chain(runtime, options, ChainWeights())
             return chain
 
     def close(self) -> None:
@@ -212,8 +215,7 @@ def generate(
         prompt: the parsed prompt (object label, requested configuration).
         seed: one seed for every stage.
         chain: a built chain (tests, or a caller that keeps one); default
-            `load_chain`, kept in `cache` when `options` and `weights` are the
-            defaults.
+            `load_chain`, kept in `cache` when `weights` are the defaults.
         runtime: device and precision for a chain built here.
         options: chain settings for a chain built here.
         weights: explicit weight folders for a chain built here.
@@ -229,8 +231,8 @@ def generate(
         raise InputError(f"hoi3dgen.generate needs a parsed Prompt, got {type(prompt).__name__}")
     if chain is None:
         rt = runtime or Runtime()
-        if options is None and weights == ChainWeights() and cache is not None:
-            chain = cache.get(rt)
+        if weights == ChainWeights() and cache is not None:
+            chain = cache.get(rt, options)
         else:
             chain = load_chain(rt, options or ChainOptions(), weights)
     return chain.run(prompt, seed).asset
@@ -263,7 +265,8 @@ class Hoi3dgenGenerator:
 
     def __call__(self, prompt: Prompt, seed: int, options: GenerationOptions) -> HOIAsset:
         """Run the chain (`generate`) with `options.runtime` and `options.settings`
-        (`ChainOptions`, None = defaults; a default chain is cached)."""
+        (`ChainOptions`, e.g. from `PRESETS`; None = the "best" preset); the
+        built chain is cached."""
         settings = options.settings
         if settings is not None and not isinstance(settings, ChainOptions):
             raise InputError(f"the hoi3dgen generator takes ChainOptions settings, got {type(settings).__name__}")

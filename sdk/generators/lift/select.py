@@ -1,7 +1,10 @@
-"""Contact-verified choice among lifted candidates (DESIGN §7 stage 7).
+"""Contact-verified choice among lifted candidates (docs/architecture.md §7, stage 6).
 
-HOI3DGen lifts several views of one prompt and keeps the one whose measured
-contact configuration matches the prompt. Here: among K candidates, keep those
+Our addition, not in the released HOI3DGen code (docs/fidelity.md): the release
+(`run_t23d_pipe.sh`) lifts every generated view into its own mesh and does not
+choose among them; here the
+chain lifts every view and keeps the one whose measured contact configuration
+matches the prompt. Among K candidates, keep those
 whose measured configuration equals the requested one (all of them when none
 does, or when nothing was requested); among those, the lowest maximum
 penetration depth wins, where depths within `penetration_tolerance_cm` of the

@@ -94,3 +94,31 @@ def test_chain_cache_is_bounded_and_closable():
 
 def test_generation_error_is_public():
     assert hoiexport.GenerationError is GenerationError and issubclass(GenerationError, HOIExportError)
+
+
+def test_make_settings_builds_each_preset_and_applies_overrides():
+    from hoiexport.sdk.generators.compose.generate import ComposeOptions
+    from hoiexport.sdk.generators.hoi3dgen.chain import ChainOptions
+    from hoiexport.sdk.generators.registry import GENERATORS, make_settings
+
+    assert make_settings("compose") == ComposeOptions()
+    assert make_settings("compose", overrides={"max_attempts": "2"}).max_attempts == 2
+    assert GENERATORS["hoi3dgen"].presets[0] == "best"
+    best = make_settings("hoi3dgen")
+    paper = make_settings("hoi3dgen", "paper", {"lift.orbit.views": "4"})
+    assert isinstance(best, ChainOptions) and best.preset == "best"
+    assert paper.preset == "paper" and paper.lift.orbit.views == 4 and paper.lift.orbit.pitch_deg == 0.0
+    assert make_settings("hoi3dgen", "paper").lift.orbit.views == 8  # a fresh object per call
+
+
+@pytest.mark.parametrize(("name", "preset", "words"), [
+    ("compose", "paper", ["no preset 'paper'", "default"]),
+    ("hoi3dgen", "fast", ["no preset 'fast'", "best", "paper"]),
+    ("auto", None, ["unknown generator"]),
+])
+def test_make_settings_rejects_unknown_names(name, preset, words):
+    from hoiexport.sdk.generators.registry import make_settings
+
+    with pytest.raises(InputError) as exc:
+        make_settings(name, preset)
+    assert all(w in str(exc.value) for w in words)
