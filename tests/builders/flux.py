@@ -38,19 +38,24 @@ FLUX VAE); the benchmark re-textures one asset's worth of views with it
   (shift 3.0, dynamic shifting, base_shift 0.5, max_shift 1.15, seq len 256–4096).
 
 Random weights may produce non-finite pixels; timing and memory do not depend on it.
+
+`write_flux1_depth_dev` writes the lock entry `flux1-depth-dev` tiny in the
+diffusers layout of FLUX.1 repositories (`LOCK_WRITERS` maps the entry to it).
 """
 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
+from hoiexport.sdk.generators.hoi3dgen.retexture import LOCK_ENTRY, FluxDepthRetexturer, RetextureOptions
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
+from tests.builders.sana import write_shards
 from tests.builders.sizes import Size, building
 
 if TYPE_CHECKING:
@@ -300,3 +305,31 @@ def build_flux(
 TINY_OPTIONS = SIZES["tiny"].options
 tiny_flux_components = partial(flux_components, "tiny")
 tiny_flux = partial(build_flux, "tiny")
+
+
+# ----------------------------------------------------------------------------- lock entries on disk
+
+
+def write_flux1_depth_dev(models_dir: Path) -> Path:
+    """Lock entry `flux1-depth-dev` (black-forest-labs/FLUX.1-Depth-dev), tiny: the
+    seven `flux_components("tiny")` saved by `FluxControlPipeline.save_pretrained`
+    (`model_index.json`, scheduler/, tokenizer/, tokenizer_2/, text_encoder/,
+    text_encoder_2/, transformer/, vae/), with the transformer in three safetensors
+    shards + index and the T5 encoder in two, as the FLUX.1 [dev] diffusers
+    repositories store them (the lock fetches these folders by pattern).
+
+    Returns:
+        The entry's folder, `models_dir/flux1-depth-dev`.
+    """
+    from diffusers import FluxControlPipeline
+
+    folder = Path(models_dir) / LOCK_ENTRY
+    FluxControlPipeline(**flux_components("tiny")).save_pretrained(folder, safe_serialization=True)
+    write_shards(folder / "transformer", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model",
+                 "diffusion_pytorch_model.safetensors.index.json", 3)
+    write_shards(folder / "text_encoder_2", "model.safetensors", "model", "model.safetensors.index.json", 2)
+    return folder
+
+
+LOCK_WRITERS: dict[str, Callable[[Path], Path]] = {LOCK_ENTRY: write_flux1_depth_dev}
+"""Lock entry → the function that writes it tiny under a models dir."""

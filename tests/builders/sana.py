@@ -37,6 +37,12 @@ issue #6 stage 1). Sources, public:
   `DPMSolverMultistepScheduler(flow_shift=3.0, use_flow_sigmas=True,
   prediction_type="flow_prediction")`.
 
+`write_<entry>(models_dir)` writes each SANA lock entry tiny, in its real
+on-disk layout, for the loadability tests (see their docstrings):
+`write_sana1_5_1600m_1024px`, `write_sana_1600m_1024px` (diffusers folders with
+`model_index.json` and the shards the lock lists) and `write_hoi3dgen_sana`
+(a SANA-native training checkpoint); `LOCK_WRITERS` maps entry names to them.
+
 The full-size tokenizer is a word-level stand-in: one token per
 whitespace-separated word of the CHI prefix and the view prompts of
 `FULL_DESCRIPTION`, so the text encoder sees somewhat fewer tokens than Gemma's
@@ -47,14 +53,27 @@ do not depend on it.
 
 from __future__ import annotations
 
+import json
+import random
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.generators.hoi3dgen.sana import SANA_CHI, SanaOptions, SanaTextToImage
+from hoiexport.sdk.generators.hoi3dgen.sana import (
+    FINETUNE_FILE,
+    FINETUNE_MODEL,
+    SANA_BASES,
+    SANA_CHI,
+    SanaOptions,
+    SanaTextToImage,
+)
+from hoiexport.sdk.generators.hoi3dgen.sana_convert import QK_NORM
 from hoiexport.sdk.generators.hoi3dgen.views import view_prompts
 
 from tests.builders.sizes import Size, building
@@ -350,3 +369,229 @@ TINY_OPTIONS = SIZES["tiny"].options
 tiny_sana_transformer = partial(sana_transformer, "tiny")
 tiny_sana_components = partial(sana_components, "tiny")
 tiny_sana = partial(build_sana, "tiny")
+
+
+# ----------------------------------------------------------------------------- lock entries on disk
+
+
+def write_shards(folder: Path, single: str, stem: str, index: str, count: int) -> list[str]:
+    """Split the safetensors file `folder/single` into `count` shards laid out as
+    Hugging Face writes them, and remove it.
+
+    Shards are `{stem}-0000i-of-0000n.safetensors` (keys in sorted order, split
+    into contiguous runs) with `{"format": "pt"}` metadata; `index` is the JSON
+    index `{"metadata": {"total_size": bytes}, "weight_map": {key: shard}}` that
+    transformers (`model.safetensors.index.json`) and diffusers
+    (`diffusion_pytorch_model.safetensors.index.json`) read.
+
+    Returns:
+        The shard file names, in order.
+    """
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(folder / single))
+    keys = sorted(state)
+    if len(keys) < count:
+        raise ValueError(f"{folder / single} has {len(keys)} tensors, fewer than {count} shards")
+    names, weight_map = [], {}
+    for i, part in enumerate(np.array_split(np.arange(len(keys)), count), start=1):
+        name = f"{stem}-{i:05d}-of-{count:05d}.safetensors"
+        chunk = {keys[j]: state[keys[j]].contiguous() for j in part}
+        save_file(chunk, str(folder / name), metadata={"format": "pt"})
+        weight_map.update(dict.fromkeys(chunk, name))
+        names.append(name)
+    total = sum(t.numel() * t.element_size() for t in state.values())
+    (folder / index).write_text(json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2))
+    (folder / single).unlink()
+    return names
+
+
+FLOW_DPM_SOLVER: Mapping[str, Any] = dict(flow_shift=3.0, use_flow_sigmas=True, prediction_type="flow_prediction")
+"""The scheduler SANA's diffusers folders ship (`DPMSolverMultistepScheduler`;
+diffusers' `convert_sana_to_diffusers.py` default "flow-dpm_solver")."""
+
+
+def _write_base(
+    models_dir: Path, entry: str, *, qk_norm: str | None, transformer_shards: int, dtype: torch.dtype
+) -> Path:
+    """A tiny diffusers SANA folder under `models_dir/entry`: `model_index.json`,
+    scheduler/, tokenizer/, text_encoder/ (Gemma-2, two safetensors shards + index, as
+    both SANA repositories), vae/ (one file) and transformer/ (`transformer_shards`
+    files; weights and Gemma-2 in `dtype`)."""
+    from diffusers import DPMSolverMultistepScheduler, SanaPipeline
+
+    folder = Path(models_dir) / entry
+    parts = sana_components("tiny", qk_norm=qk_norm)
+    parts["scheduler"] = DPMSolverMultistepScheduler(**FLOW_DPM_SOLVER)
+    parts["transformer"].to(dtype=dtype)
+    parts["text_encoder"].to(dtype=dtype)
+    SanaPipeline(**parts).save_pretrained(folder, safe_serialization=True)
+    write_shards(folder / "text_encoder", "model.safetensors", "model", "model.safetensors.index.json", 2)
+    if transformer_shards > 1:
+        write_shards(folder / "transformer", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model",
+                     "diffusion_pytorch_model.safetensors.index.json", transformer_shards)
+    return folder
+
+
+def write_sana1_5_1600m_1024px(models_dir: Path) -> Path:
+    """Lock entry `sana1-5-1600m-1024px` (Efficient-Large-Model/SANA1.5_1.6B_1024px_diffusers),
+    tiny: a diffusers folder whose transformer has SANA 1.5's query/key norms
+    (`qk_norm="rms_norm_across_heads"`), stored in bf16 as one file (the repository
+    is BF16; its transformer weights are fetched by pattern), with the Gemma-2 text
+    encoder in bf16 as two shards + index (the file names the lock lists).
+
+    Returns:
+        The entry's folder, `models_dir/sana1-5-1600m-1024px`.
+    """
+    import torch
+
+    return _write_base(models_dir, SANA_BASES["sana-1.5"].name, qk_norm=QK_NORM, transformer_shards=1,
+                       dtype=torch.bfloat16)
+
+
+def write_sana_1600m_1024px(models_dir: Path) -> Path:
+    """Lock entry `sana-1600m-1024px` (Efficient-Large-Model/Sana_1600M_1024px_diffusers),
+    tiny: a diffusers folder with a SANA 1.0 transformer (no query/key norms) in fp32
+    as two shards + index, and the text encoder as two shards + index — the file
+    names the lock lists.
+
+    Returns:
+        The entry's folder, `models_dir/sana-1600m-1024px`.
+    """
+    import torch
+
+    return _write_base(models_dir, SANA_BASES["sana-1.0"].name, qk_norm=None, transformer_shards=2,
+                       dtype=torch.float32)
+
+
+_MLP_NAMES = (("inverted_conv", "conv_inverted"), ("depth_conv", "conv_depth"), ("point_conv", "conv_point"))
+"""SANA's GLUMBConv layer names → diffusers' `GLUMBConv` names."""
+
+
+def native_sana_state_dict(
+    sd: Mapping[str, torch.Tensor], *, pos_embed_tokens: int | None = None, caption_tokens: int = 300, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """A diffusers `SanaTransformer2DModel` state dict under NVlabs/Sana's `SanaMS`
+    names (written from SANA's module names: x_embedder, t_embedder.mlp, t_block,
+    y_embedder.y_proj, attention_y_norm, blocks.N.{attn.qkv, attn.q_norm/k_norm,
+    cross_attn.q_linear/kv_linear/q_norm/k_norm, mlp.*_conv.conv}, final_layer),
+    plus the tensors SANA stores that diffusers drops.
+
+    Args:
+        sd: the diffusers state dict (any number of blocks; with or without q/k norms).
+        pos_embed_tokens: add SANA's stored sin-cos table `pos_embed` (1, tokens,
+            hidden) of models with `use_pe` (SANA 1.0); None = none (SANA 1.5: `use_pe: false`).
+        caption_tokens: rows of the null caption embedding `y_embedder.y_embedding`
+            (SANA: `model_max_length` 300).
+        seed: seed of the null caption embedding's random values.
+
+    Returns:
+        native name → tensor (copies).
+    """
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    caption_dim = sd["caption_projection.linear_1.weight"].shape[1]
+    n: dict[str, torch.Tensor] = {
+        "x_embedder.proj.weight": sd["patch_embed.proj.weight"],
+        "x_embedder.proj.bias": sd["patch_embed.proj.bias"],
+        "t_block.1.weight": sd["time_embed.linear.weight"],
+        "t_block.1.bias": sd["time_embed.linear.bias"],
+        "attention_y_norm.weight": sd["caption_norm.weight"],
+        "final_layer.linear.weight": sd["proj_out.weight"],
+        "final_layer.linear.bias": sd["proj_out.bias"],
+        "final_layer.scale_shift_table": sd["scale_shift_table"],
+        "y_embedder.y_embedding": torch.randn(caption_tokens, caption_dim, generator=g) / caption_dim**0.5,
+    }
+    if pos_embed_tokens is not None:
+        n["pos_embed"] = torch.zeros(1, pos_embed_tokens, sd["patch_embed.proj.weight"].shape[0])
+    for j in (1, 2):
+        for p in ("weight", "bias"):
+            n[f"t_embedder.mlp.{2 * (j - 1)}.{p}"] = sd[f"time_embed.emb.timestep_embedder.linear_{j}.{p}"]
+            n[f"y_embedder.y_proj.fc{j}.{p}"] = sd[f"caption_projection.linear_{j}.{p}"]
+    layers = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("transformer_blocks."))
+    for i in range(layers):
+        b, d = f"blocks.{i}.", f"transformer_blocks.{i}."
+        n[b + "scale_shift_table"] = sd[d + "scale_shift_table"]
+        n[b + "attn.qkv.weight"] = torch.cat([sd[d + f"attn1.to_{x}.weight"] for x in "qkv"])
+        n[b + "attn.proj.weight"] = sd[d + "attn1.to_out.0.weight"]
+        n[b + "attn.proj.bias"] = sd[d + "attn1.to_out.0.bias"]
+        n[b + "cross_attn.q_linear.weight"] = sd[d + "attn2.to_q.weight"]
+        n[b + "cross_attn.q_linear.bias"] = sd[d + "attn2.to_q.bias"]
+        n[b + "cross_attn.kv_linear.weight"] = torch.cat([sd[d + "attn2.to_k.weight"], sd[d + "attn2.to_v.weight"]])
+        n[b + "cross_attn.kv_linear.bias"] = torch.cat([sd[d + "attn2.to_k.bias"], sd[d + "attn2.to_v.bias"]])
+        n[b + "cross_attn.proj.weight"] = sd[d + "attn2.to_out.0.weight"]
+        n[b + "cross_attn.proj.bias"] = sd[d + "attn2.to_out.0.bias"]
+        for native, ours in _MLP_NAMES:
+            for p in ("weight", "bias"):
+                if f"{d}ff.{ours}.{p}" in sd:
+                    n[f"{b}mlp.{native}.conv.{p}"] = sd[f"{d}ff.{ours}.{p}"]
+        if d + "attn1.norm_q.weight" in sd:
+            for native, ours in (("attn", "attn1"), ("cross_attn", "attn2")):
+                n[f"{b}{native}.q_norm.weight"] = sd[f"{d}{ours}.norm_q.weight"]
+                n[f"{b}{native}.k_norm.weight"] = sd[f"{d}{ours}.norm_k.weight"]
+    return {k: v.clone() for k, v in n.items()}
+
+
+def save_sana_training_checkpoint(
+    path: Path, state_dict: Mapping[str, torch.Tensor], ema: Mapping[str, torch.Tensor] | None = None
+) -> None:
+    """Write `state_dict` (native names) as NVlabs/Sana's DDP training checkpoint:
+    `{"state_dict": {"module." + name: tensor}, "state_dict_ema"?, "optimizer",
+    "epoch", "rng_state" {torch, numpy, python, generator}}` — the numpy RNG state
+    is what makes the loader's numpy allow-list necessary."""
+    import torch
+
+    ckpt: dict[str, Any] = {
+        "state_dict": {f"module.{k}": v for k, v in state_dict.items()},
+        "optimizer": {"state": {0: {"exp_avg": torch.zeros(3)}}, "param_groups": [{"lr": 2e-5, "params": [0]}]},
+        "epoch": 1050,
+        "rng_state": {
+            "torch": torch.get_rng_state(),
+            "numpy": np.random.RandomState(0).get_state(),
+            "python": random.Random(0).getstate(),
+            "generator": torch.Generator().manual_seed(42).get_state(),
+        },
+    }
+    if ema is not None:
+        ckpt["state_dict_ema"] = dict(ema)
+    torch.save(ckpt, path)
+
+
+def finetune_state_dict(seed: int = 3) -> dict[str, torch.Tensor]:
+    """The diffusers state dict `write_hoi3dgen_sana` writes: a tiny SANA 1.5
+    transformer (query/key norms) with every tensor replaced by seeded noise (so the
+    norms and scale-shift tables are not at their trivial initial values)."""
+    import torch
+
+    model = sana_transformer("tiny", qk_norm=QK_NORM)
+    g = torch.Generator().manual_seed(seed)
+    return {k: torch.randn(v.shape, generator=g) * 0.3 for k, v in model.state_dict().items()}
+
+
+def write_hoi3dgen_sana(models_dir: Path) -> Path:
+    """Lock entry `hoi3dgen-sana` (agshar96/hoi3dgen_weights), tiny: `epoch_1050_step_25201.pth`
+    as NVlabs/Sana's training code saves it (`save_sana_training_checkpoint`): the
+    transformer under SANA's native names with SANA 1.5's query/key norms, no
+    `pos_embed` (`use_pe: false`), the null caption embedding, EMA weights
+    (0.5 × the weights) and the training state. Its weights are `finetune_state_dict()`.
+
+    Returns:
+        The entry's folder, `models_dir/hoi3dgen-sana`.
+    """
+    folder = Path(models_dir) / FINETUNE_MODEL
+    folder.mkdir(parents=True, exist_ok=True)
+    sd = finetune_state_dict()
+    tokens = SIZES["tiny"].options.max_sequence_length
+    native = native_sana_state_dict(sd, caption_tokens=tokens)
+    ema = native_sana_state_dict({k: v * 0.5 for k, v in sd.items()}, caption_tokens=tokens)
+    save_sana_training_checkpoint(folder / FINETUNE_FILE, native, ema=ema)
+    return folder
+
+
+LOCK_WRITERS: dict[str, Callable[[Path], Path]] = {
+    SANA_BASES["sana-1.5"].name: write_sana1_5_1600m_1024px,
+    SANA_BASES["sana-1.0"].name: write_sana_1600m_1024px,
+    FINETUNE_MODEL: write_hoi3dgen_sana,
+}
+"""Lock entry → the function that writes it tiny under a models dir."""

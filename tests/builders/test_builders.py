@@ -77,7 +77,7 @@ PARAMETERS: dict[tuple[str, Size], dict[str, int]] = {
     ("depth", "full"): {"model": 335_315_649},
     ("hunyuan", "tiny"): {"model": 54_152, "vae": 26_689, "conditioner": 28_288},
     ("hunyuan", "full"): {"model": 1_113_274_432, "vae": 214_212_865, "conditioner": 1_136_480_768},
-    ("regressor", "tiny"): {"net": 62_293},
+    ("regressor", "tiny"): {"net": 188_021},
     ("regressor", "full"): {"net": 670_712_053},
 }
 """Parameters per network component of each model at each size."""
@@ -119,3 +119,21 @@ def test_gpu_chain_help():
     )
     assert out.returncode == 0, out.stderr
     assert "--stages" in out.stdout and "GPU figures" in out.stdout
+
+
+def _lock_writers() -> dict[str, Callable[[Path], Path]]:
+    from tests.builders import depth, flux, sana
+
+    return {**depth.LOCK_WRITERS, **flux.LOCK_WRITERS, **sana.LOCK_WRITERS}
+
+
+@pytest.mark.parametrize("entry", sorted(_lock_writers()))
+def test_lock_writers_write_every_file_the_lock_lists(tmp_path, entry):
+    """Each `write_<entry>` fills the entry's folder with every file (and pattern) of
+    its lock entry, so `resolve` accepts it; the loaders are tested per stage."""
+    from hoiexport.sdk.models import load_lock, verify_models
+
+    folder = _lock_writers()[entry](tmp_path)
+    assert folder == tmp_path / entry
+    check = verify_models([load_lock().get(entry)], tmp_path, use_hash_cache=False)[0]
+    assert check.failures == [], check.problem_lines()

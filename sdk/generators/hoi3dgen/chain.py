@@ -48,7 +48,9 @@ from hoiexport.sdk.generators.hoi3dgen.protocols import (
     TextToImage,
     Texturer,
 )
+from hoiexport.sdk.generators.hoi3dgen.depth import DepthOptions
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
+from hoiexport.sdk.generators.hoi3dgen.sana import SanaOptions
 from hoiexport.sdk.generators.lift.estimate import BodyEstimator
 from hoiexport.sdk.generators.lift.lift import LiftOptions, LiftResult, lift_mesh
 from hoiexport.sdk.generators.lift.segment import PERSON_LABEL, Segmenter
@@ -66,6 +68,13 @@ class ChainOptions:
         t2i_steps, t2i_guidance: SANA's denoising steps and guidance.
         retexture: run depth + FLUX re-texturing (stage 2).
         retexture_steps, retexture_guidance: FLUX.1-Depth's steps and guidance.
+        retexture_seed_policy: FLUX's seed per view (`views.SEED_POLICIES`):
+            "per_view" (seed + k) or "fixed" (42 for every view, as released).
+        t2i_seed: SANA's seed; None = the run's seed (the release: 0, the
+            default of SANA's inference script).
+        sana: which SANA base, sampler, shift and seeding `load_chain` builds
+            (its steps / guidance / size are taken from the fields above).
+        depth: which Depth Anything weights and how depth maps are prepared.
         assumed_height_m: the height a lifted mesh is first scaled to, metres.
         rescale_tolerance: |log s| above which a mesh is rescaled by the
             registered body's scale s and lifted again.
@@ -83,6 +92,10 @@ class ChainOptions:
     retexture_guidance: float = 10.0
     assumed_height_m: float = 1.7
     rescale_tolerance: float = 0.03
+    retexture_seed_policy: view_table.SeedPolicy = "per_view"
+    t2i_seed: int | None = None
+    sana: SanaOptions = field(default_factory=SanaOptions)
+    depth: DepthOptions = field(default_factory=DepthOptions)
     lift: LiftOptions = field(default_factory=LiftOptions)
     preset: str = "best"
 
@@ -96,6 +109,11 @@ class ChainOptions:
             raise InputError(f"image_size must be a multiple of 16 (>= 16), got {self.image_size}")
         if not 0.3 <= self.assumed_height_m <= 3.0:
             raise InputError(f"assumed_height_m must be in [0.3, 3] metres, got {self.assumed_height_m}")
+        if self.retexture_seed_policy not in view_table.SEED_POLICIES:
+            raise InputError(f"retexture_seed_policy {self.retexture_seed_policy!r} is unknown; use one of: "
+                             + ", ".join(view_table.SEED_POLICIES))
+        if self.t2i_seed is not None and (isinstance(self.t2i_seed, bool) or self.t2i_seed < 0):
+            raise InputError(f"t2i_seed must be None or an integer >= 0, got {self.t2i_seed!r}")
 
 
 @dataclass
@@ -221,7 +239,8 @@ class Hoi3dgenChain:
 
         prompts = [view_table.view_prompt(description, v) for v in o.views]
         with rt.stage("text_to_image"):
-            images = self.text_to_image.generate(prompts, seed=int(seed), height=o.image_size, width=o.image_size,
+            t2i_seed = int(seed) if o.t2i_seed is None else o.t2i_seed
+            images = self.text_to_image.generate(prompts, seed=t2i_seed, height=o.image_size, width=o.image_size,
                                                  steps=o.t2i_steps, guidance=o.t2i_guidance)
         runs: list[ViewRun] = []
         for k, (view, text, image) in enumerate(zip(o.views, prompts, images, strict=True)):
@@ -232,7 +251,8 @@ class Hoi3dgenChain:
                     depth = self.depth.estimate(image)
                 with rt.stage(f"retexture[{view}]"):
                     retextured = self.retexturer.retexture(
-                        view_table.retexture_prompt(description), depth, seed=int(seed) + k,
+                        view_table.retexture_prompt(description), depth,
+                        seed=view_table.view_seed(o.retexture_seed_policy, int(seed), k),
                         height=o.image_size, width=o.image_size, steps=o.retexture_steps,
                         guidance=o.retexture_guidance)
                 source = retextured

@@ -24,18 +24,30 @@ from hoiexport.sdk.models import LockFile, get_models_dir, load_lock, presence
 from hoiexport.sdk.core.types import HOIAsset, Prompt
 from hoiexport.sdk.generators.base import GenerationOptions
 
-CHAIN_MODELS: tuple[str, ...] = (
-    "sana-1600m-1024px",
-    "hoi3dgen-sana",
-    "depth-anything-v2-large",
-    "flux1-depth-dev",
-    "grounding-dino-base",
-    "sam2-1-hiera-large",
-    "hunyuan3d-2-shape",
-)
-"""Lock entries the chain cannot run without (Hunyuan3D paint and the body
-regressor are optional: the projection texturer and the point-cloud body
-estimate stand in, and provenance says which ran)."""
+def chain_models(options: ChainOptions | None = None) -> tuple[str, ...]:
+    """Lock entries the chain cannot run without, for `options` (default
+    `ChainOptions()`): the SANA base of `options.sana.base`, the fine-tune, the
+    Depth Anything of `options.depth.model`, FLUX.1-Depth, Grounding DINO, SAM 2.1
+    and Hunyuan3D-2 shape. Hunyuan3D paint and the body regressor are optional:
+    the projection texturer and the point-cloud body estimate stand in, and
+    provenance says which ran."""
+    from hoiexport.sdk.generators.hoi3dgen.depth import DEPTH_MODELS
+    from hoiexport.sdk.generators.hoi3dgen.sana import SANA_BASES
+
+    o = options if options is not None else ChainOptions()
+    return (
+        SANA_BASES[o.sana.base].name,
+        "hoi3dgen-sana",
+        DEPTH_MODELS[o.depth.model].name,
+        "flux1-depth-dev",
+        "grounding-dino-base",
+        "sam2-1-hiera-large",
+        "hunyuan3d-2-shape",
+    )
+
+
+CHAIN_MODELS: tuple[str, ...] = chain_models()
+"""`chain_models()` of the default settings."""
 
 
 @dataclass(frozen=True)
@@ -71,18 +83,21 @@ def missing_models(
     weights: ChainWeights = ChainWeights(),
     models_dir: str | os.PathLike[str] | None = None,
     lock: LockFile | None = None,
+    options: ChainOptions | None = None,
 ) -> list[str]:
-    """Lock entries of `CHAIN_MODELS` with files missing (no hashing), skipping
-    those overridden by an explicit folder in `weights` (`lock`: default `load_lock()`)."""
+    """Lock entries of `chain_models(options)` with files missing (no hashing),
+    skipping those overridden by an explicit folder in `weights` (`lock`:
+    default `load_lock()`)."""
+    sana_base, finetune, depth, flux, dino, sam2, shape = chain_models(options)
     overridden = {
-        "sana-1600m-1024px": weights.sana_base, "hoi3dgen-sana": weights.sana_finetune,
-        "depth-anything-v2-large": weights.depth if weights.retexture else "skipped",
-        "flux1-depth-dev": weights.flux if weights.retexture else "skipped",
-        "grounding-dino-base": weights.grounding_dino, "sam2-1-hiera-large": weights.sam2,
-        "hunyuan3d-2-shape": weights.hunyuan_shape,
+        sana_base: weights.sana_base, finetune: weights.sana_finetune,
+        depth: weights.depth if weights.retexture else "skipped",
+        flux: weights.flux if weights.retexture else "skipped",
+        dino: weights.grounding_dino, sam2: weights.sam2, shape: weights.hunyuan_shape,
     }
     lock = lock if lock is not None else load_lock()
-    return [n for n in CHAIN_MODELS if overridden.get(n) is None and presence(lock.get(n), models_dir) != "present"]
+    return [n for n in chain_models(options)
+            if overridden.get(n) is None and presence(lock.get(n), models_dir) != "present"]
 
 
 def load_chain(
@@ -96,8 +111,9 @@ def load_chain(
         ModelUnavailableError: models missing (all named, with stages and the
             `hoiexport models fetch` command), or a backend's weights unusable.
     """
+    weights = replace(weights, retexture=weights.retexture and options.retexture)
     lock = load_lock()
-    missing = missing_models(weights, lock=lock)
+    missing = missing_models(weights, lock=lock, options=options)
     if missing:
         lines = "; ".join(f"{n} (stage {lock.get(n).stage})" for n in missing)
         raise ModelUnavailableError(
@@ -111,19 +127,19 @@ def load_chain(
     from hoiexport.sdk.generators.hoi3dgen.texture import make_texturer
 
     rt = runtime or Runtime()
-    t2i = SanaTextToImage.from_pretrained(weights.sana_base, weights.sana_finetune, rt)
+    t2i = SanaTextToImage.from_pretrained(weights.sana_base, weights.sana_finetune, rt, options=options.sana)
     depth = retexturer = None
     if weights.retexture:
         from hoiexport.sdk.generators.hoi3dgen.depth import DepthAnythingEstimator
         from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer
 
-        depth = DepthAnythingEstimator.from_pretrained(weights.depth, rt)
+        depth = DepthAnythingEstimator.from_pretrained(weights.depth, rt, options.depth)
         retexturer = FluxDepthRetexturer.from_pretrained(weights.flux, rt)
     matting = GroundedSam2Matting.from_pretrained(weights.grounding_dino, weights.sam2, rt)
     shape = Hunyuan3DShape.from_pretrained(weights.hunyuan_shape, rt)
     texturer = make_texturer(rt)
     estimator = _regressor_estimator(weights.regressor, rt)
-    models = {n: lock.get(n).revision for n in CHAIN_MODELS}
+    models = {n: lock.get(n).revision for n in chain_models(options)}
     if estimator is not None:
         models["camerahmr"] = lock.get("camerahmr").revision
     return Hoi3dgenChain(t2i, depth, retexturer, matting, shape, texturer, matting.segmenter, rt,

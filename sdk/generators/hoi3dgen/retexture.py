@@ -12,9 +12,18 @@ the form FLUX.1-Depth was trained on (Depth Anything output as a grey image). A
 depth map of another size than the requested output is resized to it (bilinear;
 stretched if the aspect ratios differ) before it is encoded.
 
-The prompt is composed by the caller (`hoiexport.sdk.generators.hoi3dgen.views.retexture_prompt`:
-description + ". White Background, PhotoRealistic, High Detail, Realistic Looking.");
-30 steps, guidance 10, 1024² by default (`RetextureOptions`, issue #6 stage 2).
+HOI3DGen's release (agshar96/Hoi3DGen `scripts/flux/retexture_depth_images.py`)
+calls `FluxControlPipeline.from_pretrained("black-forest-labs/FLUX.1-Depth-dev",
+torch_dtype=torch.bfloat16)` once per image with the 8-bit depth PNG of
+`create_depth_images.py` read back as RGB (`DepthOptions.quantize_8bit` gives the
+same values), height = width = 1024, `num_inference_steps=30`,
+`guidance_scale=10.0`, the pipeline's default 512 T5 tokens and
+`generator=torch.Generator().manual_seed(42)` (a CPU generator, as
+`Runtime.generator`). `RetextureOptions()` holds exactly those values; the seed
+is the caller's (`views.view_seed`: "fixed" = 42 for every image as released,
+"per_view" = seed + k). The prompt is composed by the caller
+(`views.retexture_prompt`: the `prompts.txt` line + ". White Background,
+PhotoRealistic, High Detail, Realistic Looking.").
 """
 
 from __future__ import annotations
@@ -50,14 +59,16 @@ WEIGHTS = ModelRef(
 
 @dataclass(frozen=True)
 class RetextureOptions:
-    """Defaults of `FluxDepthRetexturer.retexture` (issue #6, stage 2).
+    """Defaults of `FluxDepthRetexturer.retexture`; every default is HOI3DGen's
+    (`scripts/flux/retexture_depth_images.py`, see the module docstring).
 
     Attributes:
-        steps: denoising steps (30).
-        guidance: FLUX's distilled guidance scale (10).
-        height, width: output pixels (1024 × 1024); multiples of 16 for FLUX
-            (VAE factor 8 × 2×2 latent packing).
-        max_sequence_length: T5 prompt tokens (512, FLUX.1 [dev]'s maximum).
+        steps: denoising steps (official: 30).
+        guidance: FLUX's distilled guidance scale (official: 10).
+        height, width: output pixels (official: 1024 × 1024); multiples of 16 for
+            FLUX (VAE factor 8 × 2×2 latent packing).
+        max_sequence_length: T5 prompt tokens (512, FLUX.1 [dev]'s maximum and the
+            pipeline default the release leaves in place).
     """
 
     steps: int = 30

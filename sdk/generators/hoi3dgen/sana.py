@@ -1,26 +1,55 @@
 """Stage 1 of `hoi3dgen`: view-conditioned SANA text → image (diffusers' `SanaPipeline`).
 
-The base model (lock entry `sana-1600m-1024px`, diffusers layout) supplies the
-Gemma-2 text encoder and tokenizer, the DC-AE VAE, the scheduler and the
-transformer's config; the transformer's weights are HOI3DGen's fine-tune (lock
+A diffusers-format SANA base supplies the Gemma-2 text encoder and tokenizer,
+the DC-AE VAE and the transformer's config (`SANA_BASES`, picked by
+`SanaOptions.base`); the transformer's weights are HOI3DGen's fine-tune (lock
 entry `hoi3dgen-sana`, a SANA-native `.pth` converted by
 `hoiexport.sdk.generators.hoi3dgen.sana_convert`). Prompts come from
 `hoiexport.sdk.generators.hoi3dgen.views` (one per view).
 
-Sampling follows SANA's own inference defaults: 1024², 50 steps (HOI3DGen runs
-`scripts/inference.py --step 50`), classifier-free guidance 4.5 with an empty
-negative prompt, 300 text tokens, and SANA's "complex human instruction" (CHI)
-prefix, worded as in NVlabs/Sana's configs (the training and inference text of
-the fine-tune's code base; diffusers' default differs only in its quote marks).
+What HOI3DGen's release runs (agshar96/Hoi3DGen `run_t23d_pipe.sh` step 1): the
+fork's `scripts/inference.py --config
+configs/sana1-5_config/1024ms/Sana_1600M_1024px_infer.yaml --model_path
+weights/epoch_1050_step_25201.pth --step 50`. That infer config is only in the
+fork (agshar96/Sana, not readable here); its name and folder are those of NVlabs/
+Sana's SANA 1.5 1.6B configs (`configs/sana1-5_config/1024ms/
+Sana_1600M_1024px_allqknorm_bf16_lr2e5.yaml`, read for this module): model
+SanaMS_1600M_P1_D20 with `qk_norm` and `cross_norm` (query/key RMS norms), VAE
+`mit-han-lab/dc-ae-f32c32-sana-1.0-diffusers` (scale 0.41407), text encoder
+`gemma-2-2b-it` with 300 tokens, `y_norm`, the CHI prefix below, scheduler
+`flow_shift: 3.0` and sampler `flow_dpm-solver`. NVlabs/Sana's
+`scripts/inference.py` then samples with classifier-free guidance 4.5
+(`cfg_scale` default) against the empty prompt, with one generator seeded
+`args.seed` (default 0: the run script passes none) from which the noise of each
+prompt is drawn in turn.
+
+Here (the defaults are that setup, except the seed policy):
+
+- base "sana-1.5" (lock entry `sana1-5-1600m-1024px`,
+  Efficient-Large-Model/SANA1.5_1.6B_1024px_diffusers: the SANA 1.5 1.6B
+  transformer config with `qk_norm`, Gemma-2-2B-IT, DC-AE); "sana-1.0" (lock
+  entry `sana-1600m-1024px`) is kept selectable. A fine-tune with query/key
+  norms also loads on the 1.0 config (`load_sana_transformer` switches qk_norm on).
+- scheduler "flow_dpm_solver": diffusers' port of SANA's sampler,
+  `DPMSolverMultistepScheduler(flow_shift=3.0, use_flow_sigmas=True,
+  prediction_type="flow_prediction")` (what diffusers'
+  `convert_sana_to_diffusers.py` writes for "flow-dpm_solver"); "flow_euler" and
+  "base" (the folder's own scheduler) are selectable.
+- 1024², 50 steps, guidance 4.5, empty negative prompt, 300 text tokens, and
+  SANA's "complex human instruction" (CHI) prefix worded as in NVlabs/Sana's
+  configs (diffusers' default differs only in its quote marks).
+- seeds: "per_image" (ours, default) draws image k from seed + k, so an image
+  does not depend on the batch it is in; "sequential" is the release's: one
+  generator seeded once, the prompts' noise drawn in order.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -29,18 +58,66 @@ from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.sana_convert import load_sana_transformer
 from hoiexport.sdk.models import ModelRef, RequiredPaths, load_pretrained, resolve_file, resolve_weights
 
-BASE_MODEL = "sana-1600m-1024px"
-"""Lock entry of the diffusers-format SANA 1600M 1024px base."""
+SanaBase = Literal["sana-1.5", "sana-1.0"]
+"""Which diffusers-format SANA base supplies text encoder, VAE and transformer config."""
+
+_BASE_LAYOUT = RequiredPaths("the diffusers-format SANA folder", files=("model_index.json",))
+
+SANA_BASES: dict[SanaBase, ModelRef] = {
+    "sana-1.5": ModelRef("sana1-5-1600m-1024px", "text_to_image", _BASE_LAYOUT),
+    "sana-1.0": ModelRef("sana-1600m-1024px", "text_to_image", _BASE_LAYOUT),
+}
+"""Base name → its lock entry (SANA 1.5 1.6B: the release's config; SANA 1.0 1.6B)."""
+
+DEFAULT_BASE: SanaBase = "sana-1.5"
+"""The base of HOI3DGen's release (a SANA 1.5 config)."""
+BASE_WEIGHTS = SANA_BASES[DEFAULT_BASE]
+"""Where `SanaTextToImage.from_pretrained` finds the default base pipeline."""
+BASE_MODEL = BASE_WEIGHTS.name
+"""Lock entry of the default diffusers-format base."""
 FINETUNE_MODEL = "hoi3dgen-sana"
 """Lock entry of HOI3DGen's fine-tuned transformer."""
 FINETUNE_FILE = "epoch_1050_step_25201.pth"
 """The fine-tune's file in that entry."""
-BASE_WEIGHTS = ModelRef(
-    BASE_MODEL,
-    "text_to_image",
-    RequiredPaths("the diffusers-format SANA folder", files=("model_index.json",)),
-)
-"""Where `SanaTextToImage.from_pretrained` finds the base pipeline."""
+
+FLOW_SHIFT = 3.0
+"""SANA 1.5 1.6B's `scheduler.flow_shift` (1024 px)."""
+
+OFFICIAL_SEED = 0
+"""The seed of HOI3DGen's SANA run: NVlabs/Sana `scripts/inference.py`'s default
+(`seed: int = 0`), since `run_t23d_pipe.sh` passes none (unverified for the fork)."""
+
+SanaScheduler = Literal["flow_dpm_solver", "flow_euler", "base"]
+"""The sampler (`SCHEDULERS`)."""
+
+
+def _flow_dpm_solver(scheduler: Any, flow_shift: float) -> Any:
+    from diffusers import DPMSolverMultistepScheduler
+
+    return DPMSolverMultistepScheduler(flow_shift=flow_shift, use_flow_sigmas=True, prediction_type="flow_prediction")
+
+
+def _flow_euler(scheduler: Any, flow_shift: float) -> Any:
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    return FlowMatchEulerDiscreteScheduler(shift=flow_shift)
+
+
+def _base_scheduler(scheduler: Any, flow_shift: float) -> Any:
+    return scheduler
+
+
+SCHEDULERS: dict[SanaScheduler, Callable[[Any, float], Any]] = {
+    "flow_dpm_solver": _flow_dpm_solver,
+    "flow_euler": _flow_euler,
+    "base": _base_scheduler,
+}
+"""Sampler name → (the components' scheduler, flow shift) → the scheduler to run:
+SANA's flow DPM-Solver (the release's `flow_dpm-solver`), flow-matching Euler,
+or the base folder's own scheduler unchanged."""
+
+SanaSeedPolicy = Literal["per_image", "sequential"]
+"""How the noise of each image is seeded (see the module docstring)."""
 
 SANA_CHI: tuple[str, ...] = (
     ('Given a user prompt, generate an "Enhanced prompt" that provides detailed visual descriptions suitable for '
@@ -81,6 +158,13 @@ class SanaOptions:
         batch_size: prompts denoised together (the 3 views of an asset: 3).
         use_ema: load the fine-tune's EMA weights instead (SANA's inference
             script loads the non-EMA "state_dict").
+        base: the diffusers base `from_pretrained` resolves (`SANA_BASES`;
+            "sana-1.5" = the release's).
+        scheduler: the sampler (`SCHEDULERS`; "flow_dpm_solver" = the release's).
+        flow_shift: the flow-matching timestep shift of "flow_dpm_solver" /
+            "flow_euler" (SANA 1.5 1.6B at 1024 px: 3.0).
+        seed_policy: "per_image" (image k from seed + k) or "sequential" (one
+            generator seeded once, noise drawn prompt after prompt: the release's).
     """
 
     height: int = 1024
@@ -93,8 +177,21 @@ class SanaOptions:
     resolution_binning: bool = True
     batch_size: int = 3
     use_ema: bool = False
+    base: SanaBase = DEFAULT_BASE
+    scheduler: SanaScheduler = "flow_dpm_solver"
+    flow_shift: float = FLOW_SHIFT
+    seed_policy: SanaSeedPolicy = "per_image"
 
     def __post_init__(self) -> None:
+        if self.base not in SANA_BASES:
+            raise InputError(f"SanaOptions.base {self.base!r} is unknown: use one of {', '.join(SANA_BASES)}")
+        if self.scheduler not in SCHEDULERS:
+            raise InputError(f"SanaOptions.scheduler {self.scheduler!r} is unknown: use one of {', '.join(SCHEDULERS)}")
+        if self.seed_policy not in get_args(SanaSeedPolicy):
+            known = ", ".join(get_args(SanaSeedPolicy))
+            raise InputError(f"SanaOptions.seed_policy {self.seed_policy!r} is unknown: use one of {known}")
+        if not np.isfinite(self.flow_shift) or self.flow_shift <= 0:
+            raise InputError(f"SanaOptions.flow_shift must be a finite number > 0, got {self.flow_shift!r}")
         for name in ("height", "width", "steps", "max_sequence_length", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -122,7 +219,8 @@ class SanaTextToImage:
         text_encoder: `transformers.Gemma2Model` (the decoder, no LM head).
         vae: `diffusers.AutoencoderDC`.
         transformer: `diffusers.SanaTransformer2DModel`.
-        scheduler: a flow-matching scheduler (the base's DPM-Solver or Euler).
+        scheduler: the base's scheduler; replaced by `options.scheduler`'s
+            (`SCHEDULERS`) unless that is "base".
         runtime: device, precision and offload; components are moved and cast here.
         options: defaults (`SanaOptions`).
     """
@@ -146,6 +244,7 @@ class SanaTextToImage:
         for module, dtype in ((transformer, runtime.dtype), (text_encoder, aux), (vae, aux)):
             if module.dtype != dtype:
                 module.to(dtype=dtype)
+        scheduler = SCHEDULERS[self.options.scheduler](scheduler, self.options.flow_shift)
         # Any: mypy reads diffusers' top-level SanaPipeline as its torch-less dummy class
         pipe: Any = SanaPipeline(
             tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
@@ -172,7 +271,8 @@ class SanaTextToImage:
         Args:
             base_folder: diffusers-format SANA pipeline folder (`model_index.json`,
                 `tokenizer/`, `text_encoder/`, `vae/`, `scheduler/`, `transformer/`);
-                None = lock entry `sana-1600m-1024px`.
+                None = the lock entry of `options.base` (default
+                `sana1-5-1600m-1024px`).
             finetune: the SANA-native fine-tune (`epoch_1050_step_25201.pth`);
                 None = lock entry `hoi3dgen-sana`.
             runtime: device / precision / offload (default `Runtime()`).
@@ -188,14 +288,15 @@ class SanaTextToImage:
 
         runtime = runtime or Runtime()
         options = options or SanaOptions()
-        base = resolve_weights(BASE_WEIGHTS, base_folder)
+        ref = SANA_BASES[options.base]
+        base = resolve_weights(ref, base_folder)
         aux = _aux_dtype(runtime)
         dtypes: dict[str, Any] = {"default": aux, "transformer": runtime.dtype}
         extra: dict[str, Any] = {}
         if use_finetune:
             ckpt = Path(finetune).expanduser() if finetune is not None else resolve_file(FINETUNE_MODEL, FINETUNE_FILE)
             extra["transformer"] = load_sana_transformer(ckpt, base / "transformer", runtime, use_ema=options.use_ema)
-        pipe = load_pretrained(SanaPipeline.from_pretrained, base, BASE_WEIGHTS, local_safetensors=False,
+        pipe = load_pretrained(SanaPipeline.from_pretrained, base, ref, local_safetensors=False,
                                torch_dtype=dtypes, **extra)
         return cls(
             tokenizer=pipe.tokenizer,
@@ -224,9 +325,12 @@ class SanaTextToImage:
     ) -> list[np.ndarray]:
         """Images for `prompts` (see `protocols.TextToImage.generate`).
 
-        Prompts are denoised `options.batch_size` at a time; image k starts from
-        noise drawn by a CPU generator seeded `seed + k`. None arguments take the
-        `options` defaults.
+        Prompts are denoised `options.batch_size` at a time. Noise comes from CPU
+        generators: with `options.seed_policy` "per_image" image k starts from
+        noise drawn by a generator seeded `seed + k` (independent of batching);
+        with "sequential" one generator seeded `seed` draws every image's noise in
+        prompt order (SANA's inference script). None arguments take the `options`
+        defaults.
 
         Returns:
             One (height, width, 3) uint8 sRGB image per prompt.
@@ -260,9 +364,12 @@ class SanaTextToImage:
         binning = o.resolution_binning and self.pipeline.transformer.config.sample_size in _BINNED_SAMPLE_SIZES
         chi = list(o.complex_human_instruction) if o.complex_human_instruction else None
         images: list[np.ndarray] = []
+        shared = self.runtime.generator(seed) if o.seed_policy == "sequential" else None
         for start in range(0, len(prompts), o.batch_size):
             chunk = list(prompts[start : start + o.batch_size])
-            generators = [self.runtime.generator(seed + start + k) for k in range(len(chunk))]
+            generators: Any = shared if shared is not None else [
+                self.runtime.generator(seed + start + k) for k in range(len(chunk))
+            ]
             with torch.inference_mode():
                 out = self.pipeline(
                     prompt=chunk,

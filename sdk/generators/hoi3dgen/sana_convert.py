@@ -299,8 +299,9 @@ def transformer_config(base: str | os.PathLike[str] | Mapping[str, Any]) -> dict
             except (OSError, json.JSONDecodeError) as exc:
                 raise ModelUnavailableError(f"cannot read transformer config {candidate}: {exc}; re-download it") from exc
     raise ModelUnavailableError(
-        f"no SANA transformer config at {p} (looked for config.json and transformer/config.json): "
-        "run `hoiexport models fetch sana-1600m-1024px`"
+        f"no SANA transformer config at {p} (looked for config.json and transformer/config.json): pass the "
+        "diffusers SANA base folder, or run `hoiexport models fetch sana1-5-1600m-1024px` (SANA 1.5, the default "
+        "base) or `hoiexport models fetch sana-1600m-1024px` (SANA 1.0)"
     )
 
 

@@ -1,32 +1,48 @@
-"""The three views of the `hoi3dgen` chain and the prompts of stages 1 and 2.
+"""The three views of the `hoi3dgen` chain, the prompts of stages 1 and 2, and
+the seed each view's image is drawn with.
 
-Stage 1 (view-conditioned SANA) renders one image per view; its prompt is the
-interaction description, then the view phrase, then the suffix HOI3DGen's
-pipeline appends to every SANA prompt::
+HOI3DGen's release builds both prompts from one line per interaction
+(agshar96/Hoi3DGen, read for this module):
+
+- `scripts/utils/create_txt_from_csv.py` writes `prompts.txt`: each CSV
+  description (which ends with a period) + `SANA_SUFFIX`::
+
+      "<description>. White Background, Full Body Visible."
+
+- `run_t23d_pipe.sh` step 1 feeds that file to SANA's inference script
+  (`--add_camera_control True` adds the view phrases inside the fork);
+  step 3 feeds the *same* file to `scripts/flux/retexture_depth_images.py`,
+  which strips each line and appends `RETEXTURE_SUFFIX`. The FLUX prompt
+  therefore carries both suffixes, the doubled period included::
+
+      "<description>. White Background, Full Body Visible.. White Background, PhotoRealistic,
+       High Detail, Realistic Looking."   (one line)
+
+  (`retexture_prompt`), and every FLUX image is drawn with
+  `torch.Generator().manual_seed(42)` (`SeedPolicy` "fixed").
+
+Stage 1 here (view-conditioned SANA) renders one image per view; its prompt
+is the description, then the view phrase, then `SANA_SUFFIX` (`view_prompt`)::
 
     "<description>. <view phrase> White Background, Full Body Visible."
 
-Stage 2 (FLUX.1-Depth re-texturing) uses the description with HOI3DGen's
-re-texturing suffix::
+The view phrases are NOT verified. HOI3DGen adds them inside its fork of
+SANA's inference script (repository agshar96/Sana, branch Hoi3DGen), which no
+public copy we could read shows; the paper names the views (front 0°, left
+diagonal −45°, right diagonal +45°) but not the caption wording the
+transformer was fine-tuned on. The defaults of `ViewPhrases` are ours; where
+the phrase sits relative to the description is ours as well. Pass the exact
+phrases as `ViewPhrases(...)` once known.
 
-    "<description>. White Background, PhotoRealistic, High Detail, Realistic Looking."
-
-Provenance of the strings:
-- `SANA_SUFFIX` is HOI3DGen's (`scripts/utils/create_txt_from_csv.py` of
-  github.com/agshar96/Hoi3DGen appends it to each description).
-- `RETEXTURE_SUFFIX` is HOI3DGen's (`scripts/flux/retexture_depth_images.py`).
-- The view phrases are NOT verified. HOI3DGen adds them inside its fork of
-  SANA's inference script (`--add_camera_control True`, repository
-  agshar96/Sana, branch Hoi3DGen), which no public copy we could read shows; the
-  paper names the views (front 0°, left diagonal −45°, right diagonal +45°) but
-  not the caption wording the transformer was fine-tuned on. The defaults of
-  `ViewPhrases` are ours; where the phrase sits relative to the description is
-  ours as well. Pass the exact phrases as `ViewPhrases(...)` once known.
+A description without a final period gets one (`_sentence`): the release's
+CSV descriptions all end with one, so its prompts are reproduced exactly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Literal, get_args
 
 from hoiexport.sdk.core.errors import InputError
@@ -45,8 +61,56 @@ SANA_SUFFIX = " White Background, Full Body Visible."
 """Appended to every stage-1 prompt (HOI3DGen's `create_txt_from_csv.py`)."""
 
 RETEXTURE_SUFFIX = ". White Background, PhotoRealistic, High Detail, Realistic Looking."
-"""Appended to the description for stage-2 re-texturing (HOI3DGen's
-`retexture_depth_images.py`)."""
+"""Appended to each stripped `prompts.txt` line (description + `SANA_SUFFIX`)
+for stage-2 re-texturing (HOI3DGen's `scripts/flux/retexture_depth_images.py`)."""
+
+OFFICIAL_RETEXTURE_SEED = 42
+"""The seed of every FLUX image in HOI3DGen's release
+(`retexture_depth_images.py`: `generator=torch.Generator().manual_seed(42)` per image)."""
+
+SeedPolicy = Literal["fixed", "per_view"]
+"""How the seed of view k's image follows from the run's seed:
+"fixed": every view uses `fixed_seed` whatever the run's seed (HOI3DGen's FLUX
+stage: 42 for every image); "per_view": view k uses seed + k (ours: the run's
+seed changes every image, and the views differ)."""
+
+
+def _fixed_seed(seed: int, k: int, fixed_seed: int) -> int:
+    return fixed_seed
+
+
+def _per_view_seed(seed: int, k: int, fixed_seed: int) -> int:
+    return seed + k
+
+
+SEED_POLICIES: dict[SeedPolicy, Callable[[int, int, int], int]] = {
+    "fixed": _fixed_seed,
+    "per_view": _per_view_seed,
+}
+"""Seed policy → (run seed, view index, fixed seed) → the view's seed."""
+
+
+def view_seed(policy: SeedPolicy, seed: int, k: int, fixed_seed: int = OFFICIAL_RETEXTURE_SEED) -> int:
+    """The seed of view `k`'s image under `policy`.
+
+    Args:
+        policy: a `SEED_POLICIES` name.
+        seed: the run's seed (≥ 0).
+        k: the view's index in the run (0, 1, 2, ...).
+        fixed_seed: the seed of every view under "fixed" (HOI3DGen: 42).
+
+    Returns:
+        A non-negative integer seed.
+
+    Raises:
+        InputError: an unknown policy, or a negative seed / index.
+    """
+    if policy not in SEED_POLICIES:
+        raise InputError(f"unknown seed policy {policy!r}: use one of {', '.join(SEED_POLICIES)}")
+    for name, value in (("seed", seed), ("view index", k), ("fixed_seed", fixed_seed)):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+            raise InputError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(SEED_POLICIES[policy](int(seed), int(k), int(fixed_seed)))
 
 
 @dataclass(frozen=True)
@@ -138,22 +202,35 @@ def view_prompts(description: str, phrases: ViewPhrases | None = None) -> list[s
     return [view_prompt(description, v) for v in views(phrases)]
 
 
-def retexture_prompt(description: str) -> str:
-    """The stage-2 (FLUX.1-Depth) prompt.
+def prompt_line(description: str) -> str:
+    """One line of HOI3DGen's `prompts.txt`: the description + `SANA_SUFFIX`.
 
     Args:
-        description: the interaction; a trailing period is dropped so the suffix
-            does not double it.
+        description: the interaction, e.g. "A man carrying a box with both hands".
 
     Returns:
-        "<description>. White Background, PhotoRealistic, High Detail, Realistic Looking."
+        "<description>. White Background, Full Body Visible." (whitespace
+        collapsed, a final period added when there is none).
 
     Raises:
         InputError: empty description.
     """
-    if not isinstance(description, str):
-        raise InputError(f"description must be a string, got {type(description).__name__}")
-    desc = " ".join(description.split()).rstrip(".").rstrip()
-    if not desc:
-        raise InputError("description is empty: give the interaction to generate, e.g. 'A man carrying a box'")
-    return desc + RETEXTURE_SUFFIX
+    return _sentence(description, "description") + SANA_SUFFIX
+
+
+def retexture_prompt(description: str) -> str:
+    """The stage-2 (FLUX.1-Depth) prompt, as HOI3DGen's release builds it: the
+    `prompts.txt` line (`prompt_line`) + `RETEXTURE_SUFFIX`.
+
+    Args:
+        description: the interaction, e.g. "A man carrying a box with both hands".
+
+    Returns:
+        "<description>. White Background, Full Body Visible.. White Background,
+        PhotoRealistic, High Detail, Realistic Looking." (the doubled period is the
+        release's: its line ends with a period and the suffix starts with one).
+
+    Raises:
+        InputError: empty description.
+    """
+    return prompt_line(description) + RETEXTURE_SUFFIX

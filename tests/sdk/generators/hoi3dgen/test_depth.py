@@ -1,17 +1,28 @@
 """Depth Anything stage (`hoiexport.sdk.generators.hoi3dgen.depth`) on a tiny random-weight
-`DepthAnythingForDepthEstimation` (tests/builders/depth.py)."""
+`DepthAnythingForDepthEstimation` (tests/builders/depth.py), and each depth lock
+entry written tiny in its real layout and loaded through the resolver."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from tests.builders.depth import TINY_OPTIONS, tiny_depth, tiny_depth_model
+from tests.builders.depth import (
+    LOCK_WRITERS,
+    PREPROCESSOR_CONFIG,
+    TINY_OPTIONS,
+    TINY_V2_OPTIONS,
+    depth_model,
+    tiny_depth,
+    tiny_depth_model,
+    write_depth_anything_large,
+)
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.generators.hoi3dgen.depth import DepthAnythingEstimator, DepthOptions
+from hoiexport.sdk.generators.hoi3dgen.depth import DEPTH_MODELS, DepthAnythingEstimator, DepthOptions
 from hoiexport.sdk.generators.hoi3dgen.protocols import DepthEstimator
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
@@ -140,8 +151,10 @@ def test_from_pretrained_loads_safetensors_and_preprocessor_config(tmp_path, run
 
 def test_missing_weights_raise_model_unavailable(tmp_path, monkeypatch, runtime):
     monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path / "models"))
-    with pytest.raises(ModelUnavailableError, match="depth-anything-v2-large"):
+    with pytest.raises(ModelUnavailableError, match="depth-anything-large"):
         DepthAnythingEstimator.from_pretrained(None, runtime)
+    with pytest.raises(ModelUnavailableError, match="depth-anything-v2-large"):
+        DepthAnythingEstimator.from_pretrained(None, runtime, TINY_V2_OPTIONS)
     with pytest.raises(ModelUnavailableError, match="model.safetensors"):
         DepthAnythingEstimator.from_pretrained(tmp_path, runtime)
 
@@ -166,6 +179,102 @@ def test_options_must_fit_the_patch_size(runtime):
         DepthAnythingEstimator(tiny_depth_model(), runtime, DepthOptions(multiple_of=16))
     with pytest.raises(InputError, match="std"):
         DepthOptions(std=(0.2, 0.0, 0.2))
+
+
+# ----------------------------------------------------------------------------- lock entries, fidelity
+
+
+def test_v1_large_is_the_default_and_v2_selectable():
+    assert DepthOptions().model == "v1-large"
+    assert DEPTH_MODELS["v1-large"].name == "depth-anything-large"
+    assert DEPTH_MODELS["v2-large"].name == "depth-anything-v2-large"
+    from hoiexport.sdk.models import load_lock
+
+    lock = load_lock()
+    assert lock.get("depth-anything-large").source == "LiheYoung/depth-anything-large-hf"
+    assert lock.get("depth-anything-large").licence == "Apache-2.0"
+    assert lock.get("depth-anything-v2-large").licence == "CC-BY-NC-4.0"
+
+
+@pytest.mark.parametrize(
+    ("entry", "options", "model", "seed"),
+    [("depth-anything-large", None, "v1-large", 1), ("depth-anything-v2-large", TINY_V2_OPTIONS, "v2-large", 2)],
+)
+def test_lock_entry_loads_through_the_resolver(tmp_path, monkeypatch, runtime, entry, options, model, seed):
+    """The entry written tiny in its real layout under a fake $HOIEXPORT_MODELS loads
+    through `resolve_weights` + `from_pretrained` and gives the written network's depth."""
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    folder = LOCK_WRITERS[entry](tmp_path)
+    assert folder == tmp_path / entry
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors", "preprocessor_config.json"]
+    loaded = DepthAnythingEstimator.from_pretrained(None, runtime, options)
+    assert loaded.options.model == model and (loaded.options.height, loaded.options.width) == (42, 42)
+    expected = DepthAnythingEstimator(depth_model("tiny", seed=seed, model=model), runtime, loaded.options)
+    image = _image(7)
+    np.testing.assert_array_equal(loaded.estimate(image), expected.estimate(image))
+
+
+def test_v1_and_v2_full_configs_differ_only_in_the_layers_fed_to_the_head():
+    from tests.builders.depth import depth_config
+
+    v1, v2 = depth_config("full", "v1-large"), depth_config("full", "v2-large")
+    assert list(v1.backbone_config.out_indices) == [21, 22, 23, 24]
+    assert list(v2.backbone_config.out_indices) == [5, 12, 18, 24]
+    assert v1.neck_hidden_sizes == v2.neck_hidden_sizes == [256, 512, 1024, 1024]
+
+
+def test_quantize_8bit_keeps_the_png_levels(estimator):
+    image = _smooth_image(40)
+    full = estimator.estimate(image)
+    quantized = DepthAnythingEstimator(estimator.model, estimator.runtime,
+                                       replace(TINY_OPTIONS, quantize_8bit=True)).estimate(image)
+    levels = quantized * 255.0
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-4)  # multiples of 1/255
+    np.testing.assert_allclose(quantized, np.floor(full * 255.0) / 255.0, atol=1e-6)  # truncated, as astype(uint8)
+    assert quantized.dtype == np.float32 and quantized.max() == pytest.approx(1.0)
+
+
+def test_matches_the_transformers_depth_pipeline_the_release_runs(runtime):
+    """HOI3DGen's `create_depth_images.py` saves `pipeline("depth-estimation")(image)["depth"]`:
+    bicubic upsampling, min-max, `(d * 255).astype("uint8")`. Ours with quantize_8bit on
+    gives the same PNG levels up to the resize of the network input (torch vs PIL)."""
+    from PIL import Image
+    from transformers import pipeline
+    from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
+
+    model = tiny_depth_model(seed=1)
+    config = {k: v for k, v in PREPROCESSOR_CONFIG.items() if k != "image_processor_type"}
+    processor = DPTImageProcessorPil(**{**config, "size": {"height": 42, "width": 42}})
+    image = _smooth_image(64)
+    release = np.asarray(pipeline("depth-estimation", model=model, image_processor=processor, device="cpu")(
+        Image.fromarray(image))["depth"]).astype(int)
+    ours = DepthAnythingEstimator(model, runtime, replace(TINY_OPTIONS, quantize_8bit=True)).estimate(image)
+    levels = np.round(ours * 255.0).astype(int)
+    assert levels.shape == release.shape == (64, 64)
+    diff = np.abs(levels - release)
+    assert diff.mean() < 0.5 and np.mean(diff <= 1) > 0.95
+
+
+def test_resample_option_reaches_the_output(estimator):
+    image = _image(8)
+    bilinear = DepthAnythingEstimator(estimator.model, estimator.runtime,
+                                      replace(TINY_OPTIONS, resample="bilinear")).estimate(image)
+    assert TINY_OPTIONS.resample == "bicubic"
+    assert not np.array_equal(bilinear, estimator.estimate(image))
+
+
+def test_unknown_model_or_resample_is_input_error():
+    with pytest.raises(InputError, match="v1-large, v2-large"):
+        DepthOptions(model="v3")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="resample"):
+        DepthOptions(resample="nearest")  # type: ignore[arg-type]
+
+
+def test_preprocessor_config_keeps_model_and_postprocessing(tmp_path):
+    folder = write_depth_anything_large(tmp_path)
+    base = DepthOptions(model="v2-large", quantize_8bit=True, resample="bilinear")
+    opts = DepthOptions.from_preprocessor_config(folder / "preprocessor_config.json", base)
+    assert (opts.model, opts.quantize_8bit, opts.resample, opts.height) == ("v2-large", True, "bilinear", 42)
 
 
 @pytest.mark.gpu

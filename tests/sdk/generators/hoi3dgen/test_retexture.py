@@ -1,5 +1,7 @@
 """FLUX.1-Depth re-texturing stage (`hoiexport.sdk.generators.hoi3dgen.retexture`) on a tiny
-random-weight `FluxControlPipeline` (tests/builders/flux.py)."""
+random-weight `FluxControlPipeline` (tests/builders/flux.py); the lock entry
+written tiny in its real layout and loaded through the resolver; the release's
+re-texturing prompt and seed policy (`views`)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,19 @@ import numpy as np
 import pytest
 import torch
 
-from tests.builders.flux import TINY_OPTIONS, tiny_flux, tiny_flux_components
+from tests.builders.flux import TINY_OPTIONS, tiny_flux, tiny_flux_components, write_flux1_depth_dev
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.protocols import Retexturer
 from hoiexport.sdk.generators.hoi3dgen.retexture import FluxDepthRetexturer, RetextureOptions
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.generators.hoi3dgen.views import retexture_prompt
+from hoiexport.sdk.generators.hoi3dgen.views import (
+    OFFICIAL_RETEXTURE_SEED,
+    RETEXTURE_SUFFIX,
+    SANA_SUFFIX,
+    prompt_line,
+    retexture_prompt,
+    view_seed,
+)
 
 PROMPT = retexture_prompt("A man sits on a wooden chair")
 
@@ -151,6 +160,70 @@ def test_missing_weights_raise_model_unavailable(tmp_path, monkeypatch, runtime)
         FluxDepthRetexturer.from_pretrained(None, runtime)
     with pytest.raises(ModelUnavailableError, match="model_index.json"):
         FluxDepthRetexturer.from_pretrained(tmp_path, runtime)
+
+
+def test_lock_entry_loads_through_the_resolver(tmp_path, monkeypatch, runtime, reference):
+    """flux1-depth-dev written tiny in the diffusers layout (sharded transformer and T5)
+    under a fake $HOIEXPORT_MODELS loads through `resolve_weights` + `from_pretrained`
+    and re-textures exactly as the in-memory pipeline it was written from."""
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    folder = write_flux1_depth_dev(tmp_path)
+    assert folder == tmp_path / "flux1-depth-dev"
+    assert (folder / "transformer" / "diffusion_pytorch_model.safetensors.index.json").is_file()
+    assert (folder / "text_encoder_2" / "model-00002-of-00002.safetensors").is_file()
+    loaded = FluxDepthRetexturer.from_pretrained(None, runtime, TINY_OPTIONS)
+    np.testing.assert_array_equal(loaded.retexture(PROMPT, _ramp(1), seed=0), reference)
+
+
+# ----------------------------------------------------------------------------- the release's prompt and seeds
+
+# agshar96/Hoi3DGen assets/test_run: CSV descriptions and the prompts.txt lines
+# create_txt_from_csv.py wrote from them.
+RELEASE_LINES = {
+    "Spiderman carrying a black leather briefcase with his right hand.":
+        "Spiderman carrying a black leather briefcase with his right hand. White Background, Full Body Visible.",
+    "A man shooting a pistol with his right hand.":
+        "A man shooting a pistol with his right hand. White Background, Full Body Visible.",
+    ("A woman in a denim jacket over a floral dress, with wavy brown hair, sits on a vintage wooden chair painted "
+     "dark green."):
+        ("A woman in a denim jacket over a floral dress, with wavy brown hair, sits on a vintage wooden chair painted "
+         "dark green. White Background, Full Body Visible."),
+}
+
+
+@pytest.mark.parametrize("description", list(RELEASE_LINES))
+def test_prompt_line_is_the_release_prompts_txt_line(description):
+    assert prompt_line(description) == RELEASE_LINES[description]
+    assert prompt_line(description.rstrip(".")) == RELEASE_LINES[description]  # the period is added
+
+
+@pytest.mark.parametrize("description", list(RELEASE_LINES))
+def test_retexture_prompt_carries_both_suffixes_as_released(description):
+    """`retexture_depth_images.py` reads prompts.txt (description + SANA suffix) and appends its own."""
+    line = RELEASE_LINES[description]
+    release = line.strip() + ". White Background, PhotoRealistic, High Detail, Realistic Looking."
+    assert retexture_prompt(description) == release
+    assert retexture_prompt(description) == description + SANA_SUFFIX + RETEXTURE_SUFFIX
+    assert "Full Body Visible.. White Background, PhotoRealistic" in retexture_prompt(description)
+
+
+def test_seed_policies():
+    assert OFFICIAL_RETEXTURE_SEED == 42
+    assert [view_seed("fixed", 7, k) for k in range(3)] == [42, 42, 42]  # manual_seed(42) per image
+    assert [view_seed("per_view", 7, k) for k in range(3)] == [7, 8, 9]
+    assert view_seed("fixed", 7, 2, fixed_seed=5) == 5
+    assert view_seed("per_view", np.int64(3), 1) == 4
+    with pytest.raises(InputError, match="unknown seed policy 'random'"):
+        view_seed("random", 0, 0)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="seed must be a non-negative integer"):
+        view_seed("per_view", -1, 0)
+
+
+def test_fixed_policy_gives_every_view_the_same_noise(retexturer):
+    """Under "fixed" the views differ only by their depth maps, as in the release."""
+    seeds = [view_seed("fixed", s, k) for s, k in ((0, 0), (9, 2))]
+    a, b = (retexturer.retexture(PROMPT, _ramp(1), seed=seed) for seed in seeds)
+    np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.gpu

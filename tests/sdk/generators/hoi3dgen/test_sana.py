@@ -1,21 +1,33 @@
 """Stage 1 of `hoi3dgen`: view prompts (`views`), SANA-native → diffusers conversion
 (`sana_convert`) and `SanaTextToImage` (`sana`) on a tiny random-weight
-`SanaPipeline` (tests/builders/sana.py)."""
+`SanaPipeline` (tests/builders/sana.py); each SANA lock entry written tiny in its
+real layout and loaded through the resolver."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from tests.builders.sana import TINY_OPTIONS, tiny_sana, tiny_sana_components, tiny_sana_transformer
+from tests.builders.sana import (
+    TINY_OPTIONS,
+    finetune_state_dict,
+    native_sana_state_dict,
+    sana_components,
+    save_sana_training_checkpoint,
+    tiny_sana,
+    tiny_sana_components,
+    tiny_sana_transformer,
+    write_hoi3dgen_sana,
+    write_sana1_5_1600m_1024px,
+    write_sana_1600m_1024px,
+)
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.protocols import TextToImage
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
-from hoiexport.sdk.generators.hoi3dgen.sana import SanaOptions, SanaTextToImage
+from hoiexport.sdk.generators.hoi3dgen.sana import SANA_BASES, SanaOptions, SanaTextToImage
 from hoiexport.sdk.generators.hoi3dgen.sana_convert import (
     QK_NORM,
     convert_sana_state_dict,
@@ -77,12 +89,10 @@ def test_view_prompt_periods_and_custom_phrases():
     assert view_prompt(DESCRIPTION, views(custom)[2]).startswith(f"{DESCRIPTION}. from the right.")
 
 
-def test_retexture_prompt_strips_trailing_period():
-    assert retexture_prompt(DESCRIPTION) == DESCRIPTION + RETEXTURE_SUFFIX
-    assert retexture_prompt(DESCRIPTION + ".") == (
-        DESCRIPTION + ". White Background, PhotoRealistic, High Detail, Realistic Looking."
-    )
-    assert ".." not in retexture_prompt(DESCRIPTION + ". ")
+def test_retexture_prompt_is_the_sana_line_plus_the_flux_suffix():
+    expected = DESCRIPTION + "." + SANA_SUFFIX + RETEXTURE_SUFFIX
+    assert retexture_prompt(DESCRIPTION) == retexture_prompt(DESCRIPTION + ". ") == expected
+    assert expected.endswith("Full Body Visible.. White Background, PhotoRealistic, High Detail, Realistic Looking.")
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "."])
@@ -107,8 +117,47 @@ def test_options_defaults_are_sanas():
     o = SanaOptions()
     assert (o.height, o.width, o.steps, o.guidance, o.negative_prompt) == (1024, 1024, 50, 4.5, "")
     assert o.max_sequence_length == 300 and o.complex_human_instruction[-1] == "User Prompt: "
+    assert (o.base, o.scheduler, o.flow_shift, o.seed_policy) == ("sana-1.5", "flow_dpm_solver", 3.0, "per_image")
+    assert SANA_BASES[o.base].name == "sana1-5-1600m-1024px"
     with pytest.raises(InputError, match="steps"):
         SanaOptions(steps=0)
+    with pytest.raises(InputError, match="sana-1.5, sana-1.0"):
+        SanaOptions(base="sana-2")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="flow_dpm_solver, flow_euler, base"):
+        SanaOptions(scheduler="ddim")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="seed_policy"):
+        SanaOptions(seed_policy="fixed")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="flow_shift"):
+        SanaOptions(flow_shift=0.0)
+
+
+def test_scheduler_option_picks_the_sampler(runtime):
+    from diffusers import DPMSolverMultistepScheduler, FlowMatchEulerDiscreteScheduler
+
+    dpm = tiny_sana(runtime).pipeline.scheduler
+    assert isinstance(dpm, DPMSolverMultistepScheduler)
+    assert (dpm.config.flow_shift, dpm.config.use_flow_sigmas, dpm.config.prediction_type) == (
+        3.0, True, "flow_prediction")
+    euler = tiny_sana(runtime, replace(TINY_OPTIONS, scheduler="flow_euler", flow_shift=2.0)).pipeline.scheduler
+    assert isinstance(euler, FlowMatchEulerDiscreteScheduler) and euler.config.shift == 2.0
+    parts = tiny_sana_components()
+    kept = SanaTextToImage(**parts, runtime=runtime, options=replace(TINY_OPTIONS, scheduler="base"))
+    assert kept.pipeline.scheduler is parts["scheduler"]
+
+
+def test_sequential_seed_policy_draws_in_prompt_order(runtime):
+    """The release's SANA script seeds one generator once and draws each prompt's
+    noise in turn: the images do not depend on the batch size, and only the first
+    matches the per-image policy."""
+    prompts = view_prompts(DESCRIPTION)
+    seq = replace(TINY_OPTIONS, seed_policy="sequential")
+    batched = tiny_sana(runtime, seq).generate(prompts, seed=4)
+    one_by_one = tiny_sana(runtime, replace(seq, batch_size=1)).generate(prompts, seed=4)
+    per_image = tiny_sana(runtime).generate(prompts, seed=4)
+    for a, b in zip(batched, one_by_one, strict=True):
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    assert np.abs(batched[0].astype(int) - per_image[0].astype(int)).max() <= 1
+    assert not np.array_equal(batched[1], per_image[1])
 
 
 def test_generate_shapes_dtype_and_range(backend, three_views):
@@ -158,50 +207,6 @@ def test_generate_bad_input_is_input_error(backend):
 # ----------------------------------------------------------------------------- conversion
 
 
-def to_native(sd: dict[str, torch.Tensor], num_layers: int) -> dict[str, torch.Tensor]:
-    """diffusers keys → NVlabs/Sana's `SanaMS` keys (written from SANA's module
-    names: x_embedder, t_embedder.mlp, t_block, y_embedder.y_proj, attention_y_norm,
-    blocks.N.{attn.qkv, cross_attn.q_linear/kv_linear, mlp.*_conv.conv}, final_layer),
-    plus the tensors SANA stores that diffusers drops."""
-    n: dict[str, torch.Tensor] = {
-        "x_embedder.proj.weight": sd["patch_embed.proj.weight"],
-        "x_embedder.proj.bias": sd["patch_embed.proj.bias"],
-        "t_block.1.weight": sd["time_embed.linear.weight"],
-        "t_block.1.bias": sd["time_embed.linear.bias"],
-        "attention_y_norm.weight": sd["caption_norm.weight"],
-        "final_layer.linear.weight": sd["proj_out.weight"],
-        "final_layer.linear.bias": sd["proj_out.bias"],
-        "final_layer.scale_shift_table": sd["scale_shift_table"],
-        "pos_embed": torch.zeros(1, 4, 8),
-        "y_embedder.y_embedding": torch.randn(16, 8),
-    }
-    for j in (0, 2):
-        for p in ("weight", "bias"):
-            n[f"t_embedder.mlp.{j}.{p}"] = sd[f"time_embed.emb.timestep_embedder.linear_{j // 2 + 1}.{p}"]
-            n[f"y_embedder.y_proj.fc{j // 2 + 1}.{p}"] = sd[f"caption_projection.linear_{j // 2 + 1}.{p}"]
-    for i in range(num_layers):
-        b, d = f"blocks.{i}.", f"transformer_blocks.{i}."
-        n[b + "scale_shift_table"] = sd[d + "scale_shift_table"]
-        n[b + "attn.qkv.weight"] = torch.cat([sd[d + f"attn1.to_{x}.weight"] for x in "qkv"])
-        n[b + "attn.proj.weight"] = sd[d + "attn1.to_out.0.weight"]
-        n[b + "attn.proj.bias"] = sd[d + "attn1.to_out.0.bias"]
-        n[b + "cross_attn.q_linear.weight"] = sd[d + "attn2.to_q.weight"]
-        n[b + "cross_attn.q_linear.bias"] = sd[d + "attn2.to_q.bias"]
-        n[b + "cross_attn.kv_linear.weight"] = torch.cat([sd[d + "attn2.to_k.weight"], sd[d + "attn2.to_v.weight"]])
-        n[b + "cross_attn.kv_linear.bias"] = torch.cat([sd[d + "attn2.to_k.bias"], sd[d + "attn2.to_v.bias"]])
-        n[b + "cross_attn.proj.weight"] = sd[d + "attn2.to_out.0.weight"]
-        n[b + "cross_attn.proj.bias"] = sd[d + "attn2.to_out.0.bias"]
-        for native, ours in (("inverted_conv", "conv_inverted"), ("depth_conv", "conv_depth"), ("point_conv", "conv_point")):
-            for p in ("weight", "bias"):
-                if f"{d}ff.{ours}.{p}" in sd:
-                    n[f"{b}mlp.{native}.conv.{p}"] = sd[f"{d}ff.{ours}.{p}"]
-        if d + "attn1.norm_q.weight" in sd:
-            for native, ours in (("attn", "attn1"), ("cross_attn", "attn2")):
-                n[f"{b}{native}.q_norm.weight"] = sd[f"{d}{ours}.norm_q.weight"]
-                n[f"{b}{native}.k_norm.weight"] = sd[f"{d}{ours}.norm_k.weight"]
-    return {k: v.clone() for k, v in n.items()}
-
-
 def randomised(model) -> dict[str, torch.Tensor]:
     """`model`'s state dict with every tensor replaced by noise (so the norms and
     scale-shift tables are not at their trivial initial values)."""
@@ -224,7 +229,7 @@ def test_convert_round_trip_is_exact(qk_norm):
     reference = tiny_sana_transformer(qk_norm=qk_norm)
     sd = randomised(reference)
     reference.load_state_dict(sd)
-    native = {f"module.{k}": v for k, v in to_native(sd, 1).items()}
+    native = {f"module.{k}": v for k, v in native_sana_state_dict(sd, pos_embed_tokens=4).items()}
     converted = convert_sana_state_dict(native, reference.config)
     assert set(converted) == set(sd)
     for k, v in sd.items():
@@ -234,31 +239,13 @@ def test_convert_round_trip_is_exact(qk_norm):
     torch.testing.assert_close(forward(fresh), forward(reference), rtol=0, atol=0)
 
 
-def save_ddp_checkpoint(path, state_dict, ema=None) -> None:
-    """A file laid out as NVlabs/Sana's `save_checkpoint_ddp` writes it."""
-    ckpt = {
-        "state_dict": {f"module.{k}": v for k, v in state_dict.items()},
-        "optimizer": {"state": {0: {"exp_avg": torch.zeros(3)}}, "param_groups": [{"lr": 2e-5, "params": [0]}]},
-        "epoch": 1050,
-        "rng_state": {
-            "torch": torch.get_rng_state(),
-            "numpy": np.random.get_state(),
-            "python": random.getstate(),
-            "generator": torch.Generator().manual_seed(42).get_state(),
-        },
-    }
-    if ema is not None:
-        ckpt["state_dict_ema"] = ema
-    torch.save(ckpt, path)
-
-
 def test_load_sana_transformer_from_training_checkpoint(tmp_path, runtime):
     reference = tiny_sana_transformer(qk_norm=QK_NORM)
     sd = randomised(reference)
     reference.load_state_dict(sd)
     ema_sd = {k: v * 0.5 for k, v in sd.items()}
     path = tmp_path / "epoch_1050_step_25201.pth"
-    save_ddp_checkpoint(path, to_native(sd, 1), ema=to_native(ema_sd, 1))
+    save_sana_training_checkpoint(path, native_sana_state_dict(sd, pos_embed_tokens=4), ema=native_sana_state_dict(ema_sd, pos_embed_tokens=4))
     base_config = dict(tiny_sana_transformer().config)  # SANA 1.0 layout: qk_norm None
     model = load_sana_transformer(path, base_config, runtime)
     assert model.config.qk_norm == QK_NORM  # taken from the checkpoint's q/k norms
@@ -270,7 +257,7 @@ def test_load_sana_transformer_from_training_checkpoint(tmp_path, runtime):
 
 @pytest.mark.parametrize("layout", ["flat", "model"])
 def test_load_native_checkpoint_layouts(tmp_path, layout):
-    native = to_native(tiny_sana_transformer().state_dict(), 1)
+    native = native_sana_state_dict(tiny_sana_transformer().state_dict(), pos_embed_tokens=4)
     path = tmp_path / "ckpt.pth"
     torch.save(native if layout == "flat" else {"model": native}, path)
     loaded = load_native_checkpoint(path)
@@ -281,7 +268,7 @@ def test_load_native_checkpoint_layouts(tmp_path, layout):
 
 def test_convert_reports_unknown_missing_and_shape_errors():
     model = tiny_sana_transformer()
-    native = to_native(model.state_dict(), 1)
+    native = native_sana_state_dict(model.state_dict(), pos_embed_tokens=4)
     bad = dict(native, **{"blocks.0.attn.extra.weight": torch.zeros(2), "blocks.1.scale_shift_table": torch.zeros(6, 8)})
     del bad["final_layer.linear.bias"]
     with pytest.raises(InputError) as err:
@@ -293,7 +280,7 @@ def test_convert_reports_unknown_missing_and_shape_errors():
     wider = dict(model.config, num_attention_heads=4)
     with pytest.raises(InputError, match="shape mismatch"):
         convert_sana_state_dict(native, wider)
-    with_norm = to_native(tiny_sana_transformer(qk_norm=QK_NORM).state_dict(), 1)
+    with_norm = native_sana_state_dict(tiny_sana_transformer(qk_norm=QK_NORM).state_dict(), pos_embed_tokens=4)
     with pytest.raises(InputError, match="qk_norm=None"):
         convert_sana_state_dict(with_norm, model.config)
 
@@ -315,7 +302,7 @@ def saved_base(tmp_path_factory):
     SanaPipeline(**tiny_sana_components()).save_pretrained(root / "base")
     finetune = tiny_sana_transformer(seed=3)
     sd = randomised(finetune)
-    save_ddp_checkpoint(root / "epoch_1050_step_25201.pth", to_native(sd, 1))
+    save_sana_training_checkpoint(root / "epoch_1050_step_25201.pth", native_sana_state_dict(sd, pos_embed_tokens=4))
     return root / "base", root / "epoch_1050_step_25201.pth", sd
 
 
@@ -335,12 +322,69 @@ def test_from_pretrained_uses_the_finetune(saved_base, runtime):
 
 def test_missing_weights_are_model_unavailable(tmp_path, monkeypatch, saved_base, runtime):
     monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
-    with pytest.raises(ModelUnavailableError, match="sana-1600m-1024px"):
+    with pytest.raises(ModelUnavailableError, match="sana1-5-1600m-1024px"):
         SanaTextToImage.from_pretrained(runtime=runtime)
+    with pytest.raises(ModelUnavailableError, match="model 'sana-1600m-1024px'"):
+        SanaTextToImage.from_pretrained(runtime=runtime, options=replace(TINY_OPTIONS, base="sana-1.0"))
     with pytest.raises(ModelUnavailableError, match="hoi3dgen-sana"):
         SanaTextToImage.from_pretrained(saved_base[0], runtime=runtime)
     with pytest.raises(ModelUnavailableError, match="model_index.json"):
         SanaTextToImage.from_pretrained(tmp_path, saved_base[1], runtime)
+
+
+# ----------------------------------------------------------------------------- lock entries
+
+
+def _written_transformer(base: str) -> dict[str, torch.Tensor]:
+    """The state dict of the base transformer `write_*` put on disk, in fp32."""
+    qk, dtype = (QK_NORM, torch.bfloat16) if base == "sana-1.5" else (None, torch.float32)
+    parts = sana_components("tiny", qk_norm=qk)
+    return {k: v.to(dtype).float() for k, v in parts["transformer"].state_dict().items()}
+
+
+@pytest.mark.parametrize(
+    ("base", "write"), [("sana-1.5", write_sana1_5_1600m_1024px), ("sana-1.0", write_sana_1600m_1024px)]
+)
+def test_lock_entries_load_through_the_resolver(tmp_path, monkeypatch, runtime, base, write):
+    """The base entry and hoi3dgen-sana written tiny in their real layouts (diffusers
+    folder with the lock's shards; SANA-native DDP `.pth`) under a fake
+    $HOIEXPORT_MODELS load through `resolve_weights` / `resolve_file` +
+    `SanaTextToImage.from_pretrained`, with the fine-tune's weights in the
+    transformer, and render an image."""
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    folder = write(tmp_path)
+    assert folder == tmp_path / SANA_BASES[base].name
+    assert (folder / "text_encoder" / "model.safetensors.index.json").is_file()
+    finetune = write_hoi3dgen_sana(tmp_path)
+    assert (finetune / "epoch_1050_step_25201.pth").is_file()
+    options = replace(TINY_OPTIONS, base=base)
+    t2i = SanaTextToImage.from_pretrained(runtime=runtime, options=options)
+    transformer = t2i.pipeline.transformer
+    assert transformer.config.qk_norm == QK_NORM  # SANA 1.5's norms, on a 1.0 config too
+    loaded = transformer.state_dict()
+    for k, v in finetune_state_dict().items():
+        torch.testing.assert_close(loaded[k], v, rtol=0, atol=0)
+    images = t2i.generate(view_prompts(DESCRIPTION)[:1], seed=0)
+    assert images[0].shape == (32, 32, 3) and images[0].dtype == np.uint8
+    # the base transformer's own weights (shards / bf16 file) load as well
+    base_only = SanaTextToImage.from_pretrained(runtime=runtime, options=options, use_finetune=False)
+    on_disk = _written_transformer(base)
+    assert set(base_only.pipeline.transformer.state_dict()) == set(on_disk)
+    for k, v in base_only.pipeline.transformer.state_dict().items():
+        torch.testing.assert_close(v, on_disk[k], rtol=0, atol=0)
+
+
+def test_finetune_file_is_a_ddp_training_checkpoint(tmp_path):
+    path = write_hoi3dgen_sana(tmp_path) / "epoch_1050_step_25201.pth"
+    raw = torch.load(path, map_location="cpu", weights_only=False)
+    assert {"state_dict", "state_dict_ema", "optimizer", "epoch", "rng_state"} <= set(raw)
+    keys = set(raw["state_dict"])
+    assert all(k.startswith("module.") for k in keys)
+    assert {"module.blocks.0.attn.q_norm.weight", "module.blocks.0.cross_attn.k_norm.weight",
+            "module.y_embedder.y_embedding", "module.x_embedder.proj.weight"} <= keys
+    assert "module.pos_embed" not in keys  # SANA 1.5: use_pe false
+    native = load_native_checkpoint(path)  # weights_only=True with the numpy allow-list
+    assert set(native) == {k.removeprefix("module.") for k in keys}
 
 
 @pytest.mark.gpu
