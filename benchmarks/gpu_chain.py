@@ -106,7 +106,7 @@ def run_sana(backend: SanaTextToImage, seed: int, warmup: bool) -> str:
 
 
 def build_depth(runtime: Runtime) -> DepthAnythingEstimator:
-    """Depth Anything V2 Large, random fp32 weights, on the runtime's device."""
+    """Depth Anything V1 Large (the release's; V2 has the same size), random fp32 weights, on the runtime's device."""
     from tests.builders.depth import build_depth as build
 
     return build("full", runtime, device=runtime.device)

@@ -15,24 +15,37 @@ The lifting chain then sees what a generator would give it:
   (`lift.synthetic.corrupt_masks`: erosion / dilation up to 3 px, two blobs of
   the wrong label per frame, one label missed in one frame, scores 0.6–1).
 
-Printed per asset and in total: vertex label accuracy (%; after voting, and
-after `voting.reassign_fragments` with the registered body), Chamfer between the
-segmented human mesh and the registered body (cm; bidirectional mean of
-unsquared distances), the registered body's mean vertex error against the
-ground-truth body (cm; it includes the clothing offset), contact-configuration
-agreement with the ground truth (%), and seconds per asset for the chain
-(render + vote + estimate + register + contacts; the mask rendering and
-corruption stand in for the segmenter and are not timed).
+Every scene runs once per preset (`--presets paper,best`, default both, from
+`lift.LIFT_PRESETS`): "paper" = the release's orbit (`OFFICIAL_ORBIT`: pitch 0)
+and registration (`register` method "paper": OBB anisotropic pre-scale,
+centroid, 7-DoF Adam lr 1e-2 × 50 on 5000 points of the release's person point
+cloud, squared Chamfer, no refinement), "best" = ours (pitch 15°, hypotheses,
+robust L-BFGS, pose + shape refinement). Both use the CPU `PointCloudEstimator`
+as the initial body (the release's CameraHMR needs its weights).
+
+Printed per asset and preset, and side by side in one table: vertex label
+accuracy (%; after voting, and after `voting.reassign_fragments` with the
+registered body), the Chamfer between the segmented human mesh and the
+registered body in both conventions (`chamfer.CHAMFER_DEFINITION`: bidirectional
+mean of unsquared distances, cm; `chamfer.SQUARED_CHAMFER_DEFINITION`: the
+release's pytorch3d loss, cm²), both measured the same way for every preset; for
+"paper" also the release's own registered mesh (with its per-axis pre-scale);
+the registered body's mean vertex error against the ground-truth body (cm; it
+includes the clothing offset), contact-configuration agreement with the ground
+truth (%), and seconds per asset for the chain (render + vote + estimate +
+register + contacts; the mask rendering and corruption stand in for the
+segmenter and are not timed).
 
     .venv/bin/python benchmarks/registration_bench.py --count 30
+    .venv/bin/python benchmarks/registration_bench.py --count 5 --presets best
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -40,13 +53,18 @@ from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.generators.compose.objects import make_object
 from hoiexport.sdk.contacts import analyze_asset
 from hoiexport.sdk.core.errors import HOIExportError
-from hoiexport.sdk.generators.lift.chamfer import sample_surface
-from hoiexport.sdk.generators.lift.estimate import EstimatorOptions, PointCloudEstimator
-from hoiexport.sdk.generators.lift.lift import LIFT_CONTACT_OPTIONS
+from hoiexport.sdk.generators.lift.chamfer import (
+    CHAMFER_DEFINITION,
+    SQUARED_CHAMFER_DEFINITION,
+    chamfer_report,
+    sample_surface,
+)
+from hoiexport.sdk.generators.lift.estimate import PointCloudEstimator
+from hoiexport.sdk.generators.lift.lift import LIFT_PRESETS, LiftOptions, official_point_clouds
 from hoiexport.sdk.generators.lift.load import merge_meshes
-from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
+from hoiexport.sdk.geometry.orbit import render_orbit
 from hoiexport.sdk.generators.lift.poses import canonical_poses
-from hoiexport.sdk.generators.lift.register import RegisterOptions, Similarity, apply_similarity, register_body
+from hoiexport.sdk.generators.lift.register import REGISTRATIONS, Similarity, apply_similarity, register_body
 from hoiexport.sdk.generators.lift.segment import LabelsSegmenter
 from hoiexport.sdk.generators.lift.synthetic import corrupt_masks, degrade_surface
 from hoiexport.sdk.generators.lift.voting import (
@@ -241,8 +259,129 @@ def compose_scene(index: int, seed: int, body) -> Scene:
                  degraded.clothing_cm)
 
 
-def run(count: int, seed: int, views: int, resolution: int, register: RegisterOptions = RegisterOptions(),
-        estimate: EstimatorOptions = EstimatorOptions()) -> None:
+@dataclass
+class Row:
+    """One asset lifted with one preset."""
+
+    vote_acc: float
+    acc: float
+    chamfer_cm: float
+    squared_cm2: float
+    paper_chamfer_cm: float
+    paper_squared_cm2: float
+    body_err_cm: float
+    agree: bool
+    seconds: float
+    cpu_seconds: float
+    stages: tuple[float, ...]
+    lifted: str
+    touching: tuple[str, ...]
+
+
+STAGES = ("render", "vote+split", "estimate", "register", "fragments+contacts")
+
+
+def lift_scene(scene: Scene, index: int, options: LiftOptions, estimator: PointCloudEstimator, body) -> Row:
+    """The lifting chain on one scene with one preset's settings (module docstring)."""
+    rng = np.random.default_rng(10_000 + index)
+    t0, c0 = time.perf_counter(), time.process_time()
+    views = render_orbit(scene.combined, options.orbit)
+    t_render, c_render = time.perf_counter() - t0, time.process_time() - c0
+    masks = LabelsSegmenter(scene.combined.faces, scene.labels).segment(views, ["person", "object"])
+    masks = corrupt_masks(masks, rng)
+    t1, c1 = time.perf_counter(), time.process_time()
+    vote = vote_labels(scene.combined, views, masks, options.vote)
+    human, obj = split_mesh(scene.combined, vote.labels)
+    t2 = time.perf_counter()
+    inits = estimator.estimate(human, body)
+    t3 = time.perf_counter()
+    box = np.stack([scene.combined.vertices.min(axis=0), scene.combined.vertices.max(axis=0)]).astype(np.float64)
+    points = None
+    if REGISTRATIONS[options.register.method].uses_point_cloud:  # the release's person cloud, as lift_mesh builds it
+        points = official_point_clouds(views, masks, ["person", "object"], float(np.max(box[1] - box[0])))[0]
+    reg = register_body(human, body, inits, options.register, points=points, scene_box=box)
+    t4 = time.perf_counter()
+    labels = reassign_fragments(scene.combined, vote.labels, reg.fit.mesh, options.fragment_fraction)
+    human_final, obj = split_mesh(scene.combined, labels)
+    report = analyze_asset(reg.fit, human_final, obj, options.contacts)
+    t5 = time.perf_counter()
+    seconds = t_render + t5 - t1
+    cpu = c_render + time.process_time() - c1
+    # the same Chamfer protocol for every preset (not timed): 5000 samples, seed 0, against the voted human
+    chamfer = chamfer_report(human, reg.fit.mesh, samples=5000, seed=0)
+    paper = chamfer_report(human, reg.paper.mesh, samples=5000, seed=0) if reg.paper is not None else None
+    return Row(
+        vote_acc=label_accuracy(vote.labels, scene.labels) * 100.0,
+        acc=label_accuracy(labels, scene.labels) * 100.0,
+        chamfer_cm=chamfer.chamfer_cm,
+        squared_cm2=chamfer.squared_cm2,
+        paper_chamfer_cm=math.nan if paper is None else paper.chamfer_cm,
+        paper_squared_cm2=math.nan if paper is None else paper.squared_cm2,
+        body_err_cm=float(np.linalg.norm(reg.fit.mesh.vertices - scene.body.mesh.vertices, axis=1).mean() * 100.0),
+        agree=report.contact_config == scene.config,
+        seconds=seconds,
+        cpu_seconds=cpu,
+        stages=(t_render, t2 - t1, t3 - t2, t4 - t3, t5 - t4),
+        lifted=report.contact_config.value,
+        touching=tuple(report.touching_parts),
+    )
+
+
+def preset_options(name: str, views: int | None, resolution: int | None, register: dict, estimate: dict) -> LiftOptions:
+    """`LIFT_PRESETS[name]` with the command line's overrides."""
+    if name not in LIFT_PRESETS:
+        raise SystemExit(f"unknown preset {name!r}; use some of: {', '.join(LIFT_PRESETS)}")
+    opts = LIFT_PRESETS[name]
+    orbit = replace(opts.orbit, **{k: v for k, v in (("views", views), ("resolution", resolution)) if v is not None})
+    return replace(opts, orbit=orbit, register=replace(opts.register, **register),
+                   estimator=replace(opts.estimator, **estimate))
+
+
+def _stat(values: list[float], how: str) -> float:
+    a = np.asarray([v for v in values if not math.isnan(v)], float)
+    if len(a) == 0:
+        return math.nan
+    return float({"median": np.median, "mean": np.mean, "p90": lambda x: np.percentile(x, 90)}[how](a))
+
+
+def summary_table(results: dict[str, list[Row]]) -> str:
+    """The side-by-side table of every preset (module docstring)."""
+    names = list(results)
+
+    def pair(attr: str, fmt: str = "{:.3f}", a: str = "median", b: str = "p90") -> list[str]:
+        out = []
+        for n in names:
+            vals = [getattr(r, attr) for r in results[n]]
+            x, y = _stat(vals, a), _stat(vals, b)
+            out.append("-" if math.isnan(x) else f"{fmt.format(x)} / {fmt.format(y)}")
+        return out
+
+    lines = [
+        ("Chamfer, unsquared (cm) median / p90", pair("chamfer_cm")),
+        ("Chamfer, squared (cm^2) median / p90", pair("squared_cm2")),
+        ("  release's mesh (per-axis scale): unsquared (cm)", pair("paper_chamfer_cm")),
+        ("  release's mesh (per-axis scale): squared (cm^2)", pair("paper_squared_cm2")),
+        ("body vertex error vs ground truth (cm) median / p90", pair("body_err_cm", "{:.2f}")),
+        ("contact-config agreement (%)",
+         [f"{100.0 * np.mean([r.agree for r in results[n]]):.1f}" for n in names]),
+        ("label accuracy, vote / final (%, mean)",
+         [f"{np.mean([r.vote_acc for r in results[n]]):.2f} / {np.mean([r.acc for r in results[n]]):.2f}"
+          for n in names]),
+        ("seconds per asset (wall) median / mean", pair("seconds", "{:.2f}", "median", "mean")),
+        ("CPU seconds per asset median / mean", pair("cpu_seconds", "{:.2f}", "median", "mean")),
+    ]
+    for k, stage in enumerate(STAGES):
+        lines.append((f"  stage {stage} (wall s, median)",
+                      [f"{np.median([r.stages[k] for r in results[n]]):.2f}" for n in names]))
+    width = max(len(label) for label, _ in lines) + 2
+    col = max(18, *(len(v) + 2 for _, vals in lines for v in vals))
+    out = [f"{'':{width}}" + "".join(f"{n:>{col}}" for n in names)]
+    out += [f"{label:{width}}" + "".join(f"{v:>{col}}" for v in vals) for label, vals in lines]
+    return "\n".join(out)
+
+
+def run(count: int, seed: int, presets: list[str], views: int | None = None, resolution: int | None = None,
+        register: dict | None = None, estimate: dict | None = None) -> dict[str, list[Row]]:
     body = load_body_model("anny")
     try:
         import hoiexport.sdk.generators.compose.generate  # noqa: F401
@@ -250,13 +389,13 @@ def run(count: int, seed: int, views: int, resolution: int, register: RegisterOp
         build = compose_scene
     except ImportError:
         build = make_scene
-    estimator = PointCloudEstimator(estimate, register_options=register)
-    orbit = OrbitOptions(views=views, resolution=resolution)
-    rows = []
-    stage_s: list[tuple[float, ...]] = []
-    print(f"{'scene':44} {'gt config':11} {'lifted':11} {'vote%':>6} {'final%':>7} {'chamfer':>7} {'body err':>8} {'cloth':>5} {'s':>5} {'cpu s':>5}")
+    options = {n: preset_options(n, views, resolution, register or {}, estimate or {}) for n in presets}
+    estimators = {n: PointCloudEstimator(o.estimator, register_options=o.register) for n, o in options.items()}
+    results: dict[str, list[Row]] = {n: [] for n in presets}
+    print(f"{'scene':44} {'preset':6} {'gt config':11} {'lifted':11} {'vote%':>6} {'final%':>7} {'chamf':>6} "
+          f"{'sq cm2':>7} {'body err':>8} {'cloth':>5} {'s':>6}")
     index = skipped = 0
-    while len(rows) < count:
+    while len(results[presets[0]]) < count:
         i, index = index, index + 1
         try:
             scene = build(i, seed, body)
@@ -266,74 +405,56 @@ def run(count: int, seed: int, views: int, resolution: int, register: RegisterOp
             if skipped > count:
                 raise
             continue
-        rng = np.random.default_rng(10_000 + i)
-        t0, c0 = time.perf_counter(), time.process_time()
-        views_ = render_orbit(scene.combined, orbit)
-        t_render, c_render = time.perf_counter() - t0, time.process_time() - c0
-        masks = LabelsSegmenter(scene.combined.faces, scene.labels).segment(views_, ["person", "object"])
-        masks = corrupt_masks(masks, rng)
-        t1, c1 = time.perf_counter(), time.process_time()
-        vote = vote_labels(scene.combined, views_, masks)
-        human, obj = split_mesh(scene.combined, vote.labels)
-        t2 = time.perf_counter()
-        inits = estimator.estimate(human, body)
-        t3 = time.perf_counter()
-        reg = register_body(human, body, inits, register)
-        t4 = time.perf_counter()
-        labels = reassign_fragments(scene.combined, vote.labels, reg.fit.mesh)
-        human, obj = split_mesh(scene.combined, labels)
-        report = analyze_asset(reg.fit, human, obj, LIFT_CONTACT_OPTIONS)
-        stage_s.append((t_render, t2 - t1, t3 - t2, t4 - t3, time.perf_counter() - t4))
-        seconds = t_render + time.perf_counter() - t1
-        cpu = c_render + time.process_time() - c1
-        acc = label_accuracy(labels, scene.labels) * 100.0
-        vote_acc = label_accuracy(vote.labels, scene.labels) * 100.0
-        body_err = float(np.linalg.norm(reg.fit.mesh.vertices - scene.body.mesh.vertices, axis=1).mean() * 100.0)
-        agree = report.contact_config == scene.config
-        rows.append((vote_acc, acc, reg.chamfer.chamfer_cm, body_err, agree, seconds, cpu))
-        print(f"{scene.name:44} {scene.config.value:11} {report.contact_config.value:11} {vote_acc:6.2f} {acc:7.2f} "
-              f"{reg.chamfer.chamfer_cm:7.3f} {body_err:8.2f} {scene.clothing_cm:5.2f} {seconds:5.2f} {cpu:5.2f}"
-              + ("" if agree else f" gt {scene.touching} lifted {report.touching_parts}"))
-    vote_acc, acc, chamfer, err, agree, secs, cpus = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+        for name in presets:
+            row = lift_scene(scene, i, options[name], estimators[name], body)
+            results[name].append(row)
+            print(f"{scene.name[:44]:44} {name:6} {scene.config.value:11} {row.lifted:11} {row.vote_acc:6.2f} "
+                  f"{row.acc:7.2f} {row.chamfer_cm:6.3f} {row.squared_cm2:7.3f} {row.body_err_cm:8.2f} "
+                  f"{scene.clothing_cm:5.2f} {row.seconds:6.2f}"
+                  + ("" if row.agree else f" gt {scene.touching} lifted {row.touching}"))
     print()
-    print(f"assets: {count}, scenes the generator could not stage: {skipped}  (views {views}, {resolution}px, torch threads {torch.get_num_threads()})")
-    print(f"label accuracy (vertices): voting mean {vote_acc.mean():.2f} % (min {vote_acc.min():.2f} %); "
-          f"after fragment reassignment mean {acc.mean():.2f} % (min {acc.min():.2f} %)")
-    print(f"Chamfer (cm, bidirectional mean of unsquared distances): median {np.median(chamfer):.3f}, "
-          f"p90 {np.percentile(chamfer, 90):.3f}")
-    print(f"body vertex error vs ground truth (cm): median {np.median(err):.2f}, p90 {np.percentile(err, 90):.2f}")
-    print(f"contact-config agreement: {agree.mean() * 100:.1f} %")
-    med = np.median(np.array(stage_s), axis=0)
-    print("stage seconds (wall, median): " + ", ".join(
-        f"{n} {v:.2f}" for n, v in zip(("render", "vote+split", "estimate", "register", "fragments+contacts"), med)))
-    print(f"seconds per asset (wall): median {statistics.median(secs):.2f}, mean {secs.mean():.2f}; "
-          f"CPU seconds: median {statistics.median(cpus):.2f}")
+    print(f"assets: {count} per preset, scenes the generator could not stage: {skipped}; torch threads "
+          f"{torch.get_num_threads()}")
+    for name, opts in options.items():
+        o, r = opts.orbit, opts.register
+        print(f"  {name}: orbit {o.views} views, pitch {o.pitch_deg:g} deg, fov {o.fov_deg:g} deg, {o.resolution} px; "
+              f"registration {r.method!r}: {REGISTRATIONS[r.method].summary}")
+    print(f"  Chamfer, unsquared: {CHAMFER_DEFINITION}")
+    print(f"  Chamfer, squared: {SQUARED_CHAMFER_DEFINITION}")
+    print("  both on 5000 samples of the voted human (seed 0), the same for every preset; the squared one keeps a "
+          "point-sampling floor")
+    print()
+    print(summary_table(results))
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--views", type=int, default=8)
-    parser.add_argument("--resolution", type=int, default=512)
+    parser.add_argument("--presets", default="paper,best",
+                        help=f"comma-separated, of: {', '.join(LIFT_PRESETS)} (each scene runs with each)")
+    parser.add_argument("--views", type=int, default=None, help="override every preset's orbit views")
+    parser.add_argument("--resolution", type=int, default=None, help="override every preset's orbit resolution")
     parser.add_argument("--register", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="RegisterOptions overrides, e.g. lbfgs_steps=15")
+                        help="RegisterOptions overrides on every preset, e.g. lbfgs_steps=15")
     parser.add_argument("--estimate", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="EstimatorOptions overrides, e.g. yaw_steps=6")
+                        help="EstimatorOptions overrides on every preset, e.g. yaw_steps=6")
     args = parser.parse_args()
-    run(args.count, args.seed, args.views, args.resolution, _options(RegisterOptions, args.register),
-        _options(EstimatorOptions, args.estimate))
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    run(args.count, args.seed, presets, args.views, args.resolution, _overrides(args.register),
+        _overrides(args.estimate))
 
 
-def _options(cls, pairs: list[str]):
-    """`cls()` with KEY=VALUE overrides (values parsed as Python literals)."""
+def _overrides(pairs: list[str]) -> dict:
+    """KEY=VALUE pairs (values parsed as Python literals)."""
     import ast
 
     values = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
         values[key] = ast.literal_eval(value)
-    return cls(**values)
+    return values
 
 
 if __name__ == "__main__":

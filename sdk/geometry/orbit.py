@@ -70,6 +70,21 @@ class OrbitOptions:
             raise InputError(f"OrbitOptions.margin must be >= 1, got {self.margin}")
 
 
+OFFICIAL_ORBIT = OrbitOptions(views=8, pitch_deg=0.0, fov_deg=40.0, resolution=512, start_yaw_deg=90.0)
+"""The official HOI3DGen segmentation orbit (agshar96/Hoi3DGen
+`scripts/render_scripts/render_interaction.py` → `blender_script/render.py`):
+8 yaws 2πi/8, pitch 0, FOV 40° (`cam.data.lens = 16 / tan(fov / 2)` on a 32 mm
+sensor, vertical = horizontal), 512 × 512 px. Their yaw 0 puts the camera on
+Blender's +X, which is the internal frame's +X (yaw 90° here; the 8 yaws are
+the same set either way, only the frame numbering shifts). One difference
+remains that `OrbitOptions` cannot express: the release normalises the scene to
+a largest bounding-box extent of 1 and places the cameras at radius 2 from the
+box centre (2 × the largest extent), whereas `orbit_cameras` frames the
+bounding sphere (`margin` × radius / sin(fov / 2)); the frames differ in camera
+distance only (image scale, and a little perspective). Not the default
+(`OrbitOptions()`: pitch 15°); the "paper" preset uses it."""
+
+
 @dataclass
 class Camera:
     """A pinhole camera (OpenCV axes, see module docstring).

@@ -1,7 +1,10 @@
 """CameraHMR (the real `CameraHMRNet` classes) with random weights, tiny (tests of
 the body regressor stage and the `hoi3dgen` chain) or full size (`benchmarks/gpu_chain.py`).
 
-"tiny": a 2-block, 32-wide ViT on 32 × 24 crops and a 2-layer decoder head.
+"tiny": a 2-block, 80-wide (one head) ViT on 32 × 24 crops and a 2-layer, 32-wide
+decoder head (one 64-channel head): sizes the loader can read back from the tensor
+shapes alone (`camerahmr_net.infer_config`: the released model's head widths and
+4 : 3 patch grid), so `write_camerahmr`'s file loads with `from_pretrained(None, ...)`.
 
 "full": `CameraHMRConfig()` defaults, which are the released model's
 (pixelite1201/CameraHMR: `core/backbones/vit.py` `vit()` — ViT-H/16, img_size
@@ -14,10 +17,11 @@ the body regressor stage and the `hoi3dgen` chain) or full size (`benchmarks/gpu
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import torch
 from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import CameraHMRConfig, CameraHMRNet
-from hoiexport.sdk.generators.hoi3dgen.regressor import CameraHMRRegressor
+from hoiexport.sdk.generators.hoi3dgen.regressor import CHECKPOINT_FILE, LOCK_ENTRY, CameraHMRRegressor
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 
 from tests.builders.sizes import Size, building
@@ -29,14 +33,14 @@ SIZES: dict[Size, CameraHMRConfig] = {
         backbone_width=24,
         patch_size=8,
         patch_padding=2,
-        embed_dim=32,
+        embed_dim=80,
         depth=2,
-        num_heads=2,
+        num_heads=1,
         mlp_ratio=2.0,
         decoder_dim=32,
         decoder_depth=2,
-        decoder_heads=2,
-        decoder_dim_head=16,
+        decoder_heads=1,
+        decoder_dim_head=64,
         decoder_mlp_dim=64,
     ),
     "full": CameraHMRConfig(),
@@ -67,6 +71,38 @@ def camerahmr_net(size: Size, *, seed: int = 0, device: str | torch.device = "cp
 def build_regressor(size: Size, runtime: Runtime, *, device: str | torch.device = "cpu") -> CameraHMRRegressor:
     """A `CameraHMRRegressor` over `camerahmr_net(size, device=device)` on `runtime`."""
     return CameraHMRRegressor(camerahmr_net(size, device=device), runtime)
+
+
+def write_camerahmr(models_dir: Path, *, seed: int = 0) -> Path:
+    """The lock entry "camerahmr" with a tiny random CameraHMR, in the released layout.
+
+    `<models_dir>/camerahmr/camerahmr_checkpoint_cleaned.ckpt`: a PyTorch Lightning
+    checkpoint (a torch pickle of plain containers and tensors) whose 'state_dict'
+    holds the LightningModule's attributes — the network under `backbone.` and
+    `smpl_head.` (SMPL mean parameters in the head's `init_*` buffers), plus
+    training-module entries the loader drops (`cam_model.` FLNet, `smpl.` layer
+    buffers) — next to Lightning's bookkeeping keys (pixelite1201/CameraHMR
+    `core/camerahmr_model.py`: attributes `backbone`, `smpl_head`).
+
+    Args:
+        models_dir: the fake `$HOIEXPORT_MODELS`.
+        seed: weight seed (`camerahmr_net("tiny", seed=seed)`).
+
+    Returns:
+        The entry folder.
+    """
+    folder = Path(models_dir) / LOCK_ENTRY
+    folder.mkdir(parents=True, exist_ok=True)
+    net = camerahmr_net("tiny", seed=seed)
+    sd = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        sd["cam_model.backbone.conv1.weight"] = torch.randn(8, 3, 3, 3)
+        sd["cam_model.fc1.weight"] = torch.randn(8, 4)
+    sd["smpl.faces_tensor"] = torch.zeros(4, 3, dtype=torch.long)
+    torch.save({"epoch": 3, "global_step": 1200, "pytorch-lightning_version": "2.1.0", "state_dict": sd},
+               folder / CHECKPOINT_FILE)
+    return folder
 
 
 # The tiny size, under the names the tests call.

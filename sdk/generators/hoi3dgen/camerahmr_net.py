@@ -59,6 +59,8 @@ About 670 M parameters (ViT-H 632 M + head 38 M).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -421,4 +423,110 @@ class CameraHMRNet(nn.Module):
         return self.smpl_head(features, bbox_info)
 
 
-__all__ = ["CameraHMRConfig", "CameraHMRNet", "rot6d_to_matrix"]
+# ----------------------------------------------------------------------------- sizes from a checkpoint
+
+
+VIT_HEAD_WIDTH = 80
+"""Channels per ViT attention head of the released model (1280 / 16)."""
+DECODER_HEAD_WIDTH = 64
+"""Channels per decoder attention head of the released model (`dim_head`)."""
+GRID_ASPECT = (4, 3)
+"""Rows : columns of the released backbone's patch grid (16 × 12 patches of a 256 × 192 crop)."""
+
+
+def _count(keys: Collection[str], prefix: str) -> int:
+    """Number of consecutive indices i with some key starting with f"{prefix}{i}."."""
+    n = 0
+    while any(k.startswith(f"{prefix}{n}.") for k in keys):
+        n += 1
+    return n
+
+
+def infer_config(state_dict: Mapping[str, torch.Tensor], *, patch_padding: int = 2) -> CameraHMRConfig:
+    """The `CameraHMRConfig` a CameraHMR state dict (keys as `CameraHMRNet`'s) was made with.
+
+    The tensor shapes give every size but three, which take the released model's
+    conventions: ViT heads of `VIT_HEAD_WIDTH` channels, decoder heads of
+    `DECODER_HEAD_WIDTH` channels (one head as wide as the decoder when the
+    checkpoint has no `to_out` projection), and a patch grid of `GRID_ASPECT`
+    rows : columns (the crop is rows × patch pixels square, the backbone sees
+    cols × patch columns of it). For the released checkpoint this gives
+    `CameraHMRConfig()` exactly; a checkpoint trained with other head counts
+    needs its config passed explicitly.
+
+    Args:
+        state_dict: `backbone.*` / `smpl_head.*` tensors (`regressor.prepare_state_dict`
+            output, or the raw keys after dropping a common prefix).
+        patch_padding: padding of the patch-embedding conv (not in the shapes; ViTPose's 2).
+
+    Returns:
+        The config.
+
+    Raises:
+        InputError: a key the shapes are read from is missing, or the shapes do not
+            fit the conventions (the message says to pass a config).
+    """
+    keys = list(state_dict)
+    fix = "pass CameraHMRConfig(...) with the checkpoint's sizes explicitly"
+
+    def shape(key: str) -> tuple[int, ...]:
+        if key not in state_dict:
+            raise InputError(f"cannot infer CameraHMR sizes: the checkpoint has no {key}; {fix}")
+        return tuple(state_dict[key].shape)
+
+    embed, _, patch, _ = shape("backbone.patch_embed.proj.weight")
+    tokens = shape("backbone.pos_embed")[1] - 1
+    depth = _count(keys, "backbone.blocks.")
+    hidden = shape("backbone.blocks.0.mlp.fc1.weight")[0]
+    decoder_dim, token_dim = shape("smpl_head.transformer.to_token_embedding.weight")
+    layers = "smpl_head.transformer.transformer.layers."
+    decoder_depth = _count(keys, layers)
+    inner = shape(f"{layers}0.0.fn.to_qkv.weight")[0] // 3
+    mlp = shape(f"{layers}0.2.fn.net.0.weight")[0]
+    npose = shape("smpl_head.decpose.weight")[0]
+    betas = shape("smpl_head.decshape.weight")[0]
+    keypoints = shape("smpl_head.deckp.weight")[0] // 2
+    a, b = GRID_ASPECT
+    unit = math.isqrt(tokens // (a * b)) if tokens % (a * b) == 0 else 0
+    if embed % VIT_HEAD_WIDTH or not unit or unit * unit * a * b != tokens or npose % 6:
+        raise InputError(
+            f"cannot infer CameraHMR sizes: ViT width {embed} (heads of {VIT_HEAD_WIDTH} channels), "
+            f"{tokens} patches (a {a}:{b} grid), {npose} pose outputs (6 per joint) do not fit the released "
+            f"model's conventions; {fix}"
+        )
+    if f"{layers}0.0.fn.to_out.0.weight" in state_dict:
+        if inner % DECODER_HEAD_WIDTH:
+            raise InputError(
+                f"cannot infer CameraHMR sizes: decoder attention width {inner} is not a multiple of "
+                f"{DECODER_HEAD_WIDTH}; {fix}"
+            )
+        heads, dim_head = inner // DECODER_HEAD_WIDTH, DECODER_HEAD_WIDTH
+    else:  # `_out_projection` is the identity: one head as wide as the decoder
+        heads, dim_head = 1, decoder_dim
+    config = CameraHMRConfig(
+        crop_size=unit * a * patch,
+        backbone_width=unit * b * patch,
+        patch_size=patch,
+        patch_padding=patch_padding,
+        embed_dim=embed,
+        depth=depth,
+        num_heads=embed // VIT_HEAD_WIDTH,
+        mlp_ratio=hidden / embed,
+        decoder_dim=decoder_dim,
+        decoder_depth=decoder_depth,
+        decoder_heads=heads,
+        decoder_dim_head=dim_head,
+        decoder_mlp_dim=mlp,
+        num_joints=npose // 6,
+        num_betas=betas,
+        num_keypoints=keypoints,
+    )
+    if config.token_dim != token_dim:
+        raise InputError(
+            f"cannot infer CameraHMR sizes: the query token has {token_dim} inputs, expected "
+            f"{config.token_dim} for {config.num_joints} joints and {betas} betas; {fix}"
+        )
+    return config
+
+
+__all__ = ["CameraHMRConfig", "CameraHMRNet", "infer_config", "rot6d_to_matrix"]

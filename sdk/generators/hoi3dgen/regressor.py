@@ -72,7 +72,7 @@ import torch
 import torch.nn.functional as F
 from hoiexport.sdk.bodies.protocol import BodyModel, BodyParams
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import CameraHMRConfig, CameraHMRNet
+from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import CameraHMRConfig, CameraHMRNet, infer_config
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.lift.chamfer import sample_surface
 from hoiexport.sdk.generators.lift.estimate import BodyEstimator, PointCloudEstimator
@@ -161,30 +161,15 @@ def _few(keys: list[str], n: int = 5) -> str:
     return f"{shown}, ... ({len(keys)} in all)" if len(keys) > n else shown
 
 
-def prepare_state_dict(
-    raw: Mapping[str, torch.Tensor],
-    expected: Mapping[str, torch.Tensor],
-    *,
-    mean_params: Mapping[str, np.ndarray] | None = None,
-    source: str = "checkpoint",
-) -> dict[str, torch.Tensor]:
-    """The released checkpoint's state dict, keyed like `CameraHMRNet`.
+def network_tensors(raw: Mapping[str, torch.Tensor], source: str = "checkpoint") -> dict[str, torch.Tensor]:
+    """The inference network's tensors of a checkpoint's 'state_dict'.
 
-    1. A prefix every key shares ("model.", "module.") is stripped.
-    2. Only keys under `MODULE_PREFIXES` are kept (the LightningModule also
-       holds FLNet, SMPL layers, ...).
-    3. Missing `smpl_head.init_*` buffers are taken from `mean_params`.
-    4. The keys and shapes must then equal `expected` exactly.
-
-    Args:
-        raw: the checkpoint's 'state_dict'.
-        expected: `CameraHMRNet(config).state_dict()` (tensors or meta tensors).
-        mean_params: `load_mean_params(...)`, or None.
-        source: the file, named in errors.
+    A prefix every key shares ("model.", "module.") is stripped, then only keys
+    under `MODULE_PREFIXES` are kept (the LightningModule also holds FLNet, SMPL
+    layers, ...).
 
     Raises:
-        InputError: keys missing, unexpected or of the wrong shape (listing a few,
-            with the fix).
+        InputError: no key is under `MODULE_PREFIXES` (the wrong file).
     """
     keys = list(raw)
     for prefix in ("model.", "module."):
@@ -198,6 +183,34 @@ def prepare_state_dict(
             f"(it has {_few(sorted(keys))}); pass the SMPL regressor {CHECKPOINT_FILE}, not the FLNet "
             "cam_model checkpoint or another model's"
         )
+    return sd
+
+
+def prepare_state_dict(
+    raw: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    *,
+    mean_params: Mapping[str, np.ndarray] | None = None,
+    source: str = "checkpoint",
+) -> dict[str, torch.Tensor]:
+    """The released checkpoint's state dict, keyed like `CameraHMRNet`.
+
+    1. `network_tensors`: a shared "model." / "module." prefix is stripped and
+       only keys under `MODULE_PREFIXES` are kept.
+    2. Missing `smpl_head.init_*` buffers are taken from `mean_params`.
+    3. The keys and shapes must then equal `expected` exactly.
+
+    Args:
+        raw: the checkpoint's 'state_dict'.
+        expected: `CameraHMRNet(config).state_dict()` (tensors or meta tensors).
+        mean_params: `load_mean_params(...)`, or None.
+        source: the file, named in errors.
+
+    Raises:
+        InputError: keys missing, unexpected or of the wrong shape (listing a few,
+            with the fix).
+    """
+    sd = network_tensors(raw, source)
     for key, value in (mean_params or {}).items():
         if key not in sd:
             sd[key] = torch.as_tensor(value)
@@ -305,7 +318,9 @@ class CameraHMRRegressor:
             path: `camerahmr_checkpoint_cleaned.ckpt`, or the folder holding it; None
                 resolves lock entry "camerahmr" under `HOIEXPORT_MODELS`.
             runtime: device and dtype.
-            config: network sizes (default: the released model's).
+            config: network sizes; None reads them from the checkpoint's tensor
+                shapes (`camerahmr_net.infer_config`: the released model's sizes for
+                the released file).
 
         Raises:
             ModelUnavailableError: the file is missing or unreadable (or holds
@@ -318,7 +333,7 @@ class CameraHMRRegressor:
             file = resolve_weights(WEIGHTS, path) / CHECKPOINT_FILE
         raw = load_checkpoint(file, key="state_dict")
         means = file.parent / MEAN_PARAMS_FILE
-        config = config or CameraHMRConfig()
+        config = config or infer_config(network_tensors(raw, str(file)))
         with torch.device("meta"):
             net = CameraHMRNet(config)
         mean_params = load_mean_params(means) if means.is_file() else None
@@ -499,7 +514,14 @@ class RegressorEstimatorOptions:
         refacing_deg: when the first estimate faces more than this away from the
             camera, render again from where it faces and regress again (HOI3DGen
             picks the orbit view closest to the body's front the same way); the
-            second estimate comes first. A value ≥ 180 disables it.
+            second estimate comes first. A value ≥ 180 disables it. Not used when
+            `refacing_views` > 0.
+        refacing_views: 0 = render the second view at the yaw the body faces;
+            N > 0 = at the nearest of N orbit yaws spaced 360/N apart from the first
+            view, and only when that is another yaw (the view changes when the body
+            faces more than 180/N degrees away), as HOI3DGen's fork does with its 8
+            orbit renders (agshar96/CameraHMR `mesh_estimator_hoi3d.py`
+            `return_front_frame`: front_view_id = round(angle / 45°) + start).
         transfer: "full" (every joint, through the rest corrections) or
             "orientation" (global orientation only, the body's rest pose elsewhere).
         samples: surface samples used to place the body.
@@ -512,6 +534,7 @@ class RegressorEstimatorOptions:
     pitch_deg: float = 0.0
     margin: float = 1.05
     refacing_deg: float = 30.0
+    refacing_views: int = 0
     transfer: Transfer = "full"
     samples: int = 2000
     fallback: bool = True
@@ -526,6 +549,11 @@ class RegressorEstimatorOptions:
             raise InputError(f"RegressorEstimatorOptions.samples must be >= 10, got {self.samples}")
         if self.refacing_deg < 0:
             raise InputError(f"RegressorEstimatorOptions.refacing_deg must be >= 0, got {self.refacing_deg}")
+        if not isinstance(self.refacing_views, int) or not 0 <= self.refacing_views <= 360:
+            raise InputError(
+                f"RegressorEstimatorOptions.refacing_views must be an integer in [0, 360] (0 = any yaw), "
+                f"got {self.refacing_views!r}"
+            )
 
 
 @dataclass
@@ -641,11 +669,17 @@ class RegressorEstimator:
             camera, out = self._regress(human, yaw)
             orientation = camera_to_world_rotation(out.rotations[0], camera)
             views.append(RegressorView(camera, out, orientation, self._params(body, out, orientation, target)))
-            facing = facing_yaw_deg(orientation)
-            off = abs((facing - yaw + 180.0) % 360.0 - 180.0)
-            if off <= self.options.refacing_deg:
-                break
-            yaw = facing
+            off = (facing_yaw_deg(orientation) - yaw + 180.0) % 360.0 - 180.0  # signed, (-180, 180]
+            step = 360.0 / self.options.refacing_views if self.options.refacing_views else 0.0
+            if step:
+                turn = round(off / step) * step  # the nearest orbit view; 0 = this one
+                if turn == 0.0:
+                    break
+                yaw += turn
+            else:
+                if abs(off) <= self.options.refacing_deg:
+                    break
+                yaw += off
         self.last_views = views[::-1]
         hypotheses = [v.params for v in self.last_views]
         if self.fallback is not None:
@@ -665,6 +699,7 @@ __all__ = [
     "camera_to_world_rotation",
     "facing_yaw_deg",
     "load_mean_params",
+    "network_tensors",
     "prepare_state_dict",
     "rest_corrections",
     "transfer_pose",

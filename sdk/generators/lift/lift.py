@@ -7,13 +7,19 @@
 3. `voting.vote_labels` + `voting.split_mesh`: per-vertex labels → human mesh
    and object mesh (uv, texture and colours kept).
 4. a `BodyEstimator` (default `estimate.PointCloudEstimator`) → initial body.
-5. `register.register_body`: similarity, then pose / shape refinement; Chamfer (cm).
+5. `register.register_body`: `LiftOptions.register.method` "refine" (ours:
+   similarity, then pose / shape refinement) or "paper" (the release's OBB
+   pre-scale + centroid + 7-DoF Adam, on the release's person point cloud,
+   `official_point_clouds`); Chamfer in cm and squared in cm².
 6. `voting.reassign_fragments`: small pieces of the split that hug the other
    side (judged against the registered body) change side; then
    `contacts.analyze_asset` on the registered body, the human and the object.
 
 `lift_candidates` lifts K meshes of one prompt and keeps the contact-verified
 one (`select.choose_candidate`).
+
+`LIFT_PRESETS` holds the "best" (ours) and "paper" (the release's orbit and
+registration) settings of this chain.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
 from hoiexport.sdk.bodies import BodyModelName, load_body_model
 from hoiexport.sdk.bodies.protocol import BodyModel
 from hoiexport.sdk.contacts import (
@@ -32,14 +40,20 @@ from hoiexport.sdk.contacts import (
     analyze_asset,
 )
 from hoiexport.sdk.core.errors import InputError
-from hoiexport.sdk.generators.lift.chamfer import CHAMFER_DEFINITION
+from hoiexport.sdk.generators.lift.chamfer import CHAMFER_DEFINITION, SQUARED_CHAMFER_DEFINITION
 from hoiexport.sdk.generators.lift.estimate import (
     BodyEstimator,
     EstimatorOptions,
     PointCloudEstimator,
 )
-from hoiexport.sdk.geometry.orbit import OrbitOptions, OrbitRender, render_orbit
-from hoiexport.sdk.generators.lift.register import RegisterOptions, Registration, register_body
+from hoiexport.sdk.geometry.orbit import OFFICIAL_ORBIT, OrbitOptions, OrbitRender, render_orbit
+from hoiexport.sdk.generators.lift.register import (
+    PAPER_REGISTER_OPTIONS,
+    REGISTRATIONS,
+    RegisterOptions,
+    Registration,
+    register_body,
+)
 from hoiexport.sdk.generators.lift.segment import PERSON_LABEL, Segmenter, ViewMasks
 from hoiexport.sdk.generators.lift.select import CandidateSummary, Selection, choose_candidate
 from hoiexport.sdk.generators.lift.voting import (
@@ -84,6 +98,16 @@ class LiftOptions:
     body_model: BodyModelName = "anny"
 
 
+LIFT_PRESETS: dict[str, LiftOptions] = {
+    "best": LiftOptions(),
+    "paper": LiftOptions(orbit=OFFICIAL_ORBIT, register=PAPER_REGISTER_OPTIONS),
+}
+"""The chain's settings: "best" (ours, the default) and "paper" (the release's
+segmentation orbit `OFFICIAL_ORBIT` and registration `PAPER_REGISTER_OPTIONS`;
+the body model stays `body_model`, "smpl" when the user's licensed files are
+set up, as the release registers SMPL)."""
+
+
 @dataclass
 class LiftResult:
     """One lifted mesh.
@@ -125,6 +149,74 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return out
+
+
+def official_point_clouds(
+    views: OrbitRender,
+    masks: ViewMasks,
+    labels: Sequence[str],
+    scene_extent_m: float,
+    erode_iterations: int = 2,
+    separation: float = 0.01,
+) -> list[np.ndarray]:
+    """Per-label point clouds as the release builds them from its orbit.
+
+    agshar96/Hoi3DGen `scripts/segmentMeshes/reproject_mv_human.py`: every pixel
+    of a label's mask (eroded by a 3×3 kernel `erode_iterations` times, as
+    `cv2.erode`, whose default border does not erode) with a surface behind it
+    is reprojected by its depth, over all frames; then
+    `remove_pc_intersections.py` drops each cloud's points within `separation`
+    (scene units: × the scene's largest extent) of the other clouds' points.
+    Our depth is exact (the release's is a 16-bit PNG over its depth range).
+
+    Args:
+        views: the orbit frames (depth, cameras).
+        masks: the segmentation of those frames.
+        labels: the labels to build clouds of (e.g. person, object).
+        scene_extent_m: the scene's largest bounding-box extent, metres.
+        erode_iterations: erosions of each mask (release: 2).
+        separation: release: 0.01 scene units.
+
+    Returns:
+        One (N_k, 3) float64 cloud per label, internal frame, metres.
+
+    Raises:
+        InputError: a label the masks do not have.
+    """
+    missing = [lab for lab in labels if lab not in masks.labels]
+    if missing:
+        raise InputError(f"the masks have no label(s) {missing}; they have {masks.labels}")
+    kernel = np.ones((3, 3), bool)
+    rays: dict[tuple[bytes, int, int], np.ndarray] = {}  # camera-frame pixel directions, per intrinsics
+    clouds = []
+    for label in labels:
+        li = masks.labels.index(label)
+        parts = []
+        for i, cam in enumerate(views.cameras):
+            mask = masks.masks[i, li]
+            if erode_iterations > 0 and mask.any():
+                mask = ndimage.binary_erosion(mask, kernel, iterations=erode_iterations, border_value=1)
+            depth = views.depth[i]
+            keep = (mask & np.isfinite(depth)).ravel()
+            if not keep.any():
+                continue
+            key = (cam.intrinsics.tobytes(), cam.width, cam.height)
+            if key not in rays:
+                rays[key] = cam.pixel_directions()
+            dirs = rays[key][keep]
+            cam_points = dirs * (depth.ravel()[keep] / dirs[:, 2])[:, None]  # depth is along the optical axis
+            parts.append(cam_points @ cam.rotation + cam.position)  # camera → internal frame
+        clouds.append(np.concatenate(parts) if parts else np.zeros((0, 3)))
+    limit = separation * scene_extent_m
+    kept = []
+    for k, cloud in enumerate(clouds):
+        others = [c for j, c in enumerate(clouds) if j != k and len(c)]
+        if len(cloud) and others:
+            bound = np.nextafter(limit, np.inf)  # only "within the limit" matters: stop searching beyond it
+            near, _ = cKDTree(np.concatenate(others)).query(cloud, distance_upper_bound=bound)
+            cloud = cloud[near > limit]
+        kept.append(cloud)
+    return kept
 
 
 def lift_mesh(
@@ -184,7 +276,14 @@ def lift_mesh(
     timings["estimate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    registration = register_body(human, body, inits, options.register)
+    scene_box = np.stack([mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)]).astype(np.float64)
+    points = None
+    if REGISTRATIONS[options.register.method].uses_point_cloud:
+        points = official_point_clouds(views, masks, labels, float(np.max(scene_box[1] - scene_box[0])))[0]
+        if len(points) < 4:
+            raise InputError(f"the person masks of mesh {mesh.name!r} leave {len(points)} points after erosion and "
+                             "separation from the object; the paper registration needs a person point cloud")
+    registration = register_body(human, body, inits, options.register, points=points, scene_box=scene_box)
     timings["register"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -204,6 +303,17 @@ def lift_mesh(
         notes={
             "chamfer": registration.chamfer.to_json(),
             "chamfer_definition": CHAMFER_DEFINITION,
+            "chamfer_squared_definition": SQUARED_CHAMFER_DEFINITION,
+            "registration_method": registration.method,
+            **({"paper_registration": {
+                "prescale": [round(float(f), 5) for f in registration.paper.prescale],
+                "final_loss_scene_units2": registration.paper.losses[-1],
+                "scene_extent_m": round(registration.paper.scene_extent_m, 5),
+                "person_points": 0 if points is None else len(points),
+                "registered_mesh_chamfer": registration.paper.chamfer.to_json(),
+                "note": "the release's registered mesh carries a per-axis pre-scale; the asset's body is its "
+                        "nearest similarity (register.nearest_similarity)",
+            }} if registration.paper is not None else {}),
             "segmentation_labels": labels,
             "voted_vertex_fraction": round(float(vote.voted.mean()), 4),
             "body_hypotheses": {"screened": min(len(inits), options.register.hypotheses),

@@ -12,6 +12,8 @@ from tests.sdk.models.lockfiles import lock_text
 REQUIRED = {
     "hoi3dgen-sana": ("text_to_image", "agshar96/hoi3dgen_weights"),
     "sana-1600m-1024px": ("text_to_image", "Efficient-Large-Model/Sana_1600M_1024px_diffusers"),
+    "sana1-5-1600m-1024px": ("text_to_image", "Efficient-Large-Model/SANA1.5_1.6B_1024px_diffusers"),
+    "depth-anything-large": ("depth", "LiheYoung/depth-anything-large-hf"),
     "depth-anything-v2-large": ("depth", "depth-anything/Depth-Anything-V2-Large-hf"),
     "flux1-depth-dev": ("retexture", "black-forest-labs/FLUX.1-Depth-dev"),
     "hunyuan3d-2-shape": ("image_to_shape", "tencent/Hunyuan3D-2"),

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tests.builders.regressor import TINY_CONFIG, tiny_camerahmr_net, tiny_regressor
+from tests.builders.regressor import TINY_CONFIG, tiny_camerahmr_net, tiny_regressor, write_camerahmr
 from hoiexport.sdk.bodies import BodyParams
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.camerahmr_net import (
     CameraHMRConfig,
     CameraHMRNet,
+    infer_config,
     rot6d_to_matrix,
 )
 from hoiexport.sdk.generators.hoi3dgen.regressor import (
@@ -231,19 +232,53 @@ def test_bad_checkpoints_name_the_keys(tmp_path, runtime: Runtime, regressor: Ca
     _lightning_checkpoint(regressor.net, file, drop=("smpl_head.decpose.weight",))
     with pytest.raises(InputError, match=r"missing smpl_head\.decpose\.weight"):
         CameraHMRRegressor.from_pretrained(file, runtime, config=TINY_CONFIG)
-    _lightning_checkpoint(regressor.net, file, extra={"backbone.blocks.7.norm1.weight": torch.ones(32)})
+    _lightning_checkpoint(regressor.net, file, extra={"backbone.blocks.7.norm1.weight": torch.ones(80)})
     with pytest.raises(InputError, match=r"unexpected backbone\.blocks\.7\.norm1\.weight"):
         CameraHMRRegressor.from_pretrained(file, runtime, config=TINY_CONFIG)
     _lightning_checkpoint(regressor.net, file)
     with pytest.raises(InputError, match=r"missing backbone\.blocks\.10\..*wrong shape "
-                       r"backbone\.blocks\.0\.attn\.proj\.bias \(32,\) \(expected \(1280,\)\).*config with its sizes"):
-        CameraHMRRegressor.from_pretrained(file, runtime)  # the released sizes
+                       r"backbone\.blocks\.0\.attn\.proj\.bias \(80,\) \(expected \(1280,\)\).*config with its sizes"):
+        CameraHMRRegressor.from_pretrained(file, runtime, config=CameraHMRConfig())  # the released sizes
     torch.save({"state_dict": {"fc3.weight": torch.zeros(2, 4)}}, file)  # an FLNet checkpoint
     with pytest.raises(InputError, match="holds no CameraHMR weights"):
         CameraHMRRegressor.from_pretrained(file, runtime, config=TINY_CONFIG)
     torch.save({"weights": {}}, file)
     with pytest.raises(InputError, match="no key 'state_dict'"):
         CameraHMRRegressor.from_pretrained(file, runtime, config=TINY_CONFIG)
+
+
+def test_lock_entry_loads_through_the_resolver(tmp_path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+                                              image: np.ndarray) -> None:
+    """Lock entry "camerahmr" in its released layout under a fake $HOIEXPORT_MODELS:
+    resolved by the lock, sizes read from the checkpoint, one regression."""
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    folder = write_camerahmr(tmp_path, seed=5)
+    assert folder == tmp_path / "camerahmr" and (folder / CHECKPOINT_FILE).is_file()
+    loaded = CameraHMRRegressor.from_pretrained(None, runtime)
+    assert loaded.config == TINY_CONFIG
+    direct = CameraHMRRegressor(tiny_camerahmr_net(seed=5), runtime)
+    a, b = direct.predict(image, BOX, focal=60.0), loaded.predict(image, BOX, focal=60.0)
+    assert np.array_equal(a.pose, b.pose) and np.array_equal(a.betas, b.betas)
+    assert np.array_equal(a.camera_translation, b.camera_translation)
+
+
+@pytest.mark.parametrize("config", [TINY_CONFIG, CameraHMRConfig()], ids=["tiny", "released"])
+def test_sizes_are_read_back_from_the_tensor_shapes(config: CameraHMRConfig) -> None:
+    with torch.device("meta"):
+        net = CameraHMRNet(config)
+    assert infer_config(net.state_dict()) == config
+
+
+def test_sizes_outside_the_released_conventions_ask_for_a_config() -> None:
+    odd = CameraHMRConfig(crop_size=32, backbone_width=24, patch_size=8, embed_dim=32, depth=1, num_heads=2,
+                          decoder_dim=32, decoder_depth=1, decoder_heads=2, decoder_dim_head=16, decoder_mlp_dim=64)
+    with torch.device("meta"):
+        sd = CameraHMRNet(odd).state_dict()
+    with pytest.raises(InputError, match=r"ViT width 32 .*pass CameraHMRConfig"):
+        infer_config(sd)
+    del sd["backbone.pos_embed"]
+    with pytest.raises(InputError, match="no backbone.pos_embed"):
+        infer_config(sd)
 
 
 def test_missing_weights(tmp_path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -348,9 +383,52 @@ def test_estimator_orientation_only_and_fallback(anny, human: Mesh, runtime: Run
     assert hypotheses[0].scale == pytest.approx(0.6, rel=0.03)
 
 
+def _facing_regressor(runtime: Runtime, yaw_deg: float) -> CameraHMRRegressor:
+    """The tiny CameraHMR with its pose read-out zeroed and its mean global
+    orientation set to a body facing `yaw_deg` (about +Y) away from the camera: it
+    predicts that orientation in every camera."""
+    net = tiny_camerahmr_net(seed=2)
+    go = np.diag([1.0, -1.0, -1.0]) @ Rotation.from_euler("y", yaw_deg, degrees=True).as_matrix()
+    with torch.no_grad():
+        net.smpl_head.decpose.weight.zero_()
+        net.smpl_head.decpose.bias.zero_()
+        net.smpl_head.init_body_pose[0, :6] = torch.tensor(np.concatenate([go[:, 0], go[:, 1]]), dtype=torch.float32)
+    return CameraHMRRegressor(net, runtime)
+
+
+def _view_yaw(view) -> float:
+    """Yaw of the camera of a `RegressorView` (the facing of a body that faces it)."""
+    return facing_yaw_deg(camera_to_world_rotation(np.diag([1.0, -1.0, -1.0]), view.camera))
+
+
+@pytest.mark.parametrize(
+    ("facing", "views", "second"),
+    [
+        (40.0, 0, 40.0),  # any yaw: re-rendered where the body faces (> refacing_deg = 30)
+        (40.0, 8, 45.0),  # 8 orbit views: the nearest one
+        (20.0, 8, None),  # nearest orbit view is the first one: no second regression
+        (20.0, 0, None),  # within refacing_deg
+        (-70.0, 8, -90.0),
+    ],
+)
+def test_refacing_to_the_nearest_orbit_view(anny, human: Mesh, runtime: Runtime, facing, views, second) -> None:
+    options = RegressorEstimatorOptions(resolution=48, samples=300, fallback=False, refacing_views=views)
+    est = RegressorEstimator(_facing_regressor(runtime, facing), options)
+    est.estimate(human, anny)
+    first = est.last_views[-1]
+    assert _view_yaw(first) == pytest.approx(0.0, abs=1e-6)
+    assert facing_yaw_deg(first.orientation) == pytest.approx(facing, abs=0.5)
+    if second is None:
+        assert len(est.last_views) == 1
+    else:
+        assert len(est.last_views) == 2 and _view_yaw(est.last_views[0]) == pytest.approx(second, abs=1e-3)
+
+
 def test_estimator_rejects_bad_input(anny, runtime: Runtime) -> None:
     est = RegressorEstimator(tiny_regressor(runtime), RegressorEstimatorOptions(resolution=32, fallback=False))
     with pytest.raises(InputError, match="no triangles"):
         est.estimate(Mesh(np.zeros((3, 3), np.float32), np.zeros((0, 3), np.int32), name="human"), anny)
     with pytest.raises(InputError, match="transfer"):
         RegressorEstimatorOptions(transfer="hands")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="refacing_views"):
+        RegressorEstimatorOptions(refacing_views=-8)

@@ -1,5 +1,5 @@
 """Stage 4a of `hoi3dgen`: Hunyuan3D-2 shape through hy3dgen, on a tiny random-weight
-model of hy3dgen's own classes (see hoi3dgen_tiny_hunyuan.py)."""
+model of hy3dgen's own classes (tests/builders/hunyuan.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ import numpy as np
 import pytest
 import torch
 import trimesh
-import yaml
 
 from tests.builders.hunyuan import (
     TINY_CONFIG,
     TINY_OPTIONS,
+    fp16_rounded,
     tiny_hunyuan,
     tiny_hunyuan_components,
+    write_hunyuan3d_2_shape,
+    write_shape_folder,
 )
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.protocols import ImageToShape
@@ -190,37 +192,38 @@ def test_missing_weights_name_the_model_and_the_fix(runtime, tmp_path, monkeypat
         Hunyuan3DShape.from_pretrained(tmp_path, runtime)
 
 
-def _write_folder(folder, parts, config):
-    from safetensors.torch import save_file
-
-    sub = folder / DIT_SUBFOLDER
-    sub.mkdir(parents=True)
-    (sub / CONFIG_NAME).write_text(yaml.safe_dump(config), encoding="utf-8")
-    tensors = {
-        f"{name}.{key}": value.detach().to(torch.float16).contiguous()
-        for name in ("model", "vae", "conditioner")
-        for key, value in parts[name].state_dict().items()
-    }
-    save_file(tensors, str(sub / WEIGHTS_NAME))
-
-
 def test_from_pretrained_loads_hy3dgen_single_file_layout(runtime, image, tmp_path):
-    parts = tiny_hunyuan_components(seed=4)
-    with torch.no_grad():  # the file is fp16: compare with the same rounding
-        for name in ("model", "vae", "conditioner"):
-            for p in parts[name].state_dict().values():
-                p.copy_(p.to(torch.float16).to(p.dtype))
-    _write_folder(tmp_path, parts, TINY_CONFIG)
+    parts = fp16_rounded(tiny_hunyuan_components(seed=4))  # the file is fp16: compare with the same rounding
+    write_shape_folder(tmp_path, parts)
     direct = Hunyuan3DShape(**parts, runtime=runtime, options=TINY_OPTIONS)
     loaded = Hunyuan3DShape.from_pretrained(tmp_path, runtime, TINY_OPTIONS)
     a, b = direct.lift(image, seed=9), loaded.lift(image, seed=9)
     assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)
 
 
+def test_lock_entry_loads_through_the_resolver(runtime, image, tmp_path, monkeypatch):
+    """Lock entry "hunyuan3d-2-shape" in hy3dgen's single-file layout under a fake
+    $HOIEXPORT_MODELS: resolved by the lock, loaded, one lift."""
+    from safetensors import safe_open
+
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(tmp_path))
+    folder = write_hunyuan3d_2_shape(tmp_path, seed=6)
+    assert folder == tmp_path / SHAPE_MODEL
+    with safe_open(str(folder / DIT_SUBFOLDER / WEIGHTS_NAME), "pt") as f:
+        keys = list(f.keys())
+        assert {k.split(".")[0] for k in keys} == {"model", "vae", "conditioner"}
+        assert {f.get_tensor(k).dtype for k in keys} == {torch.float16}
+    loaded = Hunyuan3DShape.from_pretrained(None, runtime, TINY_OPTIONS)
+    direct = Hunyuan3DShape(**fp16_rounded(tiny_hunyuan_components(seed=6)), runtime=runtime, options=TINY_OPTIONS)
+    a, b = direct.lift(image, seed=2), loaded.lift(image, seed=2)
+    assert len(b.faces) > 0
+    assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)
+
+
 def test_from_pretrained_refuses_a_config_outside_hy3dgen(runtime, tmp_path):
     config = copy.deepcopy(TINY_CONFIG)
     config["scheduler"]["target"] = "os.system"
-    _write_folder(tmp_path, tiny_hunyuan_components(), config)
+    write_shape_folder(tmp_path, tiny_hunyuan_components(), config)
     with pytest.raises(ModelUnavailableError, match="outside hy3dgen.shapegen"):
         Hunyuan3DShape.from_pretrained(tmp_path, runtime)
 

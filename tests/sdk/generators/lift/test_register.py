@@ -1,7 +1,12 @@
 """Registration: a known similarity and a known pose are recovered; the pieces
-(Chamfer, priors, poses, the estimator, folding a similarity into parameters)."""
+(Chamfer, priors, poses, the estimator, folding a similarity into parameters);
+the release's method ("paper"): a known similarity recovered, determinism, the
+per-axis pre-scale, its frame, loss and rotation, a valid SMPL body, its person
+point cloud."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -21,13 +26,17 @@ from hoiexport.sdk.generators.lift.poses import (
 )
 from hoiexport.sdk.generators.lift.priors import joint_limits
 from hoiexport.sdk.generators.lift.register import (
+    PAPER_REGISTER_OPTIONS,
     RegisterOptions,
     Similarity,
     apply_similarity,
     body_subset,
     fit_similarity,
+    nearest_similarity,
+    paper_alignment,
     register_body,
     rest_pelvis,
+    scene_normalisation,
 )
 from hoiexport.sdk.core.skeleton import JOINT_INDEX
 from hoiexport.sdk.core.types import Mesh
@@ -269,3 +278,206 @@ def test_shape_values_follow_each_body_models_shape_space(body):
     torch.testing.assert_close(points, smpl.forward(pose[None], smpl_shape.shape()).vertices[0, subset])
     points.sum().backward()
     assert smpl_shape.tensor.grad is not None and smpl_shape.tensor.grad.abs().sum() > 0
+
+
+# --- method "paper": the release's alignment (register.py module docstring) -------------------------------------
+
+
+def _known_similarity_target(body, rest_joints):
+    """A posed body, and its surface under a known similarity the release's Adam can reach (≤ 15°)."""
+    init = BodyParams(pose=canonical_poses(rest_joints)["arms_bent"])
+    truth = Similarity(1.15, Rotation.from_euler("yx", [12.0, -5.0], degrees=True).as_matrix(),
+                       np.array([0.3, -0.1, 0.8]))
+    return init, truth, Mesh(truth.apply(_vertices(body, init)), body.faces)
+
+
+def test_paper_method_recovers_a_known_similarity(body, rest_joints):
+    init, truth, target = _known_similarity_target(body, rest_joints)
+    reg = register_body(target, body, init, PAPER_REGISTER_OPTIONS)
+    assert reg.method == "paper" and reg.tried == 1 and reg.paper is not None
+    err = np.linalg.norm(reg.fit.mesh.vertices - target.vertices, axis=1) * 100
+    assert err.mean() < 1.0 and err.max() < 2.0, (err.mean(), err.max())
+    assert reg.similarity.scale == pytest.approx(1.15, rel=0.01)
+    assert np.degrees(Rotation.from_matrix(reg.similarity.rotation @ truth.rotation.T).magnitude()) < 1.5
+    assert reg.paper.prescale == pytest.approx([1.15] * 3, rel=0.03)  # same shape both sides: near-uniform
+    losses = reg.paper.losses
+    assert len(losses) == PAPER_REGISTER_OPTIONS.adam_iterations and losses[-1] < 0.2 * losses[0]
+    assert reg.chamfer.chamfer_cm < 0.4 and reg.paper.chamfer.chamfer_cm < 0.4
+    assert reg.chamfer.squared_cm2 > reg.chamfer.chamfer_cm**2  # the squared one keeps its sampling floor
+    assert reg.paper.scene_extent_m == pytest.approx(np.ptp(target.vertices, axis=0).max())
+    assert set(reg.timings_s) == {"similarity", "refine", "chamfer"} and reg.timings_s["refine"] == 0.0
+    # the body is the estimator's: pose and shape untouched, only the global placement changed
+    np.testing.assert_allclose(reg.params.pose[1:], init.pose[1:])
+    assert reg.params.shape == init.shape
+
+
+def test_paper_method_is_deterministic(body, rest_joints):
+    init, _, target = _known_similarity_target(body, rest_joints)
+    a = register_body(target, body, init, PAPER_REGISTER_OPTIONS)
+    b = register_body(target, body, init, PAPER_REGISTER_OPTIONS)
+    assert a.paper is not None and b.paper is not None
+    assert a.paper.losses == b.paper.losses
+    assert np.array_equal(a.fit.mesh.vertices, b.fit.mesh.vertices)
+    assert np.array_equal(a.paper.transform, b.paper.transform)
+    other = register_body(target, body, init, replace(PAPER_REGISTER_OPTIONS, seed=1))
+    assert other.paper is not None and other.paper.losses != a.paper.losses  # another draw of the 5000 points
+
+
+def test_paper_alignment_scales_per_axis_and_centres():
+    """Before Adam: the mesh's oriented box is scaled per axis (ascending extents matched) to the cloud's box,
+    then the centroids meet; `nearest_similarity` keeps rotation and volume."""
+    box = trimesh.creation.box((0.2, 0.6, 0.4))
+    source = Mesh(box.vertices, box.faces)
+    cloud = trimesh.creation.box((0.3, 0.6, 0.8)).sample(20000, seed=0)
+    cloud = np.asarray(cloud) + np.array([1.0, 2.0, 3.0])
+    affine, factors, losses = paper_alignment(source, cloud, iterations=0)
+    assert losses == []
+    # extents matched in ascending order: 0.2 → 0.3, 0.4 → 0.6, 0.6 → 0.8 (not axis by axis)
+    np.testing.assert_allclose(np.sort(factors), [4 / 3, 1.5, 1.5], rtol=0.02)
+    moved = trimesh.Trimesh(box.vertices @ affine[:3, :3].T + affine[:3, 3], box.faces)
+    np.testing.assert_allclose(np.ptp(moved.vertices, axis=0), [0.3, 0.8, 0.6], rtol=0.02)
+    np.testing.assert_allclose(moved.centroid, cloud.mean(axis=0), atol=1e-9)
+    sim = nearest_similarity(affine, np.zeros(3))
+    assert sim.scale == pytest.approx(3.0 ** (1 / 3), rel=0.02)  # (1.5 · 1.5 · 4/3)^(1/3)
+    assert np.degrees(Rotation.from_matrix(sim.rotation).magnitude()) < 1.0
+    np.testing.assert_allclose(sim.apply(np.zeros((1, 3)))[0], affine[:3, 3], atol=1e-12)
+    with pytest.raises(InputError, match="at least 4"):
+        paper_alignment(source, cloud[:3])
+    with pytest.raises(InputError, match="flat"):
+        paper_alignment(source, np.c_[cloud[:, :2], np.zeros(len(cloud))])
+
+
+def test_nearest_similarity_of_a_similarity_is_itself():
+    truth = Similarity(0.8, Rotation.from_euler("xyz", [30.0, -50.0, 10.0], degrees=True).as_matrix(),
+                       np.array([0.1, 0.2, -0.3]))
+    affine = np.eye(4)
+    affine[:3, :3] = truth.scale * truth.rotation
+    affine[:3, 3] = truth.translation
+    sim = nearest_similarity(affine, np.array([1.0, -2.0, 0.5]))
+    assert sim.scale == pytest.approx(0.8)
+    np.testing.assert_allclose(sim.rotation, truth.rotation, atol=1e-12)
+    np.testing.assert_allclose(sim.translation, truth.translation, atol=1e-12)
+
+
+def test_release_rodrigues_and_loss_match_references():
+    from hoiexport.sdk.generators.lift.register import _pytorch3d_chamfer, _rodrigues
+    from scipy.spatial import cKDTree
+
+    r = torch.tensor([[0.3, -0.2, 0.5], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(_rodrigues(r).numpy(), Rotation.from_rotvec(r.numpy()).as_matrix(), atol=1e-6)
+    zero = torch.zeros(1, 3, requires_grad=True)
+    (_rodrigues(zero)[0] @ torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert zero.grad is not None and zero.grad.abs().sum() > 0  # θ + 1e-8: the identity has a gradient
+    rng = np.random.default_rng(0)
+    fixed = torch.tensor(rng.normal(size=(50, 3)), dtype=torch.float32)
+    moving = torch.tensor(rng.normal(size=(40, 3)), dtype=torch.float32, requires_grad=True)
+    loss = _pytorch3d_chamfer(fixed, cKDTree(fixed.numpy()), moving)
+    d = torch.cdist(fixed, moving.detach()).square()  # brute force, as pytorch3d's knn_points
+    assert float(loss.detach()) == pytest.approx(float(d.min(dim=1).values.mean() + d.min(dim=0).values.mean()), rel=1e-5)
+    loss.backward()
+    assert moving.grad is not None and moving.grad.abs().sum() > 0
+
+
+def test_scene_normalisation_is_the_releases_blender_frame():
+    box = np.array([[-1.0, 0.0, -0.5], [1.0, 1.6, 0.5]])  # largest extent 2 m along x
+    to_scene, extent = scene_normalisation(box)
+    assert extent == 2.0
+    corners = np.array([[1.0, 1.6, 0.5], [0.0, 0.8, 0.0], [0.0, 1.6, -0.5]])
+    mapped = corners @ to_scene[:3, :3].T + to_scene[:3, 3]
+    np.testing.assert_allclose(mapped, [[0.5, -0.25, 0.4], [0.0, 0.0, 0.0], [0.0, 0.25, 0.4]])  # +Y up → +Z up
+    with pytest.raises(InputError, match="empty"):
+        scene_normalisation(np.zeros((2, 3)))
+
+
+def test_registration_methods_are_a_registry():
+    from typing import get_args
+
+    from hoiexport.sdk.generators.lift.register import REGISTRATIONS, RegistrationMethod
+
+    assert set(REGISTRATIONS) == set(get_args(RegistrationMethod)) == {"refine", "paper"}
+    assert REGISTRATIONS["paper"].uses_point_cloud and not REGISTRATIONS["refine"].uses_point_cloud
+    with pytest.raises(InputError, match="method"):
+        RegisterOptions(method="icp")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="adam_lr"):
+        RegisterOptions(method="paper", adam_iterations=0)
+    assert PAPER_REGISTER_OPTIONS.adam_lr == 1e-2 and PAPER_REGISTER_OPTIONS.adam_iterations == 50
+    assert PAPER_REGISTER_OPTIONS.target_points == 5000
+
+
+def test_paper_method_gives_a_valid_smpl_body():
+    """With SMPL the body is the estimate's SMPL body under the nearest similarity of the release's affine map."""
+    smpl = _tiny_smpl()
+    init = BodyParams(pose=np.zeros((24, 3), np.float32), shape={"betas": [0.3]})
+    start = smpl.fit(init).mesh
+    target = Mesh(start.vertices * 1.1 + np.array([0.0, 0.2, 0.0]), start.faces)
+    cloud = np.random.default_rng(0).normal(0.0, 0.3, (2000, 3)) * 1.1 + np.array([0.0, 0.2, 0.0])
+    reg = register_body(target, smpl, init, replace(PAPER_REGISTER_OPTIONS, chamfer_samples=500), points=cloud)
+    assert reg.fit.model == "smpl" and reg.params.shape["betas"][0] == pytest.approx(0.3)
+    assert reg.paper is not None
+    expected = reg.similarity.apply(start.vertices)
+    np.testing.assert_allclose(reg.fit.mesh.vertices, expected, atol=1e-4)
+
+
+def test_official_point_clouds_reproject_eroded_masks_and_keep_apart():
+    from hoiexport.sdk.generators.lift.lift import official_point_clouds
+    from hoiexport.sdk.generators.lift.load import merge_meshes
+    from hoiexport.sdk.generators.lift.segment import LabelsSegmenter
+    from hoiexport.sdk.geometry.orbit import OFFICIAL_ORBIT, render_orbit
+
+    sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.3)
+    cube = trimesh.creation.box((0.2, 0.2, 0.2))
+    person = Mesh(sphere.vertices, sphere.faces, name="human")
+    obj = Mesh(cube.vertices + np.array([0.4, 0.0, 0.0]), cube.faces, name="object")  # touching the sphere
+    scene = merge_meshes([person, obj])
+    labels = np.r_[np.zeros(len(sphere.vertices), np.int8), np.ones(len(cube.vertices), np.int8)]
+    views = render_orbit(scene, replace(OFFICIAL_ORBIT, resolution=96))
+    masks = LabelsSegmenter(scene.faces, labels).segment(views, ["person", "object"])
+    extent = float(np.ptp(scene.vertices, axis=0).max())
+    people, boxes = official_point_clouds(views, masks, ["person", "object"], extent)
+    raw, _ = official_point_clouds(views, masks, ["person", "object"], extent, erode_iterations=0, separation=0.0)
+    assert 0 < len(people) < len(raw)  # eroded masks and the separation drop points
+    assert np.abs(np.linalg.norm(people, axis=1) - 0.3).max() < 0.003  # on the sphere
+    assert np.abs(boxes - [0.4, 0.0, 0.0]).max(axis=1).max() < 0.1 + 1e-6  # on the cube
+    from scipy.spatial import cKDTree
+
+    assert cKDTree(boxes).query(people)[0].min() > 0.01 * extent
+    with pytest.raises(InputError, match="no label"):
+        official_point_clouds(views, masks, ["chair"], extent)
+
+
+def test_lift_mesh_with_the_paper_preset_registers_to_the_releases_point_cloud(body, rest_joints):
+    """`LIFT_PRESETS["paper"]`: pitch-0 orbit, the release's person cloud, method "paper", both Chamfers noted."""
+    from hoiexport.sdk.core.types import Prompt
+    from hoiexport.sdk.generators.lift.lift import LIFT_PRESETS, lift_mesh
+    from hoiexport.sdk.generators.lift.load import merge_meshes
+    from hoiexport.sdk.generators.lift.segment import LabelsSegmenter
+    from hoiexport.sdk.geometry.orbit import OFFICIAL_ORBIT
+
+    init = BodyParams(pose=canonical_poses(rest_joints)["rest"])
+    gt = body.fit(init)
+    cube = trimesh.creation.box((0.25, 0.25, 0.25))
+    obj = Mesh(cube.vertices + gt.mesh.vertices.mean(axis=0) + np.array([0.0, -0.1, 0.45]), cube.faces, name="object")
+    scene = merge_meshes([Mesh(gt.mesh.vertices, gt.mesh.faces, name="human"), obj])
+    labels = np.r_[np.zeros(len(gt.mesh.vertices), np.int8), np.ones(len(obj.vertices), np.int8)]
+    options = replace(LIFT_PRESETS["paper"], orbit=replace(OFFICIAL_ORBIT, resolution=128))
+    assert options.orbit.pitch_deg == 0.0 and options.register.method == "paper"
+
+    class _Given:  # the estimator: the true pose, placed slightly off (the release has CameraHMR here)
+        name = "given"
+
+        def estimate(self, human, body_model):
+            return [BodyParams(pose=init.pose, transl=np.array([0.05, -0.03, 0.02], np.float32), scale=0.95)]
+
+    result = lift_mesh(scene, Prompt(text="A person next to a box", object="box"), LabelsSegmenter(scene.faces, labels),
+                       estimator=_Given(), body=body, options=options)
+    reg = result.registration
+    assert reg.method == "paper" and reg.paper is not None
+    start = body.fit(_Given().estimate(None, body)[0]).mesh.vertices
+    before = np.linalg.norm(start - gt.mesh.vertices, axis=1).mean()
+    after = np.linalg.norm(reg.fit.mesh.vertices - gt.mesh.vertices, axis=1).mean()
+    assert after < 0.6 * before and after < 0.04, (before, after)  # visible-surface cloud: a few cm, as released
+    notes = result.asset.provenance.notes
+    assert notes["registration_method"] == "paper"
+    assert notes["paper_registration"]["person_points"] > 1000
+    assert "squared_cm2" in notes["chamfer"] and "unsquared" in notes["chamfer_definition"]
+    assert "pytorch3d" in notes["chamfer_squared_definition"]

@@ -3,13 +3,16 @@ tiny random-weight models (shapes, dtypes, loading from folders), plus weight re
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
 import pytest
+import torch
 import trimesh
+
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
-from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
+from hoiexport.sdk.core.types import Mesh
 from hoiexport.sdk.generators.lift.segment import (
     GROUNDING_DINO_WEIGHTS,
     SAM2_WEIGHTS,
@@ -18,12 +21,24 @@ from hoiexport.sdk.generators.lift.segment import (
     LabelsSegmenter,
     Segmenter,
     ViewMasks,
+    erode_masks,
     face_labels_from_vertices,
     resolve_grounded_sam2,
 )
+from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
 from hoiexport.sdk.models import TransformersFolder, resolve_weights
-from hoiexport.sdk.core.types import Mesh
-from tests.builders.segment import tiny_grounded_sam2
+from tests.builders.segment import (
+    GROUNDING_DINO_ENTRY,
+    SAM2_CHECKPOINT,
+    SAM2_ENTRY,
+    lock_without_pins,
+    tiny_grounded_sam2,
+    tiny_grounding_dino,
+    tiny_sam2_models,
+    tiny_sam2_video,
+    write_grounding_dino_base,
+    write_sam2_1_hiera_large,
+)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +134,8 @@ def test_missing_or_wrong_format_weights_name_the_model_and_fix(tmp_path):
     original = tmp_path / "sam2-original"
     original.mkdir()
     (original / "sam2.1_hiera_large.pt").write_bytes(b"x")
-    with pytest.raises(ModelUnavailableError, match="original-format checkpoint sam2.1_hiera_large.pt"):
+    with pytest.raises(ModelUnavailableError, match=r"holds a \*\.pt checkpoint but not its sam2 yaml config.*"
+                                                     r"fix: pass a SAM 2 folder: the original sam2 checkpoint"):
         resolve_weights(SAM2_WEIGHTS, original)
     good = tmp_path / "gd"
     good.mkdir()
@@ -129,6 +145,8 @@ def test_missing_or_wrong_format_weights_name_the_model_and_fix(tmp_path):
     assert resolve_weights(GROUNDING_DINO_WEIGHTS, good) == good
     with pytest.raises(ModelUnavailableError, match="sam2-1-hiera-large.*CLI: --sam-dir"):
         resolve_grounded_sam2(good, original)
+    (original / "sam2.1_hiera_l.yaml").write_text("model: {}")
+    assert resolve_grounded_sam2(good, original) == (good, original)  # the original pair: converted on load
 
 
 def test_lock_resolution_reports_missing_weights(tmp_path, monkeypatch):
@@ -137,3 +155,132 @@ def test_lock_resolution_reports_missing_weights(tmp_path, monkeypatch):
         resolve_weights(GROUNDING_DINO_WEIGHTS)
     with pytest.raises(ModelUnavailableError, match="grounding-dino-base"):
         GroundedSam2Segmenter.from_pretrained()
+
+
+# --------------------------------------------------------------------------------------
+# the lock entries in their real layouts (original sam2 checkpoint, Grounding DINO folder)
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def models(tmp_path, monkeypatch):
+    """A fake $HOIEXPORT_MODELS holding both lock entries tiny; the lock's pins of the
+    real sam2.1_hiera_large.pt (sha256, size) are lifted for the tiny stand-in."""
+    pytest.importorskip("transformers")
+    root = tmp_path / "models"
+    write_grounding_dino_base(root)
+    write_sam2_1_hiera_large(root)
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(root))
+    lock = lock_without_pins(SAM2_ENTRY)
+    monkeypatch.setattr(importlib.import_module("hoiexport.sdk.models.resolve"), "load_lock", lambda path=None: lock)
+    return root
+
+
+def test_the_segmenter_loads_the_lock_entries_from_their_real_layouts(models, two_boxes):
+    gd, sam = resolve_grounded_sam2()
+    assert (gd, sam) == (models / GROUNDING_DINO_ENTRY, models / SAM2_ENTRY)
+    seg = GroundedSam2Segmenter.from_pretrained(options=GroundedSam2Options(box_threshold=0.0, device="cpu"))
+    assert (models / SAM2_ENTRY / "transformers" / "model.safetensors").is_file()  # converted next to the original
+    assert seg.tracker is None and type(seg.sam).__name__ == "Sam2Model"
+    want = tiny_sam2_video(0).state_dict()
+    assert all(torch.equal(v, want[k]) for k, v in seg.sam.state_dict().items())
+    out = seg.segment(two_boxes[2], ["person", "box"])
+    assert out.masks.shape == (4, 2, 64, 64)
+
+    tracking = GroundedSam2Segmenter.from_pretrained(
+        options=GroundedSam2Options(box_threshold=0.0, device="cpu", masks="track", erode_iterations=2))
+    assert type(tracking.tracker).__name__ == "Sam2VideoModel"
+    assert tracking.sam.vision_encoder.backbone.patch_embed.projection.weight.data_ptr() == (
+        tracking.tracker.vision_encoder.backbone.patch_embed.projection.weight.data_ptr())  # one copy of the weights
+    out = tracking.segment(two_boxes[2], ["person", "box"])
+    assert out.masks.shape == (4, 2, 64, 64) and out.scores.shape == (4, 2)
+
+
+def test_the_pinned_sam2_checkpoint_is_still_checked(models, monkeypatch):
+    """Without lifting the pins, the tiny stand-in fails the lock's size check, naming the file."""
+    monkeypatch.undo()
+    monkeypatch.setenv("HOIEXPORT_MODELS", str(models))
+    with pytest.raises(ModelUnavailableError, match=r"sam2-1-hiera-large \(segmentation\): size mismatch at .*"
+                                                     + SAM2_CHECKPOINT.replace(".", r"\.")):
+        resolve_grounded_sam2()
+
+
+def test_tracking_needs_a_video_checkpoint(models, tmp_path):
+    image_only = tmp_path / "image-only"
+    tiny_sam2_models(0)[0].save_pretrained(image_only)
+    with pytest.raises(ModelUnavailableError, match=r"is a 'sam2' checkpoint without SAM 2's memory modules"):
+        GroundedSam2Segmenter.from_pretrained(sam_dir=image_only, options=GroundedSam2Options(masks="track", device="cpu"))
+    detector, processor = tiny_grounding_dino(tmp_path)
+    with pytest.raises(InputError, match="masks='track' needs SAM 2's video model"):
+        GroundedSam2Segmenter(detector, processor, tiny_sam2_models(0)[0], options=GroundedSam2Options(masks="track"))
+
+
+# --------------------------------------------------------------------------------------
+# the tracking mask path
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tracker_parts(tmp_path_factory):
+    pytest.importorskip("transformers")
+    detector, processor = tiny_grounding_dino(tmp_path_factory.mktemp("gd"))
+    image, video = tiny_sam2_models(0)
+    return detector, processor, image, video
+
+
+def test_tracking_runs_around_the_orbit(two_boxes, tracker_parts):
+    _, _, views = two_boxes
+    detector, processor, image, video = tracker_parts
+    options = GroundedSam2Options(box_threshold=0.0, device="cpu", masks="track")
+    seg = GroundedSam2Segmenter(detector, processor, image, tracker=video, options=options)
+    names, masks, scores = seg.track_images(views.rgb, ["person", "suitcase"])
+    assert names == ["person", "suitcase"]
+    assert masks.shape == (4, 2, 64, 64) and masks.dtype == bool
+    assert scores.shape == (4, 2) and scores.dtype == np.float32
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert not (scores[~masks.any(axis=(2, 3))]).any()  # an empty mask has no confidence
+
+    # the start frame: the one whose least confident label is detected most confidently
+    _, box_scores = seg._detect(views.rgb, names)
+    start, _, start_scores = seg._start(views.rgb, names)
+    assert start == int(np.argmax(box_scores.min(axis=1))) and np.allclose(start_scores, box_scores[start])
+
+    # a given start frame; each frame is reached from it the short way round
+    fixed = GroundedSam2Segmenter(detector, processor, image, tracker=video,
+                                  options=GroundedSam2Options(box_threshold=0.0, device="cpu", masks="track",
+                                                              start_frame=3))
+    out = fixed.segment(views, ["person", "box"])
+    assert out.masks.shape == (4, 2, 64, 64) and out.backend == "grounded_sam2"
+
+    with pytest.raises(InputError, match="start_frame 7 is past the orbit's last frame 3"):
+        GroundedSam2Segmenter(detector, processor, image, tracker=video,
+                              options=GroundedSam2Options(masks="track", start_frame=7, device="cpu")
+                              ).segment(views, ["person", "box"])
+
+
+def test_tracking_masks_nothing_when_the_start_frame_finds_nothing(two_boxes, tracker_parts):
+    detector, processor, _, video = tracker_parts
+    seg = GroundedSam2Segmenter(detector, processor, None, tracker=video,
+                                options=GroundedSam2Options(box_threshold=1.0, device="cpu", masks="track"))
+    out = seg.segment(two_boxes[2], ["person", "box"])
+    assert not out.masks.any() and not out.scores.any()
+
+
+def test_erosion_is_opencvs_3x3_erosion():
+    masks = np.zeros((2, 1, 12, 12), bool)
+    masks[0, 0, 2:9, 2:9] = True  # a 7 x 7 square inside the image
+    masks[1, 0, 0:6, 6:12] = True  # a 6 x 6 block in the top-right corner
+    out = erode_masks(masks, 2)
+    inner = np.zeros((12, 12), bool)
+    inner[4:7, 4:7] = True  # two 3 x 3 erosions shrink the square by 2 px on each side
+    corner = np.zeros((12, 12), bool)
+    corner[0:4, 8:12] = True  # ... but not from the image border (cv2.erode's default border)
+    assert np.array_equal(out[0, 0], inner) and np.array_equal(out[1, 0], corner)
+    assert np.array_equal(erode_masks(masks, 0), masks)
+
+
+def test_options_are_checked():
+    with pytest.raises(InputError, match="masks must be one of"):
+        GroundedSam2Options(masks="video")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="start_frame must be a frame index"):
+        GroundedSam2Options(start_frame=-1)
+    with pytest.raises(InputError, match="erode_iterations must be an integer >= 0"):
+        GroundedSam2Options(erode_iterations=-2)
