@@ -44,6 +44,10 @@ class OrbitOptions:
         start_yaw_deg: yaw of the first camera, degrees (0 = in front, on +Z).
         margin: camera distance factor over the distance at which the mesh's
             bounding sphere just fills the field of view.
+        extent_distance: when set, the camera distance instead, as a multiple
+            of the mesh's largest bounding-box extent (the release: 2.0, its
+            scene normalised to extent 1 and cameras at radius 2); `margin`
+            is then unused.
         background: sRGB colour of pixels that see no surface.
         ambient: share of the albedo kept on surfaces seen edge-on (0..1).
     """
@@ -56,6 +60,7 @@ class OrbitOptions:
     margin: float = 1.05
     background: tuple[int, int, int] = (255, 255, 255)
     ambient: float = 0.35
+    extent_distance: float | None = None
 
     def __post_init__(self) -> None:
         if self.views < 1:
@@ -68,21 +73,22 @@ class OrbitOptions:
             raise InputError(f"OrbitOptions.pitch_deg must be in [-89, 89] degrees, got {self.pitch_deg}")
         if self.margin < 1.0:
             raise InputError(f"OrbitOptions.margin must be >= 1, got {self.margin}")
+        if self.extent_distance is not None and not 0.5 <= self.extent_distance <= 100.0:
+            raise InputError(f"OrbitOptions.extent_distance must be None or in [0.5, 100], got {self.extent_distance}")
 
 
-OFFICIAL_ORBIT = OrbitOptions(views=8, pitch_deg=0.0, fov_deg=40.0, resolution=512, start_yaw_deg=90.0)
+OFFICIAL_ORBIT = OrbitOptions(views=8, pitch_deg=0.0, fov_deg=40.0, resolution=512, start_yaw_deg=90.0,
+                              extent_distance=2.0)
 """The official HOI3DGen segmentation orbit (agshar96/Hoi3DGen
 `scripts/render_scripts/render_interaction.py` → `blender_script/render.py`):
 8 yaws 2πi/8, pitch 0, FOV 40° (`cam.data.lens = 16 / tan(fov / 2)` on a 32 mm
 sensor, vertical = horizontal), 512 × 512 px. Their yaw 0 puts the camera on
 Blender's +X, which is the internal frame's +X (yaw 90° here; the 8 yaws are
-the same set either way, only the frame numbering shifts). One difference
-remains that `OrbitOptions` cannot express: the release normalises the scene to
-a largest bounding-box extent of 1 and places the cameras at radius 2 from the
-box centre (2 × the largest extent), whereas `orbit_cameras` frames the
-bounding sphere (`margin` × radius / sin(fov / 2)); the frames differ in camera
-distance only (image scale, and a little perspective). Not the default
-(`OrbitOptions()`: pitch 15°); the "paper" preset uses it."""
+the same set either way, only the frame numbering shifts). The release
+normalises the scene to a largest bounding-box extent of 1 and places the
+cameras at radius 2 from the box centre: `extent_distance=2.0`. Not the default
+(`OrbitOptions()`: pitch 15°, distance framing the bounding sphere); the
+"paper" preset uses it."""
 
 
 @dataclass
@@ -245,11 +251,18 @@ def look_at_camera(centre: np.ndarray, distance: float, yaw_deg: float, pitch_de
 
 
 def orbit_cameras(mesh: Mesh, options: OrbitOptions = OrbitOptions()) -> list[Camera]:
-    """The orbit's cameras, framing the bounding sphere of `mesh` (centre: bounding-box centre)."""
+    """The orbit's cameras around the bounding-box centre of `mesh`.
+
+    The distance frames the bounding sphere (`margin`), or is
+    `extent_distance` × the largest bounding-box extent when that is set.
+    """
     lo, hi = mesh.vertices.min(axis=0).astype(np.float64), mesh.vertices.max(axis=0).astype(np.float64)
     centre = 0.5 * (lo + hi)
-    radius = max(float(np.linalg.norm(mesh.vertices - centre, axis=1).max()), 1e-6)
-    distance = options.margin * radius / math.sin(math.radians(options.fov_deg) / 2.0)
+    if options.extent_distance is not None:
+        distance = options.extent_distance * max(float((hi - lo).max()), 1e-6)
+    else:
+        radius = max(float(np.linalg.norm(mesh.vertices - centre, axis=1).max()), 1e-6)
+        distance = options.margin * radius / math.sin(math.radians(options.fov_deg) / 2.0)
     step = 360.0 / options.views
     return [
         look_at_camera(centre, distance, options.start_yaw_deg + i * step, options.pitch_deg,

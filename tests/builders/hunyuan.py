@@ -9,8 +9,8 @@ texture / shape lock entries written in their real on-disk layouts (tiny):
   the three entries of Hunyuan3D-Paint 2.1.
 
 Each takes the fake `$HOIEXPORT_MODELS` folder and returns the entry's folder.
-`unpinned_lock` forgets the lock's sha256 / sizes for entries whose real files it
-pins (tiny files never match them).
+`tests.builders.unpinned.unpinned_lock` forgets the lock's sha256 / sizes for
+entries whose real files it pins (tiny files never match them).
 
 Each size is a config of the layout of hy3dgen's `config.yaml` (same sections
 and targets as `hunyuan3d-dit-v2-0/config.yaml`), so tests can also write it to
@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,6 @@ from hoiexport.sdk.generators.hoi3dgen.texture import (
     ProjectionTexturer,
     RRDBNetSize,
 )
-from hoiexport.sdk.models import UNKNOWN, LockFile, load_lock
 
 from tests.builders.sizes import Size, building
 
@@ -336,19 +336,6 @@ tiny_hunyuan = partial(build_hunyuan, "tiny")
 
 
 # ----------------------------------------------------------------------------- Hunyuan3D-Paint 2.1 and its companions
-
-
-def unpinned_lock(names: tuple[str, ...] | None = None) -> LockFile:
-    """The repository lock with the sha256 and size of `names`' files (None: every
-    entry's) forgotten, so tiny files written in the real layout resolve (a pinned
-    file is size- and hash-checked; a tiny one never matches the real hash)."""
-    lock = load_lock()
-    models = tuple(
-        replace(m, files=tuple(replace(f, sha256=UNKNOWN, size=0) for f in m.files))
-        if names is None or m.name in names else m
-        for m in lock.models
-    )
-    return replace(lock, models=models)
 
 
 TINY_RRDB = RRDBNetSize(num_feat=8, num_block=1, num_grow_ch=4)
@@ -658,3 +645,13 @@ def write_hunyuan3d_2_paint(models_dir: Path, *, seed: int = 0) -> Path:
     save_file(sd, str(unet_dir / "diffusion_pytorch_model.safetensors"))
     shutil.copyfile(paint_modules.__file__, unet_dir / "modules.py")
     return entry
+
+
+LOCK_WRITERS: dict[str, Callable[[Path], Path]] = {
+    SHAPE_MODEL: write_hunyuan3d_2_shape,
+    PAINT_MODEL: write_hunyuan3d_2_paint,
+    PAINT21_MODEL: write_hunyuan3d_2_1_paintpbr,
+    DINO_MODEL: write_dinov2_giant,
+    REALESRGAN_MODEL: write_realesrgan_x4plus,
+}
+"""Lock entry → the function that writes it tiny under a models dir."""

@@ -16,6 +16,7 @@ shapes alone (`camerahmr_net.infer_config`: the released model's head widths and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -109,3 +110,7 @@ def write_camerahmr(models_dir: Path, *, seed: int = 0) -> Path:
 TINY_CONFIG = SIZES["tiny"]
 tiny_camerahmr_net = partial(camerahmr_net, "tiny")
 tiny_regressor = partial(build_regressor, "tiny")
+
+
+LOCK_WRITERS: dict[str, Callable[[Path], Path]] = {LOCK_ENTRY: write_camerahmr}
+"""Lock entry → the function that writes it tiny under a models dir."""

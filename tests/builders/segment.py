@@ -22,7 +22,7 @@ repository:
   special_tokens_map.json, tokenizer.json, tokenizer_config.json).
 
 The lock pins `sam2.1_hiera_large.pt` by sha256 and size (the real file), so a
-tiny stand-in only verifies against `lock_without_pins(SAM2_ENTRY)`; tests
+tiny stand-in only verifies against `unpinned.unpinned_lock((SAM2_ENTRY,))`; tests
 resolve through it by patching `load_lock` in the module
 `hoiexport.sdk.models.resolve` (`importlib.import_module`: the package's
 attribute `resolve` is the function).
@@ -34,16 +34,12 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from tests.builders.sizes import Size
-
-if TYPE_CHECKING:
-    from hoiexport.sdk.models import LockFile
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "person", "box", "a", "suit", "##case"]
 
@@ -429,26 +425,12 @@ def write_sam2_1_hiera_large(models_dir: Path) -> Path:
     original names) + `sam2.1_hiera_l.yaml`; weights `tiny_sam2_video(seed=0)`.
 
     The `.pt` is pinned by sha256 and size in the lock: resolve it through
-    `lock_without_pins(SAM2_ENTRY)`.
+    `unpinned.unpinned_lock((SAM2_ENTRY,))`.
 
     Returns:
         The entry's folder, `models_dir/sam2-1-hiera-large`.
     """
     return write_original_sam2(Path(models_dir) / SAM2_ENTRY, tiny_sam2_video(0))
-
-
-def lock_without_pins(*names: str) -> LockFile:
-    """The repository's lock with the sha256 and size of every file of `names`
-    unknown, so tiny stand-ins of pinned files verify (tests patch `load_lock` of
-    the module `hoiexport.sdk.models.resolve` to return it)."""
-    from hoiexport.sdk.models import UNKNOWN, load_lock
-
-    lock = load_lock()
-    models = tuple(
-        replace(e, files=tuple(replace(f, sha256=UNKNOWN, size=0) for f in e.files)) if e.name in names else e
-        for e in lock.models
-    )
-    return replace(lock, models=models)
 
 
 LOCK_WRITERS: dict[str, Callable[[Path], Path]] = {

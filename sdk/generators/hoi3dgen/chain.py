@@ -49,11 +49,13 @@ from hoiexport.sdk.generators.hoi3dgen.protocols import (
     Texturer,
 )
 from hoiexport.sdk.generators.hoi3dgen.depth import DepthOptions
+from hoiexport.sdk.generators.hoi3dgen.regressor import RegressorEstimatorOptions
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.sana import SanaOptions
+from hoiexport.sdk.generators.hoi3dgen.texture import Paint21Options, Preference
 from hoiexport.sdk.generators.lift.estimate import BodyEstimator
 from hoiexport.sdk.generators.lift.lift import LiftOptions, LiftResult, lift_mesh
-from hoiexport.sdk.generators.lift.segment import PERSON_LABEL, Segmenter
+from hoiexport.sdk.generators.lift.segment import PERSON_LABEL, GroundedSam2Options, Segmenter
 from hoiexport.sdk.generators.lift.select import Selection, choose_candidate
 from hoiexport.sdk.core.types import HOIAsset, Mesh, Prompt
 
@@ -79,6 +81,12 @@ class ChainOptions:
         rescale_tolerance: |log s| above which a mesh is rescaled by the
             registered body's scale s and lifted again.
         lift: orbit, voting, registration and contact settings (stages 5–7).
+        segment: Grounding DINO + SAM 2 settings of the cut-out (stage 3) and
+            the orbit masks (stage 5); its `device` follows the runtime.
+        regressor: CameraHMR estimator settings (stage 6, when its weights are there).
+        texturer: stage 4b's texturer: "auto" (`texture.AUTO_ORDER`, the first
+            that runs) or a `texture.TEXTURERS` name (fail when it cannot run).
+        paint21: Hunyuan3D-Paint 2.1 settings (when that texturer runs).
         preset: the `presets.PRESETS` name these settings started from ("best"
             or "paper"), recorded in provenance.
     """
@@ -97,6 +105,10 @@ class ChainOptions:
     sana: SanaOptions = field(default_factory=SanaOptions)
     depth: DepthOptions = field(default_factory=DepthOptions)
     lift: LiftOptions = field(default_factory=LiftOptions)
+    segment: GroundedSam2Options = field(default_factory=GroundedSam2Options)
+    regressor: RegressorEstimatorOptions = field(default_factory=RegressorEstimatorOptions)
+    texturer: Preference = "auto"
+    paint21: Paint21Options = field(default_factory=Paint21Options)
     preset: str = "best"
 
     def __post_init__(self) -> None:
@@ -199,6 +211,8 @@ class Hoi3dgenChain:
         estimator: stage 6's first body guess; None = the CPU point-cloud estimator.
         options: settings.
         models: lock entry name → revision, recorded in provenance.
+        texture_reason: why the texturers tried before `texturer` did not run
+            ("" when the first one tried runs), recorded in provenance.
     """
 
     text_to_image: TextToImage
@@ -212,6 +226,7 @@ class Hoi3dgenChain:
     estimator: BodyEstimator | None = None
     options: ChainOptions = field(default_factory=ChainOptions)
     models: dict[str, str] = field(default_factory=dict)
+    texture_reason: str = ""
 
     def run(self, prompt: Prompt, seed: int = 0) -> ChainResult:
         """Generate one asset for `prompt` (module docstring).
@@ -299,6 +314,8 @@ class Hoi3dgenChain:
             "retexture_prompt": view_table.retexture_prompt(description) if o.retexture else None,
             "retextured": bool(o.retexture and self.depth is not None and self.retexturer is not None),
             "texture_path": self.texturer.name,
+            "texture_reason": self.texture_reason,
+            "body_estimator": "point_cloud" if self.estimator is None else type(self.estimator).__name__,
             "kept_view": lifted[selection.index].view,
             "failed_views": failed,
             "selection": {"index": selection.index, "matched": selection.matched, "ranking": selection.ranking,

@@ -124,7 +124,7 @@ def load_chain(
     from hoiexport.sdk.generators.hoi3dgen.matting import GroundedSam2Matting
     from hoiexport.sdk.generators.hoi3dgen.sana import SanaTextToImage
     from hoiexport.sdk.generators.hoi3dgen.shape import Hunyuan3DShape
-    from hoiexport.sdk.generators.hoi3dgen.texture import make_texturer
+    from hoiexport.sdk.generators.hoi3dgen.texture import choose_texturer
 
     rt = runtime or Runtime()
     t2i = SanaTextToImage.from_pretrained(weights.sana_base, weights.sana_finetune, rt, options=options.sana)
@@ -135,21 +135,30 @@ def load_chain(
 
         depth = DepthAnythingEstimator.from_pretrained(weights.depth, rt, options.depth)
         retexturer = FluxDepthRetexturer.from_pretrained(weights.flux, rt)
-    matting = GroundedSam2Matting.from_pretrained(weights.grounding_dino, weights.sam2, rt)
+    matting = GroundedSam2Matting.from_pretrained(weights.grounding_dino, weights.sam2, rt, segment=options.segment)
     shape = Hunyuan3DShape.from_pretrained(weights.hunyuan_shape, rt)
-    texturer = make_texturer(rt)
-    estimator = _regressor_estimator(weights.regressor, rt)
-    models = {n: lock.get(n).revision for n in chain_models(options)}
+    texture = choose_texturer(rt, prefer=options.texturer, paint21=options.paint21)
+    estimator = _regressor_estimator(weights.regressor, rt, options)
+    used = [n for n in chain_models(options) if weights.retexture or n not in _retexture_models(options)]
+    used += list(texture.lock_entries)
     if estimator is not None:
-        models["camerahmr"] = lock.get("camerahmr").revision
-    return Hoi3dgenChain(t2i, depth, retexturer, matting, shape, texturer, matting.segmenter, rt,
+        used.append("camerahmr")
+    models = {n: lock.get(n).revision for n in used}
+    return Hoi3dgenChain(t2i, depth, retexturer, matting, shape, texture.texturer, matting.segmenter, rt,
                          estimator=estimator, options=replace(options, retexture=weights.retexture),
-                         models=models)
+                         models=models, texture_reason=texture.reason)
 
 
-def _regressor_estimator(path: str | None, runtime: Runtime):
-    """The CameraHMR estimator when its weights are there, else None (the
-    chain's point-cloud estimator runs and provenance says so)."""
+def _retexture_models(options: ChainOptions) -> tuple[str, str]:
+    """The lock entries of stage 2 (Depth Anything, FLUX.1-Depth)."""
+    names = chain_models(options)
+    return names[2], names[3]
+
+
+def _regressor_estimator(path: str | None, runtime: Runtime, options: ChainOptions):
+    """The CameraHMR estimator (`options.regressor` settings) when its weights
+    are there, else None (the chain's point-cloud estimator runs and provenance
+    says so)."""
     from hoiexport.sdk.generators.hoi3dgen.regressor import CameraHMRRegressor, RegressorEstimator
 
     try:
@@ -158,7 +167,7 @@ def _regressor_estimator(path: str | None, runtime: Runtime):
         if path is not None:
             raise
         return None
-    return RegressorEstimator(regressor)
+    return RegressorEstimator(regressor, options=options.regressor)
 
 
 class ChainCache:

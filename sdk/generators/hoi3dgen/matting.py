@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -101,14 +101,18 @@ class GroundedSam2Matting:
         sam_dir: str | os.PathLike[str] | None = None,
         runtime: Runtime | None = None,
         options: MattingOptions = MattingOptions(),
+        segment: GroundedSam2Options = GroundedSam2Options(),
     ) -> GroundedSam2Matting:
         """Load Grounding DINO and SAM 2 (default: their lock entries under `$HOIEXPORT_MODELS`).
+
+        `segment` sets the segmenter (the orbit masks of stage 5 use it too);
+        its `device` is taken from `runtime`.
 
         Raises:
             ModelUnavailableError: naming the missing model and the fix.
         """
         device: Literal["cpu", "cuda"] = "cuda" if (runtime or Runtime()).device.startswith("cuda") else "cpu"
-        seg = GroundedSam2Segmenter.from_pretrained(detector_dir, sam_dir, GroundedSam2Options(device=device))
+        seg = GroundedSam2Segmenter.from_pretrained(detector_dir, sam_dir, replace(segment, device=device))
         return cls(seg, options)
 
     def cutout(self, image: np.ndarray, labels: Sequence[str]) -> Cutout:

@@ -15,15 +15,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from hoiexport.sdk.bodies import BodyModelName
+from hoiexport.sdk.core.errors import ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.chain import ChainOptions
 from hoiexport.sdk.generators.hoi3dgen.depth import DepthOptions
+from hoiexport.sdk.generators.hoi3dgen.regressor import RegressorEstimatorOptions
 from hoiexport.sdk.generators.hoi3dgen.sana import OFFICIAL_SEED, SanaOptions
-from hoiexport.sdk.generators.lift.lift import LiftOptions
-from hoiexport.sdk.geometry.orbit import OrbitOptions
+from hoiexport.sdk.generators.lift.lift import LIFT_PRESETS
+from hoiexport.sdk.generators.lift.segment import GroundedSam2Options
 
-PAPER_ORBIT = OrbitOptions(views=8, pitch_deg=0.0, fov_deg=40.0, resolution=512)
-"""The official segmentation orbit: 8 yaws, pitch 0, FOV 40°, 512 px
-(`scripts/render_scripts/*`)."""
+PAPER_SEGMENT = GroundedSam2Options(masks="track", erode_iterations=2)
+"""The release's orbit masks (`scripts/segmentMeshes/*`): Grounding DINO on the
+start frame, SAM 2 video tracking around the orbit, every mask eroded twice by a
+3 × 3 square."""
+
+PAPER_REGRESSOR = RegressorEstimatorOptions(refacing_views=8, fallback=False)
+"""The release's CameraHMR use (agshar96/CameraHMR `mesh_estimator_hoi3d.py`):
+the second estimate from the nearest of the 8 orbit views to the body's front,
+and no point-cloud hypotheses beside it."""
+
+
+def paper_body_model() -> BodyModelName:
+    """"smpl" when the user's licensed SMPL files are set up (`HOIEXPORT_SMPL_DIR`
+    or `$HOIEXPORT_MODELS/smpl`), as the release registers SMPL; else "anny"
+    (the free embedded body; provenance records which one ran)."""
+    from hoiexport.sdk.bodies.smpl_body import find_smpl_file
+
+    try:
+        find_smpl_file()
+    except ModelUnavailableError:
+        return "anny"
+    return "smpl"
 
 
 def best() -> ChainOptions:
@@ -33,7 +55,7 @@ def best() -> ChainOptions:
 
 def paper() -> ChainOptions:
     """The official release's settings (docs/fidelity.md)."""
-    lift = replace(LiftOptions(), orbit=PAPER_ORBIT)
+    lift = replace(LIFT_PRESETS["paper"], body_model=paper_body_model())
     return ChainOptions(
         preset="paper",
         # SANA's scripts/inference.py: one generator seeded --seed (default 0), noise drawn prompt after prompt
@@ -43,7 +65,12 @@ def paper() -> ChainOptions:
         depth=DepthOptions(model="v1-large", quantize_8bit=True),
         # scripts/flux/retexture_depth_images.py: torch.Generator().manual_seed(42) per image
         retexture_seed_policy="fixed",
+        # orbit (render_interaction.py), registration (reproject_and_align_camHMR.py)
         lift=lift,
+        segment=PAPER_SEGMENT,
+        regressor=PAPER_REGRESSOR,
+        # run_t23d_pipe.sh step 6 paints with Hunyuan3D-2.1; "auto" tries it first and provenance says what ran
+        texturer="auto",
     )
 
 

@@ -20,41 +20,7 @@ from hoiexport.sdk.bodies.smpl_body import SMPLBody, find_smpl_file, load_smpl_d
 from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.core.skeleton import SMPL_PARENTS
 from hoiexport.sdk.core.types import BODY_PARTS, BodyFit
-
-N_VERTS, N_FACES = 6890, 13776
-
-
-def synthetic_smpl(seed: int = 0) -> dict:
-    """A dict with the keys, shapes and types of an SMPL model file (values random but sane)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform([-0.4, -1.1, -0.1], [0.4, 0.5, 0.1], size=(24, 3))
-    v_template = centres[rng.integers(0, 24, N_VERTS)] + rng.normal(0, 0.03, (N_VERTS, 3))
-    dist = np.linalg.norm(v_template[:, None] - centres[None], axis=2)
-    weights = np.exp(-dist / 0.05)
-    weights[weights < 1e-4 * weights.max(axis=1, keepdims=True)] = 0
-    weights /= weights.sum(axis=1, keepdims=True)
-    rows = np.repeat(np.arange(24), 12)
-    cols = np.argsort(dist, axis=0)[:12].T.reshape(-1)
-    j_regressor = scipy.sparse.csc_matrix((np.full(rows.size, 1 / 12), (rows, cols)), shape=(24, N_VERTS))
-    first = rng.integers(0, N_VERTS, N_FACES)
-    step1 = rng.integers(1, N_VERTS // 2, N_FACES)
-    step2 = step1 + rng.integers(1, N_VERTS // 2, N_FACES)
-    faces = (np.stack([first, first + step1, first + step2], axis=1) % N_VERTS).astype(np.uint32)
-    kintree = np.stack([SMPL_PARENTS.astype(np.int64), np.arange(24)])
-    kintree[0, 0] = 4294967295  # as stored in the original files
-    return {
-        "v_template": v_template,
-        "f": faces,
-        "shapedirs": rng.normal(0, 0.01, (N_VERTS, 3, 10)),
-        "posedirs": rng.normal(0, 0.002, (N_VERTS, 3, 207)),
-        "J_regressor": j_regressor,
-        "weights": weights,
-        "kintree_table": kintree,
-        "bs_style": "lbs",
-        "bs_type": "lrotmin",
-        "pose_training_info": {"num_subjects": 7},
-    }
-
+from tests.builders.smpl import N_FACES, N_VERTS, synthetic_smpl
 
 @pytest.fixture(scope="module")
 def smpl_raw() -> dict:

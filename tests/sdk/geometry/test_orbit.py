@@ -109,3 +109,20 @@ def test_bad_options_are_rejected():
         OrbitOptions(fov_deg=0.1)
     with pytest.raises(InputError, match="no triangles"):
         render_orbit(Mesh(np.zeros((3, 3)), np.zeros((0, 3))), OrbitOptions(views=1, resolution=8))
+
+
+def test_extent_distance_places_cameras_at_a_multiple_of_the_largest_extent():
+    """The release's orbit: scene normalised to extent 1, cameras at radius 2 → 2 × the largest extent."""
+    box = trimesh.creation.box((0.5, 1.6, 0.4))
+    box.vertices += np.array([0.3, 0.8, -0.1])
+    mesh = Mesh(box.vertices, box.faces, name="tall")
+    cams = orbit_cameras(mesh, OrbitOptions(views=8, pitch_deg=0.0, extent_distance=2.0))
+    centre = np.array([0.3, 0.8, -0.1])
+    assert [np.linalg.norm(c.position - centre) for c in cams] == pytest.approx([3.2] * 8)
+    # every camera still sees the whole box at FOV 40°
+    views = render_orbit(mesh, OrbitOptions(views=8, pitch_deg=0.0, resolution=64, extent_distance=2.0))
+    hit = views.face_ids >= 0
+    assert hit.any(axis=(1, 2)).all()
+    assert not hit[:, 0, :].any() and not hit[:, -1, :].any()
+    with pytest.raises(InputError, match="extent_distance"):
+        OrbitOptions(extent_distance=0.1)

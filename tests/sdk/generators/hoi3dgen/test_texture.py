@@ -50,9 +50,9 @@ from hoiexport.sdk.generators.hoi3dgen.texture import (
 )
 from hoiexport.sdk.generators.hoi3dgen.texture import WEIGHTS as PAINT_WEIGHTS
 from hoiexport.sdk.models import load_lock, resolve_weights
+from tests.builders.unpinned import unpinned_lock
 from tests.builders.hunyuan import (
     TINY_RRDB,
-    unpinned_lock,
     write_dinov2_giant,
     write_hunyuan3d_2_1_paintpbr,
     write_hunyuan3d_2_paint,

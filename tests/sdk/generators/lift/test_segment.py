@@ -27,11 +27,11 @@ from hoiexport.sdk.generators.lift.segment import (
 )
 from hoiexport.sdk.geometry.orbit import OrbitOptions, render_orbit
 from hoiexport.sdk.models import TransformersFolder, resolve_weights
+from tests.builders.unpinned import unpinned_lock
 from tests.builders.segment import (
     GROUNDING_DINO_ENTRY,
     SAM2_CHECKPOINT,
     SAM2_ENTRY,
-    lock_without_pins,
     tiny_grounded_sam2,
     tiny_grounding_dino,
     tiny_sam2_models,
@@ -170,7 +170,7 @@ def models(tmp_path, monkeypatch):
     write_grounding_dino_base(root)
     write_sam2_1_hiera_large(root)
     monkeypatch.setenv("HOIEXPORT_MODELS", str(root))
-    lock = lock_without_pins(SAM2_ENTRY)
+    lock = unpinned_lock((SAM2_ENTRY,))
     monkeypatch.setattr(importlib.import_module("hoiexport.sdk.models.resolve"), "load_lock", lambda path=None: lock)
     return root
 
