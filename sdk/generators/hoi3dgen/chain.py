@@ -49,9 +49,11 @@ from hoiexport.sdk.generators.hoi3dgen.protocols import (
     Texturer,
 )
 from hoiexport.sdk.generators.hoi3dgen.depth import DepthOptions
+from hoiexport.sdk.generators.hoi3dgen.matting import MattingOptions
 from hoiexport.sdk.generators.hoi3dgen.regressor import RegressorEstimatorOptions
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.sana import SanaOptions
+from hoiexport.sdk.generators.hoi3dgen.shape import ShapeOptions
 from hoiexport.sdk.generators.hoi3dgen.texture import Paint21Options, Preference
 from hoiexport.sdk.generators.lift.estimate import BodyEstimator
 from hoiexport.sdk.generators.lift.lift import LiftOptions, LiftResult, lift_mesh
@@ -81,6 +83,9 @@ class ChainOptions:
         rescale_tolerance: |log s| above which a mesh is rescaled by the
             registered body's scale s and lifted again.
         lift: orbit, voting, registration and contact settings (stages 5–7).
+        matting: stage 3's cut-out (square size, margin) handed to Hunyuan3D.
+        shape: Hunyuan3D-2 shape settings (stage 4a: steps, guidance, octree
+            resolution, face budget).
         segment: Grounding DINO + SAM 2 settings of the cut-out (stage 3) and
             the orbit masks (stage 5); its `device` follows the runtime.
         regressor: CameraHMR estimator settings (stage 6, when its weights are there).
@@ -105,6 +110,8 @@ class ChainOptions:
     sana: SanaOptions = field(default_factory=SanaOptions)
     depth: DepthOptions = field(default_factory=DepthOptions)
     lift: LiftOptions = field(default_factory=LiftOptions)
+    matting: MattingOptions = field(default_factory=MattingOptions)
+    shape: ShapeOptions = field(default_factory=ShapeOptions)
     segment: GroundedSam2Options = field(default_factory=GroundedSam2Options)
     regressor: RegressorEstimatorOptions = field(default_factory=RegressorEstimatorOptions)
     texturer: Preference = "auto"

@@ -135,8 +135,9 @@ def load_chain(
 
         depth = DepthAnythingEstimator.from_pretrained(weights.depth, rt, options.depth)
         retexturer = FluxDepthRetexturer.from_pretrained(weights.flux, rt)
-    matting = GroundedSam2Matting.from_pretrained(weights.grounding_dino, weights.sam2, rt, segment=options.segment)
-    shape = Hunyuan3DShape.from_pretrained(weights.hunyuan_shape, rt)
+    matting = GroundedSam2Matting.from_pretrained(weights.grounding_dino, weights.sam2, rt, options.matting,
+                                                  segment=options.segment)
+    shape = Hunyuan3DShape.from_pretrained(weights.hunyuan_shape, rt, options.shape)
     texture = choose_texturer(rt, prefer=options.texturer, paint21=options.paint21)
     estimator = _regressor_estimator(weights.regressor, rt, options)
     used = [n for n in chain_models(options) if weights.retexture or n not in _retexture_models(options)]
