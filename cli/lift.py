@@ -97,6 +97,7 @@ def lift_cmd(meshes: tuple[str, ...], text: str, object_name: str | None, out_di
                 "contact_config": r.asset.contact_config.value,
                 "penetration_cm": round(r.asset.penetration.max_depth_cm, 3),
                 "chamfer_cm": round(r.registration.chamfer.chamfer_cm, 4),
+                "chamfer_squared_cm2": round(r.registration.chamfer.squared_cm2, 4),
                 "human_vertices": int((r.labels == 0).sum()),
                 "object_vertices": int((r.labels == 1).sum()),
                 "timings_s": {k: round(v, 3) for k, v in r.timings_s.items()},
@@ -112,7 +113,8 @@ def lift_cmd(meshes: tuple[str, ...], text: str, object_name: str | None, out_di
     req = data["requested_config"] or "none"
     click.echo(f"contact config: {asset.contact_config.value} (requested {req}); "
                f"penetration {asset.penetration.max_depth_cm:.2f} cm")
-    click.echo(f"Chamfer {reg.chamfer.chamfer_cm:.3f} cm ({CHAMFER_DEFINITION})")
+    click.echo(f"Chamfer {reg.chamfer.chamfer_cm:.3f} cm ({CHAMFER_DEFINITION}); "
+               f"squared {reg.chamfer.squared_cm2:.3f} cm^2 (the release's pytorch3d convention)")
     click.echo(f"bundle {bundle}")
     for fmt, path in result.files.items():
         report = result.validation.get(str(path))

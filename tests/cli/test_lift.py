@@ -65,6 +65,8 @@ def test_lift_writes_a_bundle_and_validated_exports(scene_glb, tmp_path):
     assert data["contact_config"] == "right_hand" and data["requested_config"] == "right_hand"
     assert data["contacts"] == ["right_hand"]
     assert data["chamfer"]["chamfer_cm"] < 0.6 and "unsquared" in data["chamfer"]["definition"]
+    assert data["chamfer"]["squared_cm2"] > 0 and "pytorch3d" in data["chamfer"]["squared_definition"]
+    assert data["candidates"][0]["chamfer_squared_cm2"] == data["chamfer"]["squared_cm2"]
     asset = load_bundle(data["bundle"])
     assert asset.provenance.generator == "lift" and asset.contact_config.value == "right_hand"
     hypotheses = asset.provenance.notes["body_hypotheses"]

@@ -55,7 +55,8 @@ def best() -> ChainOptions:
 
 def paper() -> ChainOptions:
     """The official release's settings (docs/fidelity.md)."""
-    lift = replace(LIFT_PRESETS["paper"], body_model=paper_body_model())
+    # the segmenter erodes the masks already (PAPER_SEGMENT), so the point cloud takes them as they are
+    lift = replace(LIFT_PRESETS["paper"], body_model=paper_body_model(), cloud_erode_iterations=0)
     return ChainOptions(
         preset="paper",
         # SANA's scripts/inference.py: one generator seeded --seed (default 0), noise drawn prompt after prompt

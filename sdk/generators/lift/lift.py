@@ -87,6 +87,11 @@ class LiftOptions:
         fragment_fraction: after registration, pieces of the split below this
             share of their side's area may change side (`voting.reassign_fragments`).
         body_model: "anny" or "smpl".
+        cloud_erode_iterations: erosions of the masks before the release's
+            person point cloud is built (`official_point_clouds`, registration
+            "paper" only; the release: 2). Set 0 when the segmenter already
+            eroded them (`GroundedSam2Options.erode_iterations`), as the
+            hoi3dgen "paper" preset does.
     """
 
     orbit: OrbitOptions = field(default_factory=OrbitOptions)
@@ -96,6 +101,14 @@ class LiftOptions:
     contacts: ContactOptions = field(default_factory=lambda: LIFT_CONTACT_OPTIONS)
     fragment_fraction: float = 0.05
     body_model: BodyModelName = "anny"
+    cloud_erode_iterations: int = 2
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cloud_erode_iterations, bool) or not isinstance(self.cloud_erode_iterations, int) or (
+            self.cloud_erode_iterations < 0
+        ):
+            raise InputError(f"LiftOptions.cloud_erode_iterations must be an integer >= 0, "
+                             f"got {self.cloud_erode_iterations!r}")
 
 
 LIFT_PRESETS: dict[str, LiftOptions] = {
@@ -279,7 +292,8 @@ def lift_mesh(
     scene_box = np.stack([mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)]).astype(np.float64)
     points = None
     if REGISTRATIONS[options.register.method].uses_point_cloud:
-        points = official_point_clouds(views, masks, labels, float(np.max(scene_box[1] - scene_box[0])))[0]
+        points = official_point_clouds(views, masks, labels, float(np.max(scene_box[1] - scene_box[0])),
+                                       erode_iterations=options.cloud_erode_iterations)[0]
         if len(points) < 4:
             raise InputError(f"the person masks of mesh {mesh.name!r} leave {len(points)} points after erosion and "
                              "separation from the object; the paper registration needs a person point cloud")

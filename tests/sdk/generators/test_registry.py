@@ -111,6 +111,31 @@ def test_make_settings_builds_each_preset_and_applies_overrides():
     assert make_settings("hoi3dgen", "paper").lift.orbit.views == 8  # a fresh object per call
 
 
+def test_hoi3dgen_paper_preset_is_the_release_setting_by_setting():
+    """Each stage's release setting (docs/fidelity.md), against the best preset."""
+    from hoiexport.sdk.generators.registry import make_settings
+
+    paper, best = make_settings("hoi3dgen", "paper"), make_settings("hoi3dgen", "best")
+    # stage 1: SANA 1.5 components, flow DPM-Solver shift 3, one generator seeded 0
+    assert paper.sana.base == best.sana.base == "sana-1.5" and paper.sana.flow_shift == 3.0
+    assert (paper.t2i_seed, paper.sana.seed_policy) == (0, "sequential") and best.t2i_seed is None
+    # stage 2: Depth Anything V1-Large as an 8-bit PNG, FLUX seeded 42 for every view
+    assert paper.depth.model == best.depth.model == "v1-large" and paper.depth.quantize_8bit
+    assert paper.retexture_seed_policy == "fixed" and best.retexture_seed_policy == "per_view"
+    # stage 5: orbit 8 yaws, pitch 0, FOV 40, 512 px, cameras at 2x the scene's extent
+    o = paper.lift.orbit
+    assert (o.views, o.pitch_deg, o.fov_deg, o.resolution, o.extent_distance) == (8, 0.0, 40.0, 512, 2.0)
+    assert best.lift.orbit.pitch_deg == 15.0 and best.lift.orbit.extent_distance is None
+    # masks tracked with SAM 2 video and eroded twice (once: the point cloud takes them as they are)
+    assert (paper.segment.masks, paper.segment.erode_iterations, paper.lift.cloud_erode_iterations) == ("track", 2, 0)
+    assert (best.segment.masks, best.segment.erode_iterations) == ("per_frame", 0)
+    # stage 6: CameraHMR refaced among the 8 orbit views, no point-cloud fallback; registration as released
+    assert (paper.regressor.refacing_views, paper.regressor.fallback) == (8, False)
+    r = paper.lift.register
+    assert (r.method, r.adam_lr, r.adam_iterations, r.target_points, r.chamfer_samples) == ("paper", 1e-2, 50, 5000, 5000)
+    assert best.lift.register.method == "refine"
+
+
 @pytest.mark.parametrize(("name", "preset", "words"), [
     ("compose", "paper", ["no preset 'paper'", "default"]),
     ("hoi3dgen", "fast", ["no preset 'fast'", "best", "paper"]),

@@ -459,7 +459,7 @@ def test_lift_mesh_with_the_paper_preset_registers_to_the_releases_point_cloud(b
     obj = Mesh(cube.vertices + gt.mesh.vertices.mean(axis=0) + np.array([0.0, -0.1, 0.45]), cube.faces, name="object")
     scene = merge_meshes([Mesh(gt.mesh.vertices, gt.mesh.faces, name="human"), obj])
     labels = np.r_[np.zeros(len(gt.mesh.vertices), np.int8), np.ones(len(obj.vertices), np.int8)]
-    options = replace(LIFT_PRESETS["paper"], orbit=replace(OFFICIAL_ORBIT, resolution=128))
+    options = replace(LIFT_PRESETS["paper"], orbit=replace(OFFICIAL_ORBIT, resolution=256))
     assert options.orbit.pitch_deg == 0.0 and options.register.method == "paper"
 
     class _Given:  # the estimator: the true pose, placed slightly off (the release has CameraHMR here)
