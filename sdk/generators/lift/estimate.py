@@ -46,6 +46,7 @@ from hoiexport.sdk.generators.lift.register import (
     Similarity,
     SubsetPoser,
     apply_similarity,
+    posed_vertices,
     body_subset,
     fit_similarity,
     surface_normals,
@@ -274,7 +275,7 @@ class PointCloudEstimator:
         scored = _unique(sorted(descended + scored, key=lambda c: c.score_cm))
         refined = []
         for cand in scored[: opts.top_k]:
-            start = self._vertices(body, cand.params)
+            start = posed_vertices(body, cand.params)
             sim, energy = fit_similarity(
                 start[subset], vertex_normals(start, body.faces)[subset], points, normals,
                 source_weights=weights, init=Similarity(), options=self.register_options,
@@ -305,17 +306,6 @@ class PointCloudEstimator:
             if not improved:
                 break
         return best
-
-    @staticmethod
-    def _vertices(body: BodyModel, params: BodyParams) -> np.ndarray:
-        with torch.no_grad():
-            out = body.forward(
-                torch.as_tensor(np.asarray(params.pose, np.float32))[None],
-                params.shape,
-                torch.as_tensor(np.asarray(params.transl, np.float32))[None],
-                float(params.scale),
-            )
-        return out.vertices[0].double().numpy()
 
     def estimate(self, human: Mesh, body: BodyModel) -> list[BodyParams]:
         """The `options.hypotheses` best candidates' parameters, best first (see `candidates`)."""

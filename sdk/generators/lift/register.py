@@ -879,7 +879,7 @@ def _register_refine(target: RegistrationInput, body: BodyModel, inits: list[Bod
     subset, w = body_subset(body, options.body_points, options.seed)
     starts, sims = [], []
     for init in inits:
-        start = _posed_vertices(body, init)
+        start = posed_vertices(body, init)
         sim, _ = fit_similarity(start[subset], vertex_normals(start, body.faces)[subset], samples, normals,
                                 source_weights=w, init=Similarity(), options=options)  # from the estimate
         starts.append(apply_similarity(init, sim, rest_pelvis(body, init.shape)))
@@ -921,7 +921,7 @@ def _register_refine(target: RegistrationInput, body: BodyModel, inits: list[Bod
     )
 
 
-def _posed_vertices(body: BodyModel, params: BodyParams) -> np.ndarray:
+def posed_vertices(body: BodyModel, params: BodyParams) -> np.ndarray:
     """(V, 3) float64 vertices of `body` at `params`, metres."""
     with torch.no_grad():
         out = body.forward(
@@ -1114,7 +1114,7 @@ def _register_paper(target: RegistrationInput, body: BodyModel, inits: list[Body
     if box is None:
         box = np.stack([human.vertices.min(axis=0), human.vertices.max(axis=0)])
     to_scene, extent = scene_normalisation(box)
-    start = _posed_vertices(body, init)
+    start = posed_vertices(body, init)
     in_scene = Mesh(_apply_affine(to_scene, start), body.faces)
     scene_affine, factors, losses = paper_alignment(
         in_scene, _apply_affine(to_scene, cloud), lr=options.adam_lr, iterations=options.adam_iterations,
