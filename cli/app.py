@@ -53,6 +53,8 @@ def _register() -> None:
     app.add_command(generate_cmd)
     from hoiexport.cli.lift import lift_cmd
     app.add_command(lift_cmd)
+    from hoiexport.cli.data import data
+    app.add_command(data)
 
 
 _register()

@@ -1,7 +1,7 @@
 """The layer rule of docs/architecture.md §2, checked on every import in the package.
 
     core ← geometry ← bodies / contacts / prompt / models / bundle
-         ← generators, exporters ← application floor (hoiexport/) ← cli
+         ← generators, exporters ← training ← application floor (hoiexport/) ← cli
 
 A module imports from its own layer or lower ones. Generators and exporters never
 import each other; the CLI imports only the application floor. Imports inside
@@ -29,8 +29,9 @@ LAYERS: dict[str, int] = {
     "hoiexport.sdk.bundle": 2,
     "hoiexport.sdk.generators": 3,
     "hoiexport.exporters": 3,
-    "hoiexport": 4,  # the application floor: hoiexport/__init__, generation, lifting, batch
-    "hoiexport.cli": 5,
+    "hoiexport.sdk.training": 4,  # data, fine-tuning, evaluation: above the generators
+    "hoiexport": 5,  # the application floor: hoiexport/__init__, generation, lifting, batch
+    "hoiexport.cli": 6,
 }
 """Package prefix → layer (the longest matching prefix wins)."""
 

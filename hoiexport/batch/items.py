@@ -40,6 +40,9 @@ from hoiexport.sdk.generators.registry import AUTO, GENERATOR_CHOICES, make_sett
 
 PROMPT_SUFFIXES: tuple[str, ...] = (".jsonl", ".txt", ".csv")
 ID_VERSION = 1
+
+ITEM_JOB_NAMES: tuple[str, ...] = ("asset", "sample")
+"""What a worker can make of an item (`worker.ITEM_JOBS` holds the functions)."""
 """Bumped when the id recipe changes (old batch folders then re-run everything)."""
 
 SPEC_KEYS: tuple[str, ...] = ("text", "object", "action", "contact", "seed", "target")
@@ -154,6 +157,9 @@ class ItemSettings:
             None = its default.
         settings: `KEY=VALUE` overrides of the preset's settings, e.g.
             ("lift.orbit.views=4",).
+        job: what a worker makes of each item, a `worker.ITEM_JOBS` name:
+            "asset" (bundle + validated exports + preview) or "sample" (bundle +
+            the training images of `hoiexport data synth`).
     """
 
     generator: str = "compose"
@@ -164,6 +170,7 @@ class ItemSettings:
     seed: int = 0
     preset: str | None = None
     settings: tuple[str, ...] = ()
+    job: str = "asset"
 
     def __post_init__(self) -> None:
         from hoiexport.exporters.export import parse_formats
@@ -179,6 +186,8 @@ class ItemSettings:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise InputError(f"seed must be an integer >= 0, got {self.seed!r}")
         object.__setattr__(self, "settings", tuple(self.settings))
+        if self.job not in ITEM_JOB_NAMES:
+            raise InputError(f"unknown item job {self.job!r}; use one of: {', '.join(ITEM_JOB_NAMES)}")
         if self.generator != AUTO:  # a bad preset or setting fails before any item runs
             make_settings(self.generator, self.preset, parse_assignments(self.settings, "--set"))
 
@@ -202,6 +211,7 @@ class BatchItem:
         source: the prompt file ("" if built in code).
         preset: the generator's settings preset, None = its default.
         settings: `KEY=VALUE` overrides of the preset's settings.
+        job: the worker job (`ItemSettings.job`).
     """
 
     id: str
@@ -218,6 +228,7 @@ class BatchItem:
     source: str = ""
     preset: str | None = None
     settings: tuple[str, ...] = ()
+    job: str = "asset"
 
     @property
     def overrides(self) -> dict[str, str]:
@@ -245,6 +256,7 @@ class BatchItem:
             "source": self.source,
             "preset": self.preset,
             "settings": list(self.settings),
+            "job": self.job,
         }
 
     @classmethod
@@ -265,6 +277,7 @@ def item_id(
     texture_size: int,
     preset: str | None = None,
     settings: Iterable[str] = (),
+    job: str = "asset",
 ) -> str:
     """Stable id of an item: sha256 of its request, first 16 hex digits.
 
@@ -291,6 +304,8 @@ def item_id(
     settings = list(settings)
     if settings:
         payload["settings"] = settings
+    if job != "asset":
+        payload["job"] = job
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -538,7 +553,8 @@ def make_items(specs: Iterable[PromptSpec], settings: ItemSettings) -> list[Batc
         contact = spec.contact.value if spec.contact else None
         for seed in range(first, first + settings.seeds):
             iid = item_id(spec.text, spec.object, spec.action, contact, seed, settings.generator, target,
-                          settings.formats, settings.texture_size, settings.preset, settings.settings)
+                          settings.formats, settings.texture_size, settings.preset, settings.settings,
+                          settings.job)
             if iid in seen:
                 continue
             seen.add(iid)
@@ -546,6 +562,6 @@ def make_items(specs: Iterable[PromptSpec], settings: ItemSettings) -> list[Batc
                 id=iid, text=spec.text, object=spec.object, action=spec.action, contact=contact, seed=seed,
                 generator=settings.generator, target=target, formats=settings.formats,
                 texture_size=settings.texture_size, line=spec.line, source=spec.source,
-                preset=settings.preset, settings=settings.settings,
+                preset=settings.preset, settings=settings.settings, job=settings.job,
             ))
     return items

@@ -95,6 +95,7 @@ class BatchOptions:
         preset: the generator's settings preset (hoi3dgen: "best" or "paper");
             None = its default.
         settings: `KEY=VALUE` overrides of the preset's settings.
+        job: what each item makes (`ItemSettings.job`): "asset" or "sample".
     """
 
     generator: str = "compose"
@@ -110,6 +111,7 @@ class BatchOptions:
     preview_size: int = 256
     preset: str | None = None
     settings: tuple[str, ...] = ()
+    job: str = "asset"
 
     def __post_init__(self) -> None:
         settings = self.item_settings()  # validates generator, formats, target, sizes, seeds
@@ -125,7 +127,7 @@ class BatchOptions:
     def item_settings(self) -> ItemSettings:
         return ItemSettings(generator=self.generator, formats=self.formats, target=self.target,
                             texture_size=self.texture_size, seeds=self.seeds, seed=self.seed,
-                            preset=self.preset, settings=self.settings)
+                            preset=self.preset, settings=self.settings, job=self.job)
 
 
 @dataclass

@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,11 +195,55 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _asset_job(item: BatchItem, asset: Any, tmp: Path, timings: dict[str, float], preview_size: int,
+               step: list[str]) -> dict[str, Any]:
+    """The "asset" job: bundle, validated exports and the contact-sheet preview."""
+    from hoiexport.batch.preview import PreviewOptions, contact_sheet, png_bytes
+    from hoiexport.exporters.export import ExportOptions, export
+    from hoiexport.exporters.options import BakeOptions
+    from hoiexport.sdk.bundle import save_bundle
+
+    step[0], t = "bundle", time.perf_counter()
+    save_bundle(asset, tmp / BUNDLE_DIR)
+    timings["bundle"] = time.perf_counter() - t
+
+    step[0], t = "export", time.perf_counter()
+    options = ExportOptions(bake=BakeOptions(size=item.texture_size))
+    result = export(asset, tmp, formats=item.formats, target=item.target, options=options)
+    timings["export"] = time.perf_counter() - t
+    _log.info("exported %s in %.2f s", ", ".join(p.name for p in result.files.values()), timings["export"])
+
+    step[0], t = "preview", time.perf_counter()
+    sheet = contact_sheet(asset, PreviewOptions(size=preview_size))
+    atomic_write_bytes(tmp / PREVIEW_NAME, png_bytes(sheet))
+    timings["preview"] = time.perf_counter() - t
+    return item_metrics(asset, result, tmp)
+
+
+def _sample_job(item: BatchItem, asset: Any, tmp: Path, timings: dict[str, float], preview_size: int,
+                step: list[str]) -> dict[str, Any]:
+    """The "sample" job (`hoiexport data synth`): bundle, the 4 appearance
+    renders, the 3 training views and `sample.json` (`sdk.training.data.synth`)."""
+    from hoiexport.sdk.training.data.synth import write_sample
+
+    step[0], t = "sample", time.perf_counter()
+    metrics = write_sample(asset, tmp, sample_id=item.id, seed=item.seed)
+    timings["sample"] = time.perf_counter() - t
+    return metrics
+
+
+ItemJob = Callable[[BatchItem, Any, Path, dict[str, float], int, list[str]], dict[str, Any]]
+
+ITEM_JOBS: dict[str, ItemJob] = {"asset": _asset_job, "sample": _sample_job}
+"""Job name (`BatchItem.job`) → what a worker makes of the generated asset
+(writes into the item's temporary folder, returns the item's metrics)."""
+
+
 def run_item(item: BatchItem, out_dir: str, preview_size: int = 256) -> ItemResult:
     """Produce one item into `DIR/items/<id>/` (module docstring).
 
     Args:
-        item: the item.
+        item: the item; `item.job` picks what is made of it (`ITEM_JOBS`).
         out_dir: the batch folder `DIR` (shared by every worker).
         preview_size: edge of one contact-sheet view, pixels.
 
@@ -207,11 +251,6 @@ def run_item(item: BatchItem, out_dir: str, preview_size: int = 256) -> ItemResu
         The attempt's `ItemResult`; exceptions of the item become `ok=False`
         with `error` set, never propagate (except KeyboardInterrupt / SystemExit).
     """
-    from hoiexport.exporters.export import ExportOptions, export
-    from hoiexport.exporters.options import BakeOptions
-    from hoiexport.batch.preview import PreviewOptions, contact_sheet, png_bytes
-    from hoiexport.sdk.bundle import save_bundle
-
     t_start = time.perf_counter()
     clean_stale(out_dir, item.id)
     timings: dict[str, float] = {}
@@ -221,33 +260,17 @@ def run_item(item: BatchItem, out_dir: str, preview_size: int = 256) -> ItemResu
         with _capture(tmp / LOG_NAME):
             _log.info("item %s: %r seed %d generator %s overrides %s", item.id, item.text, item.seed,
                       item.generator, item.overrides or "none")
-            step = "generate"
+            step = ["generate"]
             try:
                 t = time.perf_counter()
                 asset = _generate(item)
                 timings["generate"] = time.perf_counter() - t
                 _log.info("generated in %.2f s: object %s, action %s, contact %s",
                           timings["generate"], asset.prompt.object, asset.prompt.action, asset.contact_config.value)
-
-                step, t = "bundle", time.perf_counter()
-                save_bundle(asset, tmp / BUNDLE_DIR)
-                timings["bundle"] = time.perf_counter() - t
-
-                step, t = "export", time.perf_counter()
-                options = ExportOptions(bake=BakeOptions(size=item.texture_size))
-                result = export(asset, tmp, formats=item.formats, target=item.target, options=options)
-                timings["export"] = time.perf_counter() - t
-                _log.info("exported %s in %.2f s", ", ".join(p.name for p in result.files.values()), timings["export"])
-
-                step, t = "preview", time.perf_counter()
-                sheet = contact_sheet(asset, PreviewOptions(size=preview_size))
-                atomic_write_bytes(tmp / PREVIEW_NAME, png_bytes(sheet))
-                timings["preview"] = time.perf_counter() - t
-
-                metrics = item_metrics(asset, result, tmp)
+                metrics = ITEM_JOBS[item.job](item, asset, tmp, timings, preview_size, step)
             except Exception as exc:  # noqa: BLE001 - one item's failure never stops the batch
-                error = f"{step}: {_error_line(exc)}"
-                _log.error("failed at %s: %s\n%s", step, _error_line(exc), traceback.format_exc())
+                error = f"{step[0]}: {_error_line(exc)}"
+                _log.error("failed at %s: %s\n%s", step[0], _error_line(exc), traceback.format_exc())
                 for p in tmp.iterdir():
                     if p.name != LOG_NAME:
                         shutil.rmtree(p) if p.is_dir() else p.unlink()

@@ -50,6 +50,9 @@ class OrbitOptions:
             is then unused.
         background: sRGB colour of pixels that see no surface.
         ambient: share of the albedo kept on surfaces seen edge-on (0..1).
+        yaws_deg: when set, the cameras' yaws, degrees, in order (e.g. the
+            training views 0 / -45 / +45); `views` and `start_yaw_deg` are then
+            unused.
     """
 
     views: int = 8
@@ -61,8 +64,14 @@ class OrbitOptions:
     background: tuple[int, int, int] = (255, 255, 255)
     ambient: float = 0.35
     extent_distance: float | None = None
+    yaws_deg: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.yaws_deg is not None:
+            yaws = tuple(float(y) for y in self.yaws_deg)
+            if not yaws or not all(math.isfinite(y) for y in yaws):
+                raise InputError(f"OrbitOptions.yaws_deg must be None or finite degrees, got {self.yaws_deg!r}")
+            object.__setattr__(self, "yaws_deg", yaws)
         if self.views < 1:
             raise InputError(f"OrbitOptions.views must be >= 1, got {self.views}")
         if not 1.0 <= self.fov_deg <= 170.0:
@@ -264,10 +273,10 @@ def orbit_cameras(mesh: Mesh, options: OrbitOptions = OrbitOptions()) -> list[Ca
         radius = max(float(np.linalg.norm(mesh.vertices - centre, axis=1).max()), 1e-6)
         distance = options.margin * radius / math.sin(math.radians(options.fov_deg) / 2.0)
     step = 360.0 / options.views
+    yaws = options.yaws_deg or tuple(options.start_yaw_deg + i * step for i in range(options.views))
     return [
-        look_at_camera(centre, distance, options.start_yaw_deg + i * step, options.pitch_deg,
-                       options.fov_deg, options.resolution)
-        for i in range(options.views)
+        look_at_camera(centre, distance, yaw, options.pitch_deg, options.fov_deg, options.resolution)
+        for yaw in yaws
     ]
 
 

@@ -113,6 +113,29 @@ request is what measuring those parts would report (hips alone is "other",
 back with hips is "back").
 """
 
+ACTION_CONTACTS: dict[str, frozenset[ContactConfig]] = {
+    "stand": frozenset({ContactConfig.NO_CONTACT, ContactConfig.OTHER}),
+    "sit": frozenset({ContactConfig.OTHER}),
+    "lean": frozenset({ContactConfig.BACK, ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND,
+                       ContactConfig.BOTH_HANDS}),
+    "carry": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS,
+                        ContactConfig.BACK}),
+    "carry_two_hands": frozenset({ContactConfig.BOTH_HANDS}),
+    "lift": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS}),
+    "hold": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS}),
+    "drag": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS}),
+    "push": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS}),
+    "pull": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS}),
+    "kick": frozenset({ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG}),
+    "lie": frozenset({ContactConfig.BACK, ContactConfig.OTHER}),
+}
+"""Action → the contact configurations it can go with (the lexicon's implied
+contacts): the default of `DEFAULT_CONTACT`, its mirror, and the variants the
+text can ask for (one or both hands; carried on the back; lying on the back
+only or with the legs). Training data whose measured configuration is not in
+its action's set is an action–contact mismatch (`hoiexport data filter`), and
+`hoiexport data synth` only pairs actions with these configurations."""
+
 CONTACT_REQUIRED: frozenset[str] = frozenset(
     {"carry", "carry_two_hands", "lift", "hold", "drag", "push", "pull", "kick", "sit", "lie", "lean"}
 )

@@ -1,0 +1,104 @@
+"""`hoiexport data ...`: HOI3DGen's training data — synthesise, import, annotate, filter."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from hoiexport.cli.batch import _progress_display
+
+CONFIG_NAMES = ("right_hand", "left_hand", "both_hands", "back", "right_leg", "left_leg", "no_contact", "other")
+
+
+def _configs(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [n for n in names if n not in CONFIG_NAMES]
+    if unknown:
+        raise click.BadParameter(f"unknown configuration(s) {', '.join(unknown)}; use: {', '.join(CONFIG_NAMES)}",
+                                 param_hint="--configs")
+    return names
+
+
+@click.group("data")
+def data() -> None:
+    """Training data of HOI3DGen's steps 1-2: synth | import-procigen -> annotate -> filter."""
+
+
+@data.command("synth")
+@click.argument("n", type=click.IntRange(min=1))
+@click.option("-o", "--out", "out_dir", required=True, metavar="DIR", type=click.Path(file_okay=False),
+              help="Dataset folder: items/<id>/ samples, manifest.sqlite, report.html.")
+@click.option("--configs", default=None, metavar="A,B,...",
+              help="Contact configurations to cover (default all 8): " + ", ".join(CONFIG_NAMES) + ".")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Grid seed.")
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Parallel worker processes [1].")
+@click.option("--resume", is_flag=True, help="Continue the synthesis in DIR.")
+@click.option("--json", "as_json", is_flag=True, help="No progress bar; print the summary as JSON.")
+@click.pass_context
+def synth_cmd(ctx: click.Context, n: int, out_dir: str, configs: str | None, seed: int, workers: int | None,
+              resume: bool, as_json: bool) -> None:
+    """Synthesise N samples with compose, N/8 per contact configuration.
+
+    Each sample: the bundle, 4 orthogonal appearance renders and the 3 training
+    views (yaw 0 / -45 / +45, white background). Resumable (--resume); a
+    configuration whose items fail is topped up with further prompts.
+    """
+    from hoiexport.training import synthesize
+
+    show = not as_json and sys.stdout.isatty()
+    on_progress, display = _progress_display(show)
+    with display:
+        summary = synthesize(n, out_dir, configs=_configs(configs), seed=seed, workers=workers, resume=resume,
+                             on_progress=on_progress)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        per = ", ".join(f"{c} {summary.done[c]}/{k}" for c, k in summary.targets.items())
+        click.echo(f"synth {summary.out_dir}: {sum(summary.done.values())}/{sum(summary.targets.values())} samples "
+                   f"({per}); {summary.failed} failed and replaced; {summary.rounds} pass(es), {summary.wall_s:.1f} s")
+    ctx.exit(0 if summary.ok else 1)
+
+
+@data.command("filter")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False))
+@click.option("--per-class", default=50, show_default=True, type=click.IntRange(min=1),
+              help="Samples kept per contact configuration.")
+@click.option("-o", "--out", "out_dir", default=None, metavar="OUT", type=click.Path(file_okay=False),
+              help="Output folder [DATASET/filtered].")
+@click.option("--configs", default=None, metavar="A,B,...", help="Configurations to fill (default all 8).")
+@click.option("--max-penetration-cm", default=1.0, show_default=True, type=click.FloatRange(min=0),
+              help="Deepest accepted interpenetration, cm.")
+@click.option("--max-joint-excess-deg", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="Largest accepted joint-limit excursion, degrees.")
+@click.option("--min-plausible", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Smallest accepted MLLM yes-probability that the action is plausible.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Selection seed.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def filter_cmd(dataset: str, per_class: int, out_dir: str | None, configs: str | None, max_penetration_cm: float,
+               max_joint_excess_deg: float, min_plausible: float, seed: int, overwrite: bool, as_json: bool) -> None:
+    """Keep exactly --per-class annotated samples per configuration.
+
+    Rejects interpenetration, implausible actions and action-contact mismatches,
+    then picks a diverse set (seeded farthest-point selection over object,
+    action and appearance). Writes the NVlabs/Sana layout (meta_data.json +
+    .png/.txt pairs) and metadata.jsonl, plus filter_report.md.
+    """
+    from hoiexport.training import FilterOptions, filter_dataset
+
+    names = _configs(configs)
+    options = FilterOptions(per_class=per_class, max_penetration_cm=max_penetration_cm,
+                            max_joint_excess_deg=max_joint_excess_deg, min_plausible_p=min_plausible, seed=seed,
+                            **({"configs": names} if names else {}))  # type: ignore[arg-type]
+    result, out = filter_dataset(dataset, out_dir, options, overwrite=overwrite)
+    if as_json:
+        click.echo(json.dumps({"out": str(out), "classes": [c.to_json() for c in result.classes.values()],
+                               "unclassified": result.unclassified}, indent=2))
+    else:
+        click.echo(result.table())
+        kept = sum(len(v) for v in result.selected.values())
+        click.echo(f"kept {kept} samples ({per_class} per configuration) -> {out}")

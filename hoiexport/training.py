@@ -1,0 +1,145 @@
+"""Application floor of the training steps: `synthesize` runs the compose grid
+through the batch runner (parallel, resumable) with the "sample" job.
+
+The data steps themselves live in `hoiexport.sdk.training` (grid, samples,
+import, annotation, filtering, fine-tuning, evaluation); only the driving of
+many worker processes belongs to this floor, next to the batch runner.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hoiexport.batch.items import BatchItem, PromptSpec
+from hoiexport.batch.manifest import MANIFEST_NAME, Manifest
+from hoiexport.batch.runner import BatchOptions, BatchSummary, ProgressCallback, run
+from hoiexport.sdk.core.types import ContactConfig
+from hoiexport.sdk.training.data.filter import FilterOptions, FilterResult, filter_dataset
+from hoiexport.sdk.training.data.synth import SynthPrompt, parse_configs, shares, synth_grid
+
+MAX_ROUNDS = 6
+"""Top-up rounds of `synthesize`: after the first pass, configurations that came
+short get the next prompts of their sequence, at most this many times."""
+
+
+@dataclass
+class SynthSummary:
+    """What `synthesize` produced.
+
+    Attributes:
+        out_dir: the dataset folder.
+        targets: configuration → samples asked for.
+        done: configuration → samples done.
+        failed: items that failed (compose could not stage them); replaced by
+            top-up prompts.
+        rounds: batch passes run.
+        wall_s: seconds.
+        batches: the batch summary of every pass.
+    """
+
+    out_dir: Path
+    targets: dict[str, int]
+    done: dict[str, int]
+    failed: int
+    rounds: int
+    wall_s: float
+    batches: list[BatchSummary] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(self.done.get(c, 0) >= n for c, n in self.targets.items())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"out_dir": str(self.out_dir), "targets": self.targets, "done": self.done, "failed": self.failed,
+                "rounds": self.rounds, "wall_s": round(self.wall_s, 3), "ok": self.ok}
+
+
+def _spec(p: SynthPrompt) -> PromptSpec:
+    return PromptSpec(text=p.text, object=p.object, action=p.action, contact=p.config, seed=p.seed)
+
+
+def _done_counts(out: Path, items: list[BatchItem]) -> tuple[dict[str, int], int]:
+    ids = {i.id for i in items}
+    done: dict[str, int] = {}
+    failed = 0
+    with Manifest(out / MANIFEST_NAME) as manifest:
+        for row in manifest.rows():
+            if row.item.id not in ids:
+                continue
+            if row.state == "done" and row.item.contact:
+                done[row.item.contact] = done.get(row.item.contact, 0) + 1
+            failed += row.state == "failed"
+    return done, failed
+
+
+def synthesize(
+    n: int,
+    out_dir: str | os.PathLike[str],
+    *,
+    configs: Sequence[str | ContactConfig] | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+    resume: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> SynthSummary:
+    """Synthesise `n` training samples with compose: `n / len(configs)` per configuration.
+
+    Args:
+        n: samples wanted (≥ 1).
+        out_dir: the dataset folder: `DIR/items/<id>/` samples (`sdk.training.data.sample`),
+            `DIR/manifest.sqlite`, `DIR/report.html`, `DIR/summary.json`.
+        configs: configuration names (None = all 8).
+        seed: grid seed.
+        workers: parallel worker processes (default 1).
+        resume: continue a synthesis already in `out_dir`.
+        on_progress: batch progress callback.
+
+    Returns:
+        The summary; `summary.ok` is False when a configuration stayed short after
+        `MAX_ROUNDS` top-ups.
+
+    Raises:
+        InputError: bad arguments, or a folder that already holds a batch without `resume`.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    chosen = parse_configs(configs)
+    targets = shares(n, chosen)
+    out = Path(out_dir)
+    options = BatchOptions(generator="compose", job="sample", workers=workers, seed=seed, resume=resume)
+    tried = dict(targets)
+    items_specs = [_spec(p) for p in synth_grid(n, chosen, seed)]
+    batches: list[BatchSummary] = []
+    done: dict[str, int] = {}
+    failed = 0
+    rounds = 0
+    for rounds in range(1, MAX_ROUNDS + 1):
+        summary = run(items_specs, out, options, on_progress=on_progress)
+        batches.append(summary)
+        all_items = [i for i in _items(items_specs, options)]
+        done, failed = _done_counts(out, all_items)
+        short = {c: targets[c] - done.get(c.value, 0) for c in chosen if done.get(c.value, 0) < targets[c]}
+        if not short:
+            break
+        options = BatchOptions(generator="compose", job="sample", workers=workers, seed=seed, resume=True)
+        for config, missing in short.items():
+            extra = synth_grid(missing, (config,), seed, skip={config: tried[config]})
+            tried[config] += missing
+            items_specs.extend(_spec(p) for p in extra)
+    return SynthSummary(out_dir=out, targets={c.value: k for c, k in targets.items()},
+                        done={c.value: done.get(c.value, 0) for c in chosen}, failed=failed, rounds=rounds,
+                        wall_s=time.perf_counter() - t0, batches=batches)
+
+
+def _items(specs: list[PromptSpec], options: BatchOptions) -> list[BatchItem]:
+    from hoiexport.batch.items import make_items
+
+    return make_items(specs, options.item_settings())
+
+
+__all__ = ["MAX_ROUNDS", "SynthSummary", "synthesize", "FilterOptions", "FilterResult", "filter_dataset"]
