@@ -55,6 +55,8 @@ def _register() -> None:
     app.add_command(lift_cmd)
     from hoiexport.cli.data import data
     app.add_command(data)
+    from hoiexport.cli.evaluate import eval_group
+    app.add_command(eval_group)
 
 
 _register()

@@ -102,3 +102,41 @@ def filter_cmd(dataset: str, per_class: int, out_dir: str | None, configs: str |
         click.echo(result.table())
         kept = sum(len(v) for v in result.selected.values())
         click.echo(f"kept {kept} samples ({per_class} per configuration) -> {out}")
+
+
+@data.command("import-procigen")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--out", "out_dir", required=True, metavar="DIR", type=click.Path(file_okay=False),
+              help="Dataset folder: items/<id>/ samples.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N frames (in name order).")
+@click.option("--body-fit", type=click.Choice(["auto", "smpl-params", "register"]), default="auto", show_default=True,
+              help="smpl-params: pose your SMPL file with the frame's SMPL-H parameters; register: fit the "
+                   "default body to the human mesh; auto: smpl-params when SMPL files are found.")
+@click.option("--smpl-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder with your licensed SMPL files [HOIEXPORT_SMPL_DIR].")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def import_procigen_cmd(ctx: click.Context, root: str, out_dir: str, limit: int | None, body_fit: str,
+                        smpl_dir: str | None, as_json: bool) -> None:
+    """Import ProciGen / BEHAVE frames under ROOT as samples (lazily, resumable).
+
+    Reads ROOT/<seq>/<frame>/: k0..k3.color.jpg, person/fit01/person_fit.{ply,pkl}
+    (SMPL-H) and <obj>/fit01/<obj>_fit.{ply,pkl}; pickles go through a restricted
+    unpickler. A frame whose sample exists is skipped; a bad frame is reported and
+    the import goes on (exit 1 when any failed).
+    """
+    from hoiexport.training import ImportOptions, import_procigen
+
+    def progress(event) -> None:
+        if not as_json and event.status == "failed":
+            click.echo(f"  failed {event.frame}: {event.reason}", err=True)
+
+    summary = import_procigen(root, out_dir, limit=limit,
+                              options=ImportOptions(body_fit=body_fit, smpl_dir=smpl_dir),  # type: ignore[arg-type]
+                              on_progress=progress)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        click.echo(f"import {root} -> {out_dir}: imported {summary.imported}, skipped {summary.skipped}, "
+                   f"failed {summary.failed} ({summary.seconds:.1f} s, body fit {summary.body_fit})")
+    ctx.exit(1 if summary.failed else 0)

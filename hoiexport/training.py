@@ -19,6 +19,9 @@ from hoiexport.batch.manifest import MANIFEST_NAME, Manifest
 from hoiexport.batch.runner import BatchOptions, BatchSummary, ProgressCallback, run
 from hoiexport.sdk.core.types import ContactConfig
 from hoiexport.sdk.training.data.filter import FilterOptions, FilterResult, filter_dataset
+from hoiexport.sdk.training.data.procigen import ImportOptions, ImportSummary, import_procigen
+from hoiexport.sdk.training.evaluate import ContactEval, EvalPrompt, evaluate_contacts, write_report
+from hoiexport.sdk.training.evaluate.contacts import ItemCallback
 from hoiexport.sdk.training.data.synth import SynthPrompt, parse_configs, shares, synth_grid
 
 MAX_ROUNDS = 6
@@ -142,4 +145,35 @@ def _items(specs: list[PromptSpec], options: BatchOptions) -> list[BatchItem]:
     return make_items(specs, options.item_settings())
 
 
-__all__ = ["MAX_ROUNDS", "SynthSummary", "synthesize", "FilterOptions", "FilterResult", "filter_dataset"]
+def evaluate_contacts_file(
+    path: str | os.PathLike[str],
+    generator: str = "compose",
+    *,
+    seed: int = 0,
+    seeds: int = 1,
+    preset: str | None = None,
+    settings: Sequence[str] = (),
+    on_item: ItemCallback | None = None,
+) -> ContactEval:
+    """`sdk.training.evaluate.evaluate_contacts` over a prompt file (.jsonl / .txt /
+    .csv, read by the batch runner's reader: text, object, action, contact, seed).
+
+    Raises:
+        InputError: an unreadable file or malformed lines (the first is named),
+            and everything `evaluate_contacts` raises.
+    """
+    from hoiexport.batch.items import read_prompts
+    from hoiexport.sdk.core.errors import InputError
+    from hoiexport.sdk.core.overrides import parse_assignments
+
+    found = read_prompts(path)
+    if found.errors:
+        raise InputError(f"{path}: {len(found.errors)} malformed line(s), first: {found.errors[0]}; fix them "
+                         "and run again")
+    prompts = [EvalPrompt(s.text, s.object, s.action, s.contact, s.seed) for s in found.specs]
+    return evaluate_contacts(prompts, generator, seed=seed, seeds=seeds, preset=preset,
+                             overrides=parse_assignments(settings, "--set"), on_item=on_item)
+
+
+__all__ = ["MAX_ROUNDS", "SynthSummary", "synthesize", "FilterOptions", "FilterResult", "filter_dataset",
+           "ImportOptions", "ImportSummary", "import_procigen", "evaluate_contacts_file", "write_report"]

@@ -89,7 +89,7 @@ def violations(files: dict[str, Path]) -> list[str]:
                 why = f"layer {source_layer} ({source_pkg}) imports layer {target_layer} ({target_pkg})"
             elif any(_within(module, a) and _within(target, b) for a, b in APART):
                 why = "generators and exporters never import each other"
-            elif source_pkg == "hoiexport.cli" and target_layer not in (4, 5):
+            elif source_pkg == "hoiexport.cli" and target_layer not in (LAYERS["hoiexport"], LAYERS["hoiexport.cli"]):
                 why = f"the CLI imports only the application floor, not {target_pkg}"
             if why:
                 out.append(f"{path.relative_to(path.parents[len(module.split('.')) - 1])}:{line}: "
@@ -110,6 +110,9 @@ def test_the_package_keeps_its_layers():
     ("exporters/bad.py", "import hoiexport.sdk.generators.compose", "never import each other"),
     ("sdk/core/bad.py", "def f():\n    from hoiexport import generate\n", "layer 0"),
     ("cli/bad.py", "from hoiexport.sdk.bundle import load_bundle", "only the application floor"),
+    ("cli/bad2.py", "from hoiexport.sdk.training.data.filter import select", "only the application floor"),
+    ("sdk/generators/bad.py", "from hoiexport.sdk.training.data import synth", "layer 3"),
+    ("sdk/training/bad.py", "from hoiexport.batch.runner import run", "layer 4"),
 ])
 def test_a_forbidden_import_is_caught(tmp_path, module, line, why):
     path = tmp_path / "hoiexport" / module

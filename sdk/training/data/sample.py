@@ -7,8 +7,9 @@ so synthesis is resumable through its manifest), each a sample::
                          requested config, seed, image paths, origin
     bundle/              the HOIAsset (sdk.bundle): human, object, body fit,
                          contacts, penetration
-    appearance/{front,left,back,right}.png|jpg
-                         the 4 orthogonal renders the MLLM describes
+    appearance/{front,left,back,right}.png  (compose: 4 orthogonal renders)
+    appearance/k{0..3}.jpg                   (ProciGen / BEHAVE: the 4 Kinect photographs)
+                         the 4 images the MLLM describes
                          (camera yaw 0 / 90 / 180 / 270 degrees about +Y; "left" sees the
                          character's left side, the camera on +X)
     views/{front,left_diagonal,right_diagonal}.png
@@ -66,7 +67,8 @@ class SampleRecord:
         action: the action requested (compose) or None (imported: unknown).
         requested_config: the contact configuration requested, or None.
         seed: generator seed (compose) or None.
-        appearance: appearance-render name (`APPEARANCE_YAWS` keys) → relative path.
+        appearance: appearance-image name → relative path: the `APPEARANCE_YAWS`
+            keys for rendered samples, "k0".."k3" for imported photographs.
         views: training-view name ("front", "left_diagonal", "right_diagonal") →
             relative path.
         origin: source-specific facts (e.g. the ProciGen sequence and frame).
