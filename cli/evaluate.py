@@ -76,3 +76,49 @@ def contacts_cmd(prompts: str, generator: str, preset: str | None, settings: tup
                    if front is not None else f"any of {len(ev.views.views)} views {ev.views.any_view:.1%}")
     if report_path:
         click.echo(f"report: {report_path}")
+
+
+@eval_group.command("judge")
+@click.option("--method", "methods", multiple=True, required=True, metavar="NAME=DIR",
+              help="A method and the folder of its bundles (e.g. 'eval contacts --keep DIR'); repeat, 2 or more.")
+@click.option("--vlm", "vlm_path", default=None, type=click.Path(exists=True, file_okay=False),
+              help="The judge's InternVL weights folder [the lock entry under HOIEXPORT_MODELS].")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--precision", default="bf16", show_default=True, type=click.Choice(["bf16", "fp16", "fp32"]),
+              help="Weights' dtype on CUDA.")
+@click.option("--aggregation", default="log_mean", show_default=True, type=click.Choice(["log_mean", "mean"]),
+              help="How the option orders are averaged (log_mean cancels a position bias exactly).")
+@click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML report here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def judge_cmd(methods: tuple[str, ...], vlm_path: str | None, device: str, precision: str, aggregation: str,
+              report_path: str | None, as_json: bool) -> None:
+    """A VLM judge's multi-way preference between methods (the paper's GPT score).
+
+    Per prompt every method's asset is rendered (4 views tiled) and the judge
+    picks the best match among options A, B, ... presented in every order; its
+    probabilities are averaged over the orders and over prompts into win shares
+    that sum to 1.
+    """
+    from hoiexport.training import JudgeOptions, judge_folders, write_report
+
+    parsed: dict[str, str] = {}
+    for m in methods:
+        name, sep, folder = m.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            raise click.BadParameter(f"{m!r} is not NAME=DIR", param_hint="--method")
+        if name.strip() in parsed:
+            raise click.BadParameter(f"method {name.strip()!r} given twice", param_hint="--method")
+        parsed[name.strip()] = folder.strip()
+    result, images = judge_folders(parsed, vlm_path=vlm_path, device=device, precision=precision,
+                                   options=JudgeOptions(aggregation=aggregation))  # type: ignore[arg-type]
+    if report_path:
+        write_report(report_path, judge=result, images=images)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    click.echo(f"judge {result.judge} over {len(result.prompts)} prompt(s), {result.aggregation}:")
+    for m in result.methods:
+        click.echo(f"  {m:>16}  score {result.scores[m]:.3f}  votes {result.votes[m]:.3f}  wins {result.wins[m]:.3f}")
+    if report_path:
+        click.echo(f"report: {report_path}")

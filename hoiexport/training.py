@@ -8,6 +8,7 @@ many worker processes belongs to this floor, next to the batch runner.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,17 @@ from hoiexport.batch.runner import BatchOptions, BatchSummary, ProgressCallback,
 from hoiexport.sdk.core.types import ContactConfig
 from hoiexport.sdk.training.data.filter import FilterOptions, FilterResult, filter_dataset
 from hoiexport.sdk.training.data.procigen import ImportOptions, ImportSummary, import_procigen
-from hoiexport.sdk.training.evaluate import ContactEval, EvalPrompt, evaluate_contacts, write_report
+from hoiexport.sdk.training.backends.registry import ANNOTATORS, load_annotators
+from hoiexport.sdk.training.data.annotate import AnnotateOptions, AnnotateSummary, annotate_dataset
+from hoiexport.sdk.training.data.annotate import ProgressCallback as AnnotateProgress
+from hoiexport.sdk.training.evaluate import (
+    ContactEval,
+    EvalPrompt,
+    JudgeOptions,
+    JudgeResult,
+    evaluate_contacts,
+    write_report,
+)
 from hoiexport.sdk.training.evaluate.contacts import ItemCallback
 from hoiexport.sdk.training.data.synth import SynthPrompt, parse_configs, shares, synth_grid
 
@@ -175,5 +186,94 @@ def evaluate_contacts_file(
                              overrides=parse_assignments(settings, "--set"), on_item=on_item)
 
 
+def annotate(
+    dataset: str | os.PathLike[str],
+    annotators: str = "template",
+    *,
+    paths: dict[str, str] | None = None,
+    device: str = "auto",
+    precision: str = "bf16",
+    options: AnnotateOptions | None = None,
+    on_progress: AnnotateProgress | None = None,
+) -> AnnotateSummary:
+    """Annotate every sample of `dataset` (`sdk.training.data.annotate`) with the
+    named annotator bundle (`load_annotators`), releasing its models at the end."""
+    with load_annotators(annotators, paths=paths, device=device, precision=precision) as backends:  # type: ignore[arg-type]
+        return annotate_dataset(dataset, backends, options or AnnotateOptions(), on_progress)
+
+
+def _bundles(folder: Path) -> dict[str, Path]:
+    """Prompt text → bundle folder, for every bundle (`asset.json`) under `folder`
+    (two levels of batch / eval output at most)."""
+    from hoiexport.sdk.core.errors import InputError
+
+    found: dict[str, Path] = {}
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder of bundles; give --method NAME=DIR with DIR holding bundles")
+    for doc in sorted(folder.glob("**/asset.json")):
+        if len(doc.relative_to(folder).parts) > 5:
+            continue
+        try:
+            text = json.loads(doc.read_text(encoding="utf-8"))["prompt"]["text"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            continue
+        found.setdefault(str(text), doc.parent)
+    if not found:
+        raise InputError(f"{folder} holds no bundle (asset.json); write some with 'hoiexport eval contacts --keep DIR' "
+                         "or 'hoiexport batch'")
+    return found
+
+
+def judge_folders(
+    methods: dict[str, str | os.PathLike[str]],
+    *,
+    judge: str = "internvl",
+    vlm_path: str | None = None,
+    device: str = "auto",
+    precision: str = "bf16",
+    options: JudgeOptions | None = None,
+) -> tuple[JudgeResult, list[dict[str, Any]]]:
+    """The VLM judge over the bundles of several methods, matched by prompt text.
+
+    Args:
+        methods: method name → folder of its bundles (`asset.json` anywhere below,
+            two or three levels deep, e.g. a batch folder or `eval contacts --keep`).
+        judge: the `ANNOTATORS` bundle whose VLM judges ("internvl").
+        vlm_path: the judge's weights folder (None: the lock entry).
+        device: "auto", "cpu", "cuda".
+        precision: weights' dtype on CUDA.
+        options: question, orders, aggregation.
+
+    Returns:
+        (the judge result, per prompt method → composite image) for the report.
+
+    Raises:
+        InputError: fewer than 2 methods, no prompt every method has, or a judge
+            bundle without a VLM.
+    """
+    from hoiexport.sdk.bundle import load_bundle
+    from hoiexport.sdk.core.errors import InputError
+    from hoiexport.sdk.training.evaluate import JudgeRenderOptions, asset_composite, judge_cases
+    from hoiexport.sdk.training.evaluate.judge import JudgeCase
+
+    if len(methods) < 2:
+        raise InputError("the judge compares methods: give at least two --method NAME=DIR")
+    found = {m: _bundles(Path(d)) for m, d in methods.items()}
+    common = sorted(set.intersection(*(set(f) for f in found.values())))
+    if not common:
+        raise InputError("no prompt has a bundle from every method; generate the same prompts with each method")
+    render = JudgeRenderOptions()
+    cases = [JudgeCase(text, {m: asset_composite(load_bundle(found[m][text]), render) for m in methods})
+             for text in common]
+    paths = {"vlm": vlm_path} if vlm_path else None
+    with load_annotators(judge, paths=paths, device=device, precision=precision) as backends:  # type: ignore[arg-type]
+        if backends.vlm is None:
+            raise InputError(f"annotators {judge!r} have no vision-language model to judge with; use 'internvl'")
+        result = judge_cases(backends.vlm, cases, options or JudgeOptions())
+    return result, [dict(c.images) for c in cases]
+
+
 __all__ = ["MAX_ROUNDS", "SynthSummary", "synthesize", "FilterOptions", "FilterResult", "filter_dataset",
-           "ImportOptions", "ImportSummary", "import_procigen", "evaluate_contacts_file", "write_report"]
+           "ImportOptions", "ImportSummary", "import_procigen", "evaluate_contacts_file", "write_report",
+           "ANNOTATORS", "AnnotateOptions", "AnnotateSummary", "annotate", "JudgeOptions", "JudgeResult",
+           "judge_folders"]

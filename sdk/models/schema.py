@@ -38,8 +38,9 @@ Stage = Literal[
     "texture",
     "body_regressor",
     "body_model",
+    "annotation",
 ]
-"""Pipeline stage a model serves (DESIGN §7)."""
+"""Pipeline stage a model serves (DESIGN §7); "annotation": the MLLM / LLM of `hoiexport data annotate`."""
 
 Distribution = Literal["huggingface", "manual"]
 """`huggingface`: `source` is a Hub repository id that `fetch` downloads.

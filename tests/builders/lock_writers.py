@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.builders import depth, flux, hunyuan, regressor, sana, segment, smpl
+from tests.builders import annotators, depth, flux, hunyuan, regressor, sana, segment, smpl
 
 LOCK_WRITERS: dict[str, Callable[[Path], Path]] = {
     **sana.LOCK_WRITERS,
@@ -22,6 +22,7 @@ LOCK_WRITERS: dict[str, Callable[[Path], Path]] = {
     **segment.LOCK_WRITERS,
     **hunyuan.LOCK_WRITERS,
     **regressor.LOCK_WRITERS,
+    **annotators.LOCK_WRITERS,
     "smpl": smpl.write_smpl,
 }
 """Lock entry → its tiny writer."""
