@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,7 +225,7 @@ def _bundles(folder: Path) -> dict[str, Path]:
 
 
 def judge_folders(
-    methods: dict[str, str | os.PathLike[str]],
+    methods: Mapping[str, str | os.PathLike[str]],
     *,
     judge: str = "internvl",
     vlm_path: str | None = None,

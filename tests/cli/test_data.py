@@ -76,3 +76,60 @@ def test_eval_contacts_prints_accuracy_and_confusion(tmp_path):
     bad.write_text("{not json\n")
     r = _run("eval", "contacts", str(bad))
     assert r.exit_code == 1 and "malformed line" in _one_line_error(r)
+
+
+def test_annotate_then_filter_from_the_command_line(tmp_path):
+    """synth 8 -> annotate (template) -> filter --per-class 1: the Sana layout with
+    view prompts as captions, and a second filter into the same folder refused."""
+    from hoiexport.training import synthesize
+
+    ds = tmp_path / "ds"
+    assert synthesize(8, ds).ok
+    r = _run("data", "annotate", str(ds), "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    assert summary["annotated"] == 8 and summary["template_captions"] == 8 and not summary["failed"]
+    again = _run("data", "annotate", str(ds))
+    assert "0 annotated, 8 skipped" in again.output
+    out = tmp_path / "f"
+    r = _run("data", "filter", str(ds), "--per-class", "1", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    meta = json.loads((out / "meta_data.json").read_text())
+    assert meta["__kind__"] == "Sana-ImgDataset" and len(meta["img_names"]) == 24
+    for stem in meta["img_names"]:
+        assert (out / f"{stem}.png").is_file()
+        caption = (out / f"{stem}.txt").read_text().strip()
+        assert caption.endswith("View. White Background, Full Body Visible.")
+    lines = [json.loads(ln) for ln in (out / "metadata.jsonl").read_text().splitlines()]
+    assert len(lines) == 24 and {ln["config"] for ln in lines} == {
+        "right_hand", "left_hand", "both_hands", "back", "right_leg", "left_leg", "no_contact", "other"}
+    r = _run("data", "filter", str(ds), "--per-class", "2", "-o", str(tmp_path / "g"))
+    assert r.exit_code == 1 and "too few samples to keep 2 per configuration" in _one_line_error(r)
+    r = _run("data", "filter", str(ds), "--per-class", "1", "-o", str(out))
+    assert r.exit_code == 1 and "already exists" in _one_line_error(r)
+
+
+@pytest.mark.slow  # two compose assets per method and the tiny InternVL judge
+def test_eval_judge_over_two_methods_folders(tmp_path):
+    """`eval judge --method A=DIR --method B=DIR --vlm TINY`: prompts matched across
+    the folders, shares summing to 1, the report written; bad --method refused."""
+    from tests.builders.annotators import INTERNVL_ENTRY, LOCK_WRITERS
+
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("A man carrying a suitcase in his right hand\nA woman lifting a box with both hands\n")
+    for name, seed in (("a", "0"), ("b", "5")):
+        r = _run("eval", "contacts", str(prompts), "--seed", seed, "--keep", str(tmp_path / name))
+        assert r.exit_code == 0, r.output
+    vlm = LOCK_WRITERS[INTERNVL_ENTRY](tmp_path / "models")
+    report = tmp_path / "judge.html"
+    r = _run("eval", "judge", "--method", f"a={tmp_path / 'a'}", "--method", f"b={tmp_path / 'b'}",
+             "--vlm", str(vlm), "--device", "cpu", "--report", str(report), "--json")
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)  # stderr may carry transformers' loading bar
+    assert len(result["prompts"]) == 2 and set(result["scores"]) == {"a", "b"}
+    assert abs(sum(result["scores"].values()) - 1.0) < 1e-9
+    assert report.is_file() and report.read_text().count("data:image/png") == 4
+    r = _run("eval", "judge", "--method", f"a={tmp_path / 'a'}", "--method", "b")
+    assert r.exit_code == 2 and "not NAME=DIR" in r.output
+    r = _run("eval", "judge", "--method", f"a={tmp_path / 'a'}", "--method", f"b={tmp_path}/nothing")
+    assert r.exit_code == 1 and "is not a folder of bundles" in _one_line_error(r)

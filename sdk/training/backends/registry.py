@@ -16,7 +16,6 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from hoiexport.sdk.core.errors import InputError
 from hoiexport.sdk.generators.hoi3dgen.runtime import Precision, Runtime
@@ -24,7 +23,7 @@ from hoiexport.sdk.models import LockFile, ModelRef, Stage
 from hoiexport.sdk.training.backends.protocols import LanguageModel, VisionLanguageModel
 from hoiexport.sdk.training.backends.template import TEMPLATE_NAME
 
-ANNOTATION_STAGE: Stage = cast(Stage, "annotation")
+ANNOTATION_STAGE: Stage = "annotation"
 """The lock stage of the annotation models (`sdk.models.schema.Stage` "annotation")."""
 
 _WEIGHTS = ("*.safetensors",)
