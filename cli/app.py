@@ -57,6 +57,8 @@ def _register() -> None:
     app.add_command(data)
     from hoiexport.cli.evaluate import eval_group
     app.add_command(eval_group)
+    from hoiexport.cli.finetune import finetune
+    app.add_command(finetune)
 
 
 _register()

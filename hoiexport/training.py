@@ -33,6 +33,7 @@ from hoiexport.sdk.training.evaluate import (
     write_report,
 )
 from hoiexport.sdk.training.evaluate.contacts import ItemCallback
+from hoiexport.sdk.training.finetune import FinetuneOptions, FinetuneProgress, FinetuneResult, finetune_sana
 from hoiexport.sdk.training.data.synth import SynthPrompt, parse_configs, shares, synth_grid
 
 MAX_ROUNDS = 6
@@ -276,4 +277,4 @@ def judge_folders(
 __all__ = ["MAX_ROUNDS", "SynthSummary", "synthesize", "FilterOptions", "FilterResult", "filter_dataset",
            "ImportOptions", "ImportSummary", "import_procigen", "evaluate_contacts_file", "write_report",
            "ANNOTATORS", "AnnotateOptions", "AnnotateSummary", "annotate", "JudgeOptions", "JudgeResult",
-           "judge_folders"]
+           "judge_folders", "FinetuneOptions", "FinetuneProgress", "FinetuneResult", "finetune_sana"]

@@ -57,7 +57,8 @@ class ChainWeights:
 
     Attributes:
         sana_base: diffusers SANA pipeline folder.
-        sana_finetune: the HOI3DGen fine-tuned transformer checkpoint (.pth).
+        sana_finetune: the HOI3DGen fine-tuned transformer: the release's SANA-native
+            checkpoint (.pth) or a `hoiexport finetune sana` output folder.
         depth: Depth Anything (transformers format).
         flux: FLUX.1-Depth-dev pipeline folder.
         grounding_dino: Grounding DINO (transformers format).
@@ -90,7 +91,8 @@ def missing_models(
     default `load_lock()`)."""
     sana_base, finetune, depth, flux, dino, sam2, shape = chain_models(options)
     overridden = {
-        sana_base: weights.sana_base, finetune: weights.sana_finetune,
+        sana_base: weights.sana_base,
+        finetune: weights.sana_finetune or (options.sana.finetune if options is not None else None),
         depth: weights.depth if weights.retexture else "skipped",
         flux: weights.flux if weights.retexture else "skipped",
         dino: weights.grounding_dino, sam2: weights.sam2, shape: weights.hunyuan_shape,

@@ -41,19 +41,27 @@ Here (the defaults are that setup, except the seed policy):
 - seeds: "per_image" (ours, default) draws image k from seed + k, so an image
   does not depend on the batch it is in; "sequential" is the release's: one
   generator seeded once, the prompts' noise drawn in order.
+
+The fine-tuned transformer comes from one of `FINETUNE_LOADERS`, picked by
+`finetune_kind(path)`: a file is a SANA-native checkpoint ("sana-native", the
+release's `.pth`); a folder with `finetune.json` is the output of
+`hoiexport finetune sana` (`hoiexport.sdk.training.finetune`), whose manifest
+names its mode: "full" (a diffusers `transformer/` folder) or "lora"
+(`pytorch_lora_weights.safetensors`, fused into the base transformer).
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
 
-from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.sana_convert import load_sana_transformer
 from hoiexport.sdk.models import ModelRef, RequiredPaths, load_pretrained, resolve_file, resolve_weights
@@ -79,6 +87,19 @@ FINETUNE_MODEL = "hoi3dgen-sana"
 """Lock entry of HOI3DGen's fine-tuned transformer."""
 FINETUNE_FILE = "epoch_1050_step_25201.pth"
 """The fine-tune's file in that entry."""
+
+FINETUNE_MANIFEST = "finetune.json"
+"""The provenance file that marks a `hoiexport finetune sana` output folder."""
+FINETUNE_FORMAT = "hoiexport-sana-finetune"
+"""`finetune.json`'s "format" value."""
+FINETUNE_TRANSFORMER = "transformer"
+"""Full fine-tune: the diffusers `SanaTransformer2DModel` folder (config.json + safetensors)."""
+FINETUNE_TRANSFORMER_EMA = "transformer_ema"
+"""Full fine-tune: the EMA weights' folder (when trained with EMA)."""
+FINETUNE_LORA = "pytorch_lora_weights.safetensors"
+"""LoRA fine-tune: diffusers' LoRA file (`SanaPipeline.save_lora_weights`, keys "transformer.*")."""
+FINETUNE_LORA_EMA = "pytorch_lora_weights_ema.safetensors"
+"""LoRA fine-tune: the EMA weights' LoRA file (when trained with EMA)."""
 
 FLOW_SHIFT = 3.0
 """SANA 1.5 1.6B's `scheduler.flow_shift` (1024 px)."""
@@ -165,6 +186,10 @@ class SanaOptions:
             "flow_euler" (SANA 1.5 1.6B at 1024 px: 3.0).
         seed_policy: "per_image" (image k from seed + k) or "sequential" (one
             generator seeded once, noise drawn prompt after prompt: the release's).
+        finetune: the fine-tuned transformer `from_pretrained` loads when it is
+            not given one: a SANA-native `.pth` or a `hoiexport finetune sana`
+            output folder (`FINETUNE_LOADERS`); None = lock entry `hoi3dgen-sana`
+            (`--set sana.finetune=PATH`).
     """
 
     height: int = 1024
@@ -181,6 +206,7 @@ class SanaOptions:
     scheduler: SanaScheduler = "flow_dpm_solver"
     flow_shift: float = FLOW_SHIFT
     seed_policy: SanaSeedPolicy = "per_image"
+    finetune: str | None = None
 
     def __post_init__(self) -> None:
         if self.base not in SANA_BASES:
@@ -198,6 +224,8 @@ class SanaOptions:
                 raise InputError(f"SanaOptions.{name} must be a positive integer, got {value!r}")
         if not np.isfinite(self.guidance) or self.guidance < 0:
             raise InputError(f"SanaOptions.guidance must be a finite number >= 0, got {self.guidance!r}")
+        if self.finetune is not None and (not isinstance(self.finetune, str) or not self.finetune.strip()):
+            raise InputError(f"SanaOptions.finetune must be None or a path, got {self.finetune!r}")
 
 
 def _aux_dtype(runtime: Runtime):
@@ -206,6 +234,172 @@ def _aux_dtype(runtime: Runtime):
     import torch
 
     return torch.bfloat16 if runtime.dtype == torch.float16 else runtime.dtype
+
+
+# ----------------------------------------------------------------------------- fine-tunes
+
+FinetuneKind = Literal["sana-native", "full", "lora"]
+"""What a fine-tune path holds (`finetune_kind`)."""
+
+FinetuneLoader = Callable[[Path, Path, Runtime, SanaOptions], Any]
+"""(fine-tune path, base pipeline folder, runtime, options) → `SanaTransformer2DModel`
+on `runtime` (on the CPU under offload), in eval mode."""
+
+_INTERFACE_KEYS = ("in_channels", "out_channels", "patch_size", "caption_channels")
+"""Transformer config keys that must agree with the base's VAE and text encoder."""
+
+
+def read_finetune_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """`finetune.json` of a `hoiexport finetune sana` output folder.
+
+    Raises:
+        ModelUnavailableError: no readable manifest in `folder`.
+        InputError: the manifest is not this format or names no known mode.
+    """
+    path = Path(folder) / FINETUNE_MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelUnavailableError(
+            f"{folder} is a folder without {FINETUNE_MANIFEST}: pass a SANA-native .pth or a folder written by "
+            "`hoiexport finetune sana`"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelUnavailableError(f"cannot read {path}: {exc}; re-run `hoiexport finetune sana`") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FINETUNE_FORMAT:
+        raise InputError(f"{path} is not a {FINETUNE_FORMAT!r} manifest: pass a folder written by `hoiexport finetune sana`")
+    return manifest
+
+
+def finetune_kind(path: str | os.PathLike[str]) -> FinetuneKind:
+    """Which `FINETUNE_LOADERS` entry loads `path`: a folder → its manifest's mode
+    ("full" or "lora"); anything else → "sana-native" (a training checkpoint file).
+
+    Raises:
+        ModelUnavailableError / InputError: a folder without a valid manifest, or
+            whose mode is unknown.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        return "sana-native"
+    mode = read_finetune_manifest(p).get("mode")
+    if mode not in FINETUNE_LOADERS or mode == "sana-native":
+        known = ", ".join(k for k in FINETUNE_LOADERS if k != "sana-native")
+        raise InputError(f"{p / FINETUNE_MANIFEST} names mode {mode!r}: this version loads {known}")
+    return mode
+
+
+def _check_text_setup(folder: Path, manifest: Mapping[str, Any], options: SanaOptions) -> None:
+    """The fine-tune was trained on the text path `options` encodes (CHI prefix, token count)."""
+    text = manifest.get("text", {})
+    chi = list(options.complex_human_instruction) if options.complex_human_instruction else None
+    trained_chi = text.get("complex_human_instruction") or None
+    if trained_chi != chi:
+        raise InputError(
+            f"{folder} was trained with a different complex_human_instruction than SanaOptions has: "
+            f"set it as in {FINETUNE_MANIFEST} (text.complex_human_instruction)"
+        )
+    if text.get("max_sequence_length") != options.max_sequence_length:
+        raise InputError(
+            f"{folder} was trained with max_sequence_length {text.get('max_sequence_length')!r}, SanaOptions has "
+            f"{options.max_sequence_length}: set SanaOptions.max_sequence_length to match"
+        )
+
+
+def _check_interface(folder: Path, config: Mapping[str, Any], base: Path) -> None:
+    """`config` (a fine-tune's transformer) fits the base's VAE and text encoder."""
+    from hoiexport.sdk.generators.hoi3dgen.sana_convert import transformer_config
+
+    base_config = transformer_config(base)
+    bad = [f"{k} {config.get(k)!r} vs {base_config.get(k)!r}" for k in _INTERFACE_KEYS if config.get(k) != base_config.get(k)]
+    if bad:
+        raise InputError(f"fine-tune {folder} does not fit the base {base} ({'; '.join(bad)}): pass the base it was trained on")
+
+
+def _placed(model: Any, runtime: Runtime) -> Any:
+    device = "cpu" if runtime.offload else runtime.torch_device
+    return model.to(device=device, dtype=runtime.dtype).eval()
+
+
+def _load_native(path: Path, base: Path, runtime: Runtime, options: SanaOptions) -> Any:
+    return load_sana_transformer(path, base / "transformer", runtime, use_ema=options.use_ema)
+
+
+def _load_full(folder: Path, base: Path, runtime: Runtime, options: SanaOptions) -> Any:
+    from diffusers.models.transformers.sana_transformer import SanaTransformer2DModel
+
+    manifest = read_finetune_manifest(folder)
+    _check_text_setup(folder, manifest, options)
+    sub = folder / (FINETUNE_TRANSFORMER_EMA if options.use_ema else FINETUNE_TRANSFORMER)
+    if options.use_ema and not sub.is_dir():
+        raise InputError(f"fine-tune {folder} has no EMA weights ({sub.name}/; trained without EMA): use use_ema=False")
+    try:
+        model = SanaTransformer2DModel.from_pretrained(sub, torch_dtype=runtime.dtype, local_files_only=True,
+                                                       use_safetensors=True)
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"cannot load the fine-tuned transformer {sub}: {exc}") from exc
+    _check_interface(folder, model.config, base)
+    return _placed(model, runtime)
+
+
+def _load_lora(folder: Path, base: Path, runtime: Runtime, options: SanaOptions) -> Any:
+    from diffusers.models.transformers.sana_transformer import SanaTransformer2DModel
+
+    from hoiexport.sdk.generators.hoi3dgen.sana_convert import transformer_config
+
+    manifest = read_finetune_manifest(folder)
+    _check_text_setup(folder, manifest, options)
+    name = FINETUNE_LORA_EMA if options.use_ema else FINETUNE_LORA
+    if not (folder / name).is_file():
+        if options.use_ema:
+            raise InputError(f"fine-tune {folder} has no EMA weights ({name}; trained without EMA): use use_ema=False")
+        raise ModelUnavailableError(f"fine-tune {folder} has no {name}: re-run `hoiexport finetune sana`")
+    trained_on = manifest.get("base", {}).get("transformer_config", {})
+    here = transformer_config(base)
+    differ = sorted(k for k in trained_on if not k.startswith("_") and k in here and here[k] != trained_on[k])
+    if differ:
+        raise InputError(f"LoRA {folder} was trained on another base transformer (config {', '.join(differ)} differ): "
+                         "pass the base it was trained on")
+    ref = SANA_BASES[options.base]
+    model = load_pretrained(SanaTransformer2DModel.from_pretrained, base / "transformer", ref, local_safetensors=False,
+                            torch_dtype=runtime.dtype)
+    try:
+        model.load_lora_adapter(str(folder), weight_name=name, prefix="transformer", adapter_name="finetune",
+                                local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(f"LoRA {folder / name} does not fit the base transformer {base}: {exc}") from exc
+    model.fuse_lora(adapter_names=["finetune"])
+    model.unload_lora()
+    return _placed(model, runtime)
+
+
+FINETUNE_LOADERS: dict[FinetuneKind, FinetuneLoader] = {
+    "sana-native": _load_native,
+    "full": _load_full,
+    "lora": _load_lora,
+}
+"""Fine-tune kind (`finetune_kind`) → its loader: NVlabs/Sana's training checkpoint
+(`sana_convert`), our full fine-tune's `transformer/` folder, or our LoRA fused into
+the base transformer. `SanaOptions.use_ema` picks each kind's EMA weights."""
+
+
+def load_finetuned_transformer(
+    path: str | os.PathLike[str], base_folder: str | os.PathLike[str], runtime: Runtime, options: SanaOptions
+) -> Any:
+    """The fine-tuned `SanaTransformer2DModel` at `path` on the base at `base_folder`.
+
+    Args:
+        path: a SANA-native checkpoint file or a `hoiexport finetune sana` folder.
+        base_folder: the diffusers SANA pipeline folder (its `transformer/` config).
+        runtime: device and dtype.
+        options: `use_ema`, the text setup the fine-tune must have been trained on.
+
+    Raises:
+        ModelUnavailableError: missing or unreadable files.
+        InputError: the fine-tune does not fit the base or the text setup.
+    """
+    p = Path(path).expanduser()
+    return FINETUNE_LOADERS[finetune_kind(p)](p, Path(base_folder), runtime, options)
 
 
 class SanaTextToImage:
@@ -273,8 +467,10 @@ class SanaTextToImage:
                 `tokenizer/`, `text_encoder/`, `vae/`, `scheduler/`, `transformer/`);
                 None = the lock entry of `options.base` (default
                 `sana1-5-1600m-1024px`).
-            finetune: the SANA-native fine-tune (`epoch_1050_step_25201.pth`);
-                None = lock entry `hoi3dgen-sana`.
+            finetune: the fine-tuned transformer: a SANA-native checkpoint
+                (`epoch_1050_step_25201.pth`) or a `hoiexport finetune sana` output
+                folder (full or LoRA; `FINETUNE_LOADERS`); None = `options.finetune`,
+                else lock entry `hoi3dgen-sana`.
             runtime: device / precision / offload (default `Runtime()`).
             options: sampling defaults.
             use_finetune: False runs the base transformer (to compare against).
@@ -282,7 +478,8 @@ class SanaTextToImage:
         Raises:
             ModelUnavailableError: a folder or file is missing or mismatches the
                 lock; the message names the model, stage, path and fix command.
-            InputError: the fine-tune does not fit the base architecture.
+            InputError: the fine-tune does not fit the base architecture or the
+                text setup of `options`.
         """
         from diffusers import SanaPipeline
 
@@ -294,8 +491,9 @@ class SanaTextToImage:
         dtypes: dict[str, Any] = {"default": aux, "transformer": runtime.dtype}
         extra: dict[str, Any] = {}
         if use_finetune:
+            finetune = finetune if finetune is not None else options.finetune
             ckpt = Path(finetune).expanduser() if finetune is not None else resolve_file(FINETUNE_MODEL, FINETUNE_FILE)
-            extra["transformer"] = load_sana_transformer(ckpt, base / "transformer", runtime, use_ema=options.use_ema)
+            extra["transformer"] = load_finetuned_transformer(ckpt, base, runtime, options)
         pipe = load_pretrained(SanaPipeline.from_pretrained, base, ref, local_safetensors=False,
                                torch_dtype=dtypes, **extra)
         return cls(
