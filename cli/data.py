@@ -7,9 +7,11 @@ import sys
 
 import click
 
+from hoiexport import ContactConfig
 from hoiexport.cli.batch import _progress_display
+from hoiexport.cli.common import device_options
 
-CONFIG_NAMES = ("right_hand", "left_hand", "both_hands", "back", "right_leg", "left_leg", "no_contact", "other")
+CONFIG_NAMES = tuple(c.value for c in ContactConfig)
 
 
 def _configs(value: str | None) -> tuple[str, ...]:
@@ -151,9 +153,7 @@ def import_procigen_cmd(ctx: click.Context, root: str, out_dir: str, limit: int 
               help="InternVL weights folder [the lock entry under HOIEXPORT_MODELS].")
 @click.option("--llm", "llm_path", default=None, type=click.Path(exists=True, file_okay=False),
               help="Llama weights folder [the lock entry under HOIEXPORT_MODELS].")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--precision", default="bf16", show_default=True, type=click.Choice(["bf16", "fp16", "fp32"]),
-              help="Weights' dtype on CUDA.")
+@device_options("annotation models")
 @click.option("--max-penetration-cm", default=1.0, show_default=True, type=click.FloatRange(min=0),
               help="Deepest interpenetration that passes geometry (models run only on passing samples), cm.")
 @click.option("--overwrite", is_flag=True, help="Annotate samples that already have an annotation again.")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from hoiexport.cli.common import device_options
 from hoiexport.generation import GENERATOR_CHOICES, PRESET_CHOICES
 
 
@@ -83,9 +84,7 @@ def contacts_cmd(prompts: str, generator: str, preset: str | None, settings: tup
               help="A method and the folder of its bundles (e.g. 'eval contacts --keep DIR'); repeat, 2 or more.")
 @click.option("--vlm", "vlm_path", default=None, type=click.Path(exists=True, file_okay=False),
               help="The judge's InternVL weights folder [the lock entry under HOIEXPORT_MODELS].")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--precision", default="bf16", show_default=True, type=click.Choice(["bf16", "fp16", "fp32"]),
-              help="Weights' dtype on CUDA.")
+@device_options("judge model")
 @click.option("--aggregation", default="log_mean", show_default=True, type=click.Choice(["log_mean", "mean"]),
               help="How the option orders are averaged (log_mean cancels a position bias exactly).")
 @click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
