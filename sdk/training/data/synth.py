@@ -51,7 +51,8 @@ _COLORS: tuple[str, ...] = ("red", "blue", "green", "yellow", "black", "white", 
 _ING = {"stand": "standing", "sit": "sitting", "lean": "leaning", "carry": "carrying",
         "carry_two_hands": "carrying", "lift": "lifting", "hold": "holding", "drag": "dragging",
         "push": "pushing", "pull": "pulling", "kick": "kicking", "lie": "lying"}
-"""Action → the -ing verb of the grid's sentences (every one is in `lexicon.ACTION_VERBS`)."""
+"""Action → the -ing verb of the grid's sentences (every one is in `lexicon.ACTION_VERBS`);
+actions without one are not in the grid."""
 
 
 def _hands(side: str) -> str:
@@ -115,7 +116,8 @@ def feasible_pairs() -> dict[ContactConfig, tuple[tuple[str, str], ...]]:
     for config in CONFIGS:
         for obj_name, obj in objects.items():
             for action in lx.ACTIONS:
-                if config not in lx.ACTION_CONTACTS[action] or _phrase(config, action) is None:
+                if (action not in _ING or config not in lx.ACTION_CONTACTS.get(action, frozenset())
+                        or _phrase(config, action) is None):
                     continue
                 try:
                     prompt = resolve_prompt(f"A person and a {obj_name}.", object=obj_name, action=action,

@@ -94,14 +94,16 @@ def test_an_explicit_folder_loads_without_a_lock_revision(models_dir):
 
 
 def test_registry_errors(tmp_path):
-    assert set(ANNOTATORS) == {"template", "internvl+llama"}
-    with pytest.raises(InputError, match="unknown annotators 'gpt'.*template, internvl\\+llama"):
+    assert set(ANNOTATORS) == {"template", "internvl+llama", "internvl"}
+    with pytest.raises(InputError, match="unknown annotators 'gpt'.*template, internvl\\+llama, internvl"):
         load_annotators("gpt")
     with pytest.raises(InputError, match="role"):
         load_annotators("template", paths={"vlm": tmp_path})
     with pytest.raises(ModelUnavailableError, match=INTERNVL_ENTRY) as info:
         load_annotators("internvl+llama", models_dir=tmp_path, device="cpu", lock=annotation_lock())
     assert f"hoiexport models fetch {INTERNVL_ENTRY}" in str(info.value)
+    with pytest.raises(InputError, match="role"):
+        load_annotators("internvl", paths={"llm": tmp_path})
     template = load_annotators("template")
     assert (template.vlm, template.llm) == (None, None)
 
