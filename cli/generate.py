@@ -54,6 +54,15 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
               type=click.Choice(["right_hand", "left_hand", "both_hands", "back", "right_leg", "left_leg",
                                  "no_contact", "other"]),
               help="Contact configuration overriding the text's.")
+@click.option("--object-mesh", "object_mesh", default=None, type=click.Path(dir_okay=False),
+              help="Your own prop (.glb, .gltf, .obj, .ply): staged by its shape (handles, seats, sides), "
+                   "its texture kept; compose only.")
+@click.option("--object-name", default=None, help="The prop's name [the file name].")
+@click.option("--object-height", default=None, type=float, metavar="M", help="Scale the prop to this height, metres.")
+@click.option("--object-scale", default=None, type=float, metavar="S",
+              help="Multiply the prop's coordinates by S (0.01 for a file in centimetres).")
+@click.option("--up", "up_axis", default="y", show_default=True, type=click.Choice(["y", "z"]),
+              help="The prop file's up axis.")
 @click.option("--body", "body", multiple=True, metavar="NAME=VALUE",
               help="Anny phenotype override in [0, 1] (gender, age, muscle, weight, height, proportions); repeatable.")
 @click.option("--format", "formats", default="glb,usdc,usdz", show_default=True,
@@ -63,7 +72,9 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def generate_cmd(text: str, out_dir: str, generator: str, preset: str | None, settings: tuple[str, ...], device: str, precision: str, cpu_offload: bool | None,
-                 seed: int, object_: str | None, action: str | None, contact: str | None, body: tuple[str, ...],
+                 seed: int, object_: str | None, action: str | None, contact: str | None,
+                 object_mesh: str | None, object_name: str | None, object_height: float | None,
+                 object_scale: float | None, up_axis: str, body: tuple[str, ...],
                  formats: str, target: str, texture_size: int, as_json: bool) -> None:
     """Generate the interaction TEXT describes, save its bundle and export it (validated).
 
@@ -82,6 +93,15 @@ def generate_cmd(text: str, out_dir: str, generator: str, preset: str | None, se
     options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px))
     shape = _parse_body(body)
     runtime = None
+    prop = None
+    if object_mesh is not None:
+        from hoiexport import PropOptions
+
+        prop = PropOptions(name=object_name, height_m=object_height, scale=object_scale, up=up_axis)
+        if generator == "auto":
+            generator = "compose"  # hoi3dgen makes its own object
+    elif object_name or object_height is not None or object_scale is not None:
+        raise click.UsageError("--object-name, --object-height and --object-scale go with --object-mesh")
     generator = resolve_name(generator)  # "auto" → the generator that runs here
     settings_obj = make_settings(generator, preset, parse_assignments(settings, "--set"))
     if generator == "hoi3dgen":
@@ -91,7 +111,7 @@ def generate_cmd(text: str, out_dir: str, generator: str, preset: str | None, se
     if not as_json:
         click.echo(f"generating ({generator}, seed {seed}) ...", err=True)
     asset = generate(text, generator=generator, seed=seed, object=object_, action=action, contact=contact,
-                     body=shape or None, options=settings_obj, runtime=runtime)
+                     body=shape or None, options=settings_obj, runtime=runtime, object_mesh=object_mesh, prop=prop)
     out = Path(out_dir)
     bundle = save_bundle(asset, out / "bundle", overwrite=True)
     if not as_json:

@@ -24,7 +24,8 @@ from hoiexport.lifting import SEGMENTER_CHOICES, SegmenterChoice
 @click.option("--labels", "labels_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Per-vertex labels (.npy or text; 0 = person, 1 = object), one per MESH in order.")
 @click.option("--segmenter", default="auto", show_default=True, type=click.Choice(SEGMENTER_CHOICES),
-              help="auto: labels when every mesh carries them, else grounded_sam2.")
+              help="auto: labels when every mesh carries them (a --labels file, nodes named human/object, "
+                   "or parts the body fits), else grounded_sam2.")
 @click.option("--detector-dir", default=None, type=click.Path(file_okay=False),
               help="Grounding DINO folder (transformers format); default: the lock's entry.")
 @click.option("--sam-dir", default=None, type=click.Path(file_okay=False),
@@ -49,7 +50,9 @@ def lift_cmd(meshes: tuple[str, ...], text: str, object_name: str | None, out_di
     Renders an orbit of the mesh, segments person and object in every frame, votes
     per vertex, splits the mesh, registers the body model to the human part and
     measures contacts. With several MESHes (candidates of one prompt) the one whose
-    measured contact configuration matches the prompt is kept.
+    measured contact configuration matches the prompt is kept. A mesh whose person
+    and object are separate parts (glb nodes with any names, or unconnected
+    pieces) is split by fitting the body to each part; no segmentation weights needed.
 
     Example: hoiexport lift scene.glb --prompt "A man carrying a suitcase" -o out/
     """

@@ -50,6 +50,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "GENERATOR_CHOICES": ("hoiexport.generation", "GENERATOR_CHOICES"),
     "release_generators": ("hoiexport.sdk.generators.registry", "release"),
     "Runtime": ("hoiexport.sdk.generators.hoi3dgen.runtime", "Runtime"),
+    "PropOptions": ("hoiexport.sdk.generators.compose.prop", "PropOptions"),
+    "load_prop": ("hoiexport.sdk.generators.compose.prop", "load_prop"),
 }
 
 

@@ -44,6 +44,8 @@ def generate(
     preset: str | None = None,
     overrides: Mapping[str, str] | None = None,
     runtime: Any = None,
+    object_mesh: Any = None,
+    prop: Any = None,
     **shape: float,
 ) -> HOIAsset:
     """Generate one human–object interaction from text.
@@ -67,6 +69,12 @@ def generate(
             {"lift.orbit.views": "4"} (`hoiexport.sdk.core.overrides`).
         runtime: device / precision / offload of the hoi3dgen chain
             (`hoiexport.sdk.generators.hoi3dgen.runtime.Runtime`); compose ignores it.
+        object_mesh: your own object: a `Mesh` or a .glb / .gltf / .obj / .ply
+            path (compose only). The prompt's object is the prop, named by
+            `prop.name` or the file stem, whatever noun the text uses; it keeps
+            its texture through to the exports.
+        prop: `PropOptions` of `object_mesh`: name, height in metres or scale,
+            up axis (`hoiexport.sdk.generators.compose.prop`).
         **shape: body-shape overrides as keywords (gender, age, muscle, weight,
             height, proportions; floats in [0, 1]).
 
@@ -89,10 +97,24 @@ def generate(
         options = make_settings(name, preset, overrides)
     elif preset is not None or overrides:
         raise InputError("give either options or preset/overrides, not both")
+    mesh = None
+    prop_name = None
+    if object_mesh is not None:
+        from hoiexport.sdk.generators.compose.prop import PropOptions, load_prop
+        from hoiexport.sdk.generators.compose.prop import prop_name as _prop_name
+
+        prop = prop if prop is not None else PropOptions()
+        if not isinstance(prop, PropOptions):
+            raise InputError(f"prop must be PropOptions, got {type(prop).__name__}")
+        mesh = load_prop(object_mesh, prop)
+        prop_name = _prop_name(object_mesh, prop)
+    elif prop is not None:
+        raise InputError("prop options need an object mesh: pass object_mesh=PATH or a Mesh")
     t0 = time.perf_counter()
-    resolved = resolve_prompt(prompt, object, action, contact)
+    resolved = resolve_prompt(prompt, object, action, contact, prop=prop_name)
     t_parse = time.perf_counter() - t0
-    request = GenerationOptions(body={**(body or {}), **shape}, settings=options, runtime=runtime)
+    request = GenerationOptions(body={**(body or {}), **shape}, settings=options, runtime=runtime,
+                                object_mesh=mesh)
     asset = get_generator(name)(resolved, int(seed), request)
     timings = asset.provenance.timings_s
     if "total" in timings:

@@ -11,6 +11,11 @@ converted once, here, by `ANNY_TO_INTERNAL` to the internal frame (+Y up, faces
 +Z, left +X, metres). The rest pose is Anny's A-pose with the pelvis near the
 origin (feet at y ≈ -0.8 m for the default phenotype); it is not re-centred.
 
+Fingers: the SMPL-24 skeleton has no finger joints (each hand's 15 finger bones
+move rigidly with its `*_hand` joint). `forward_fingers` poses them anyway, one
+rotation per finger bone (`FINGER_BONES`) on top of the SMPL-24 pose, so a grasp
+can be baked into the posed surface (`hoiexport.sdk.bodies.grasp`).
+
 Shape: Anny phenotypes `PHENOTYPES`, floats in [0, 1], default 0.5 each. Age
 anchors are newborn -1/3, baby 0, child 1/3, young adult 2/3, old 1 (so 0.5 is an
 adolescent); gender 0 = male, 1 = female.
@@ -23,7 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -71,6 +76,34 @@ _SIDED_STEMS = {  # bone stem (letters before any digit) → SMPL joint without 
     "metacarpal": "wrist",
     "finger": "hand",
 }
+FINGERS: tuple[str, ...] = ("thumb", "index", "middle", "ring", "little")
+"""The five fingers, in Anny's numbering order (finger1 = thumb ... finger5 = little)."""
+FINGER_JOINTS: dict[str, tuple[str, str, str]] = {
+    "thumb": ("cmc", "mcp", "ip"),
+    **{f: ("mcp", "pip", "dip") for f in FINGERS[1:]},
+}
+"""Each finger's three joints, proximal to distal: the head of its Anny bones
+finger<i>-1, -2, -3 (thumb: carpometacarpal, metacarpophalangeal, interphalangeal;
+fingers: metacarpophalangeal, proximal and distal interphalangeal)."""
+HANDS: tuple[str, ...] = ("right", "left")
+"""The hands, in the order of `FINGER_BONES`' halves."""
+FINGER_BONES: tuple[str, ...] = tuple(
+    f"finger{i}-{k}{s}" for s in (".R", ".L") for i in range(1, 6) for k in range(1, 4)
+)
+"""The 30 Anny finger bones posed by `AnnyBody.forward_fingers`: the right hand's
+15 then the left hand's, finger by finger (thumb first), proximal to distal."""
+FINGER_BONE_PARENTS: np.ndarray = np.array(
+    [-1 if k == 0 else 3 * f + k - 1 for f in range(10) for k in range(3)], dtype=np.int64
+)
+"""(30,) int64 parent of each `FINGER_BONES` entry within `FINGER_BONES` (-1: the
+finger's first bone, carried by its SMPL joint)."""
+ThumbBase = Literal["hand", "wrist"]
+"""What carries a thumb in `forward_fingers`: "hand" (its SMPL joint, as in
+`forward`: the thumb turns with the knuckle joint) or "wrist" (the palm's bone,
+as the thumb's metacarpal is: curling the `*_hand` joint leaves the thumb)."""
+_THUMB_BASE_JOINT: dict[str, str] = {"hand": "hand", "wrist": "wrist"}
+"""`ThumbBase` → SMPL joint name without the side prefix."""
+
 _REST_CACHE_SIZE = 8
 """Rest shapes (without gradient) each `AnnyBody` remembers."""
 
@@ -250,7 +283,8 @@ class AnnyBody:
             to_internal = torch.as_tensor(ANNY_TO_INTERNAL, dtype=model.dtype)
             bone_to_joint = torch.zeros(nb, nj, dtype=model.dtype)
             bone_to_joint[torch.arange(nb), torch.as_tensor(self.bone_joints)] = 1.0
-            weights = dense_bone_weights(model.vertex_bone_weights, model.vertex_bone_indices, nb) @ bone_to_joint
+            bone_weights = dense_bone_weights(model.vertex_bone_weights, model.vertex_bone_indices, nb)  # (V, 104)
+            weights = bone_weights @ bone_to_joint
             regressor = torch.zeros(nj, nb, dtype=model.dtype)
             for j, joint in enumerate(SMPL_JOINT_NAMES):
                 anchors = [self.bone_labels.index(b) for b in joint_anchor_bones(joint)]
@@ -263,6 +297,12 @@ class AnnyBody:
                 "jb,kbc->kjc", regressor, model.bone_heads_blendshapes @ to_internal.T
             ).to(f32)  # (K, 24, 3)
             self._weights = weights.to(f32)  # (V, 24)
+            self._bone_heads_template = (model.template_bone_heads @ to_internal.T).to(f32)  # (104, 3)
+            self._bone_heads_blendshapes = (model.bone_heads_blendshapes @ to_internal.T).to(f32)  # (K, 104, 3)
+            self._finger_bone_ids = np.array([self.bone_labels.index(b) for b in FINGER_BONES], dtype=np.int64)
+            finger_weights = bone_weights[:, torch.as_tensor(self._finger_bone_ids)]  # (V, 30)
+            self._finger_vertex_ids = np.flatnonzero((finger_weights > 0).any(dim=1).numpy())
+            self._finger_weights = finger_weights[torch.as_tensor(self._finger_vertex_ids)].to(f32)  # (N, 30)
         self._parents_t = torch.as_tensor(SMPL_PARENTS, dtype=torch.int64)
         self.faces = model.faces.cpu().numpy().astype(np.int32)
         uv = model.texture_coordinates.cpu().numpy().astype(np.float32)
@@ -439,3 +479,204 @@ class AnnyBody:
         """Evaluate `params` (no grad) into a `BodyFit` (mesh without UVs: see `uv_mesh`)."""
         phenotype = self.phenotype(params.shape)
         return evaluate_fit(self, params, phenotype, {"shape": phenotype, "phenotype": phenotype})
+
+    # --- fingers -----------------------------------------------------------------------
+
+    @property
+    def finger_vertex_ids(self) -> np.ndarray:
+        """(N,) int64 ids of the vertices some finger bone moves (both hands, ~3000)."""
+        return self._finger_vertex_ids.copy()
+
+    @property
+    def finger_weights(self) -> np.ndarray:
+        """(N, 30) float32 skin weights of the `finger_vertex_ids` vertices on the
+        `FINGER_BONES` (Anny's own weights; the rest of each row is on other bones)."""
+        return self._finger_weights.numpy().copy()
+
+    def rest_bone_heads(self, shape: dict[str, Any] | None = None) -> np.ndarray:
+        """(104, 3) float64 rest positions of Anny's bone heads (`bone_labels` order),
+        metres, internal frame, for one shape (phenotype dict of floats, defaults 0.5).
+
+        A finger bone's head is the joint it turns about (`FINGER_JOINTS`); SMPL
+        joints are averages of these (`joint_anchor_bones`).
+        """
+        with torch.no_grad():
+            return self._bone_heads(shape, 1, torch.float64)[0].numpy()
+
+    def _bone_heads(self, shape: dict[str, Any] | None, batch: int, dtype: torch.dtype) -> torch.Tensor:
+        """(B, 104, 3) rest bone heads of a shape (as `forward`'s), internal frame, metres."""
+        coeffs = self._coefficients(shape, batch).to(dtype)
+        return self._bone_heads_template.to(dtype) + torch.einsum(
+            "bk,kjc->bjc", coeffs, self._bone_heads_blendshapes.to(dtype)
+        )
+
+    def finger_skin(
+        self,
+        pose: torch.Tensor | np.ndarray,
+        shape: dict[str, Any] | None = None,
+        transl: torch.Tensor | np.ndarray | None = None,
+        scale: torch.Tensor | float = 1.0,
+        vertex_ids: np.ndarray | None = None,
+        thumb_base: ThumbBase = "hand",
+    ) -> FingerSkin:
+        """The skinning of some vertices with the SMPL-24 pose fixed and the finger bones free.
+
+        Args:
+            pose: (B, 24, 3) or (24, 3) axis-angle radians (as `forward`); float64
+                computes in float64, anything else in float32.
+            shape: phenotype dict (as `forward`).
+            transl: (B, 3) or (3,) metres (as `forward`).
+            scale: uniform scale (as `forward`).
+            vertex_ids: (n,) int64 vertex ids to pose; None: `finger_vertex_ids`.
+            thumb_base: what carries the thumbs (`ThumbBase`).
+
+        Returns:
+            A `FingerSkin`; `skin(finger_pose)` gives the (B, n, 3) posed points.
+
+        Raises:
+            InputError: a bad pose, shape, `vertex_ids` or `thumb_base`.
+        """
+        if thumb_base not in _THUMB_BASE_JOINT:
+            raise InputError(f"thumb_base must be one of {sorted(_THUMB_BASE_JOINT)}, got {thumb_base!r}")
+        dtype = pose.dtype if torch.is_tensor(pose) and pose.dtype == torch.float64 else torch.float32
+        pose_t = as_pose(pose, len(SMPL_JOINT_NAMES), dtype)
+        batch = pose_t.shape[0]
+        ids = self._finger_vertex_ids if vertex_ids is None else np.asarray(vertex_ids, dtype=np.int64).reshape(-1)
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self._template)):
+            raise InputError(f"vertex_ids must index Anny's {len(self._template)} vertices")
+        ids_t = torch.as_tensor(ids)
+        with torch.no_grad():
+            rest_vertices, rest_joints = self._rest(shape, batch, dtype)
+            world, skin = pose_skeleton(axis_angle_to_matrix(pose_t), rest_joints, self._parents_t)
+            rest = rest_vertices[:, ids_t]
+            base = skin_vertices(rest, self._weights[ids_t].to(dtype), skin)
+            heads = self._bone_heads(shape, batch, dtype)[:, torch.as_tensor(self._finger_bone_ids)]
+            # finger weights of the chosen vertices (zero rows for vertices no finger bone moves)
+            row = np.searchsorted(self._finger_vertex_ids, ids)
+            row = np.minimum(row, len(self._finger_vertex_ids) - 1)
+            has = self._finger_vertex_ids[row] == ids
+            weights = torch.zeros(len(ids), len(FINGER_BONES), dtype=dtype)
+            weights[torch.as_tensor(has)] = self._finger_weights[torch.as_tensor(row[has])].to(dtype)
+            own = torch.as_tensor(self.bone_joints[self._finger_bone_ids])  # (30,) the SMPL joint of each bone
+            carrier = own.clone()
+            for h, side in enumerate(HANDS):
+                carrier[15 * h : 15 * h + 3] = JOINT_INDEX[f"{side}_{_THUMB_BASE_JOINT[thumb_base]}"]
+        return FingerSkin(
+            rest=rest,
+            base=base,
+            weights=weights,
+            carrier=skin[:, carrier, :3, :],
+            own=skin[:, own, :3, :],
+            heads=heads,
+            world=world,
+            scale=scale,
+            transl=_as_tensor(transl, dtype),
+        )
+
+    def forward_fingers(
+        self,
+        pose: torch.Tensor | np.ndarray,
+        finger_pose: torch.Tensor | np.ndarray,
+        shape: dict[str, Any] | None = None,
+        transl: torch.Tensor | np.ndarray | None = None,
+        scale: torch.Tensor | float = 1.0,
+        thumb_base: ThumbBase = "hand",
+    ) -> BodyOutput:
+        """Pose the body through the 24 SMPL joints and the 30 finger bones (no grad).
+
+        Each finger bone turns by its `finger_pose` rotation about its rest head,
+        relative to its parent finger bone (the finger's first bone relative to
+        its carrier: the SMPL `*_hand` joint, or the `*_wrist` for thumbs with
+        `thumb_base="wrist"`): the SMPL convention of `protocol.py` (axes in the
+        rest frame, internal axes). A zero `finger_pose` with `thumb_base="hand"`
+        equals `forward`.
+
+        Args:
+            pose: (B, 24, 3) axis-angle radians (as `forward`).
+            finger_pose: (B, 30, 3) or (30, 3) axis-angle radians, one per `FINGER_BONES` entry.
+            shape, transl, scale: as `forward`.
+            thumb_base: what carries the thumbs (`ThumbBase`).
+
+        Returns:
+            `BodyOutput` as `forward`'s (joints and transforms are the SMPL-24
+            ones, unchanged by the fingers); vertices (B, 13718, 3) with the
+            fingers posed.
+
+        Raises:
+            InputError: bad shapes or values.
+        """
+        with torch.no_grad():
+            pose_t = pose if torch.is_tensor(pose) else torch.as_tensor(np.asarray(pose, dtype=np.float32))
+            out = self.forward(pose_t, shape, _as_tensor(transl, pose_t.dtype), scale)
+            skin = self.finger_skin(pose, shape, transl, scale, None, thumb_base)
+            points = skin(finger_pose)
+            vertices = out.vertices.clone()
+            vertices[:, torch.as_tensor(self._finger_vertex_ids)] = points.to(vertices.dtype)
+        return BodyOutput(vertices=vertices, joints=out.joints, joint_transforms=out.joint_transforms,
+                          rest_joints=out.rest_joints)
+
+
+def _as_tensor(value: torch.Tensor | np.ndarray | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """A translation as a tensor of `dtype` (None stays None)."""
+    if value is None:
+        return None
+    return (value if torch.is_tensor(value) else torch.as_tensor(np.asarray(value))).to(dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class FingerSkin:
+    """Linear blend skinning of n vertices of one posed body (batch B) with the
+    finger bones free (`AnnyBody.finger_skin`); torch, no grad.
+
+    A vertex v with SMPL-24 weights w_j and finger-bone weights u_b goes to
+    s · (Σ_j w_j G_j v + Σ_b u_b (C_b F_b − G_{j(b)}) v) + t: G the SMPL-24 skin
+    transforms of the pose, C_b the skin transform of bone b's carrier (`own`
+    for every bone but thumbs carried by the wrist), F_b the rest-frame finger
+    chain of the finger pose.
+
+    Attributes:
+        rest: (B, n, 3) rest positions, metres, internal frame.
+        base: (B, n, 3) the points posed by the SMPL-24 pose alone, before scale and translation.
+        weights: (n, 30) weights on the `FINGER_BONES`.
+        carrier: (B, 30, 3, 4) skin transform of what carries each finger bone.
+        own: (B, 30, 3, 4) skin transform of each finger bone's SMPL joint.
+        heads: (B, 30, 3) rest heads of the finger bones.
+        world: (B, 24, 4, 4) SMPL-24 joint-to-world transforms (before scale and translation).
+        scale: uniform scale (as `forward`).
+        transl: (B, 3) or (3,) metres, or None.
+    """
+
+    rest: torch.Tensor
+    base: torch.Tensor
+    weights: torch.Tensor
+    carrier: torch.Tensor
+    own: torch.Tensor
+    heads: torch.Tensor
+    world: torch.Tensor
+    scale: torch.Tensor | float
+    transl: torch.Tensor | None
+
+    def __call__(self, finger_pose: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """(B, n, 3) posed points (metres, internal frame) for a (B, 30, 3) or (30, 3)
+        finger pose; a skin of one body (B = 1) takes (K, 30, 3) finger poses and
+        gives (K, n, 3).
+
+        Raises:
+            InputError: a finger pose of the wrong shape or with non-finite values.
+        """
+        dtype = self.rest.dtype
+        fp = as_pose(finger_pose, len(FINGER_BONES), dtype)
+        batch = self.rest.shape[0]
+        if batch != 1 and fp.shape[0] not in (1, batch):
+            raise InputError(f"finger_pose must be ({batch}, {len(FINGER_BONES)}, 3), got {tuple(fp.shape)}")
+        size = max(batch, fp.shape[0])  # one body tries many finger poses at once
+        fp = fp.expand(size, -1, -1)
+        with torch.no_grad():
+            heads = self.heads.expand(size, -1, -1)
+            _, chain = pose_skeleton(axis_angle_to_matrix(fp), heads, torch.as_tensor(FINGER_BONE_PARENTS))
+            delta = self.carrier @ chain - self.own  # (B, 30, 3, 4)
+            blend = torch.einsum("nb,Bbrc->Bnrc", self.weights, delta)
+            points = self.base + (blend[..., :3] @ self.rest[..., None])[..., 0] + blend[..., 3]
+            points, _ = place(points, self.world.expand(size, -1, -1, -1), self.scale, self.transl)
+        return points
+

@@ -74,6 +74,57 @@ _LIE_ARMS: dict[str, Euler] = {
 }
 """Forearms folded across the belly (lying on the back)."""
 
+_STANCE: dict[str, Euler] = {
+    "right_hip": (0, 0, 4), "left_hip": (0, 0, -4), "right_ankle": (0, 0, -4), "left_ankle": (0, 0, 4),
+}
+"""Standing with the feet about hip width apart, soles flat (Anny's rest pose spreads
+the legs ~6° each; this brings them in by 4°)."""
+
+_HANDS_ON_THIGHS: dict[str, Euler] = {
+    "right_shoulder": (24, 21, 21), "right_elbow": (10, 48, -62), "right_wrist": (8, 10, -44),
+    "right_hand": (-3, -8, -9), "left_shoulder": (24, -21, -21), "left_elbow": (10, -48, 63),
+    "left_wrist": (8, -10, 44), "left_hand": (-3, 8, 9),
+}
+"""Seated upright (`sit`): both palms resting on the thighs, 60 % of the way to the knees."""
+
+_HANDS_ON_KNEES: dict[str, Euler] = {
+    "right_shoulder": (-23, 21, 14), "right_elbow": (-5, 43, 7), "right_wrist": (-4, 40, 15),
+    "right_hand": (-3, -8, -9), "left_shoulder": (-23, -21, -14), "left_elbow": (-5, -43, -7),
+    "left_wrist": (-4, -40, -15), "left_hand": (-3, 8, 9),
+}
+"""Seated on the floor with the knees up (`sit_floor`): the hands resting on the knees."""
+
+_SIT_LEGS: dict[str, Euler] = {
+    "right_hip": (-85, 9, 0), "left_hip": (-85, -9, 0), "right_knee": (78, 1, 13), "left_knee": (78, -1, -13),
+    "right_ankle": (-7, 2, 0), "left_ankle": (-7, -2, 0),
+}
+"""Seated on a chair: hips and knees bent ~90°."""
+
+_LEAN_LEGS: dict[str, Euler] = {**_STANCE, "right_ankle": (10, 0, -4), "left_ankle": (10, 0, 4)}
+"""The stance of a body inclined 10° backwards: the ankles turn the soles back flat."""
+
+LEAN_LOWER: dict[str, Euler] = {"right_hip": (-1, 0, 0), "left_hip": (-1, 0, 0),
+                                "right_knee": (1, 0, 0), "left_knee": (1, 0, 0)}
+"""How the `lean_back` pose lowers itself per degree of thigh tilt α (the staging of
+a lean against a low vertical side, `interaction._lean_side`): the thighs tip α
+forwards, the knees bend α, so the shins stay upright and the soles flat."""
+
+LEAN_SIDE_TILT: dict[str, Euler] = {"pelvis": (0, 0, 1), "right_ankle": (0, 0, -1), "left_ankle": (0, 0, -1)}
+"""How `lean_side` tilts the whole body towards its right per degree, the soles kept
+flat (`interaction._lean_side` brings the forearm to the support's height)."""
+
+LEAN_FOREARMS_BEND: dict[str, Euler] = {"pelvis": (1, 0, 0), "right_hip": (-1, 0, 0), "left_hip": (-1, 0, 0)}
+"""How `lean_forearms` bends further forward at the hips per degree, the legs kept
+upright (`interaction._forearms` brings the forearms to the top's height)."""
+
+UNDER_ARM_RAISE: dict[str, Euler] = {"right_shoulder": (0, 0, -1)}
+"""How `carry_under_arm` raises the upper arm sideways per degree, to make room for
+the object (`interaction._under_arm`)."""
+
+REST_FOOT_RAISE: dict[str, Euler] = {"right_hip": (-1, 0, 0), "right_knee": (1, 0, 0)}
+"""How `rest_foot` raises the foot per degree: the hip flexes, the knee bends as much
+(the shin keeps its direction); staged to the support's height (`interaction._foot_on`)."""
+
 
 @dataclass(frozen=True)
 class PosePrior:
@@ -100,25 +151,33 @@ class PosePrior:
         return tuple(j for c in self.chains for j in CHAINS[c])
 
 
+_PUSH_LOW_ONE_HAND: dict[str, Euler] = {
+    **_ARMS_DOWN, "left_shoulder": (-30, 0, -35), "spine1": (18, 0, 0), "spine2": (22, 0, 0), "spine3": (-10, 0, 0),
+    "right_hip": (-22, 2, 2),
+    "left_hip": (-7, -1, -2), "right_knee": (27, -2, 2), "left_knee": (22, 2, -1), "right_shoulder": (-60, 29, 35),
+    "right_elbow": (77, 11, -23), "right_wrist": (-4, -7, -8), "right_hand": (-5, -12, -12),
+}
+
 POSES: dict[str, PosePrior] = {
     p.name: p
     for p in (
-        PosePrior("stand", dict(_ARMS_DOWN), ("spine", "right_arm", "left_arm"),
-                  "standing, arms relaxed at the sides"),
+        PosePrior("stand", {**_ARMS_DOWN, **_STANCE}, ("spine", "right_arm", "left_arm"),
+                  "standing, arms relaxed at the sides, feet hip width apart"),
         PosePrior("stand_on", {**_ARMS_DOWN, "right_hip": (4, 0, 6), "left_hip": (4, 0, -6),
                                "right_knee": (-8, 1, -1), "left_knee": (-8, -1, 1)},
                   ("spine", "right_leg", "left_leg"), "standing with the feet together (on top of an object)"),
-        PosePrior("carry", {**_ARMS_DOWN, "right_shoulder": (1, 0, 20), "right_elbow": (44, -13, 2),
+        PosePrior("carry", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (1, 0, 20), "right_elbow": (44, -13, 2),
                             "right_hand": (-14, 50, 60)},
                   ("spine", "right_arm"),
                   "right arm hanging, abducted ~20°, fingers curled ~75° around a handle"),
-        PosePrior("hold", {**_ARMS_DOWN, "right_shoulder": (-12, 6, 33), "right_elbow": (-17, 26, -2),
+        PosePrior("hold", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (-12, 6, 33), "right_elbow": (-17, 26, -2),
                            "right_hand": (2, 9, 8)},
                   ("spine", "right_arm"),
                   "right forearm forward at the waist, thumb up, fingers curled ~35°"),
-        PosePrior("hold_palm_up", {**_ARMS_DOWN, "right_shoulder": (-12, 6, 33), "right_elbow": (-34, -35, 64)},
+        PosePrior("hold_palm_up", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (-12, 6, 33),
+                                   "right_elbow": (-34, -35, 64)},
                   ("spine", "right_arm"), "right forearm forward, palm up (an object resting on the hand)"),
-        PosePrior("hold_two_hands", {"right_shoulder": (-14, 8, 33), "right_elbow": (-14, 26, 0),
+        PosePrior("hold_two_hands", {**_STANCE, "right_shoulder": (-14, 8, 33), "right_elbow": (-14, 26, 0),
                                      "right_wrist": (-1, -3, -3), "right_hand": (-1, -4, -5),
                                      "left_shoulder": (-14, -8, -33), "left_elbow": (-14, -26, 0),
                                      "left_wrist": (-1, 3, 3), "left_hand": (-1, 4, 5)},
@@ -140,13 +199,14 @@ POSES: dict[str, PosePrior] = {
                            "left_wrist": (-36, -5, 25), "left_hand": (-9, 13, 15)},
                   ("spine", "right_arm", "left_arm", "right_leg", "left_leg"),
                   "leaning into a push: arms forward, palms forward, right foot forward, left foot back"),
-        PosePrior("push_one_hand", {**_ARMS_DOWN, "spine1": (5, 0, 0), "spine2": (12, 0, 0),
+        PosePrior("push_one_hand", {**_ARMS_DOWN, "left_shoulder": (-17, 0, -35), "spine1": (5, 0, 0),
+                                    "spine2": (12, 0, 0),
                                     "right_hip": (-15, 1, 2), "left_hip": (16, 1, -2), "right_knee": (5, 0, 1),
                                     "left_knee": (-6, 0, -1), "right_shoulder": (-79, 42, 34),
                                     "right_elbow": (24, -15, -6), "right_wrist": (-36, 5, -25),
                                     "right_hand": (-9, -13, -15)},
                   ("spine", "right_arm", "right_leg", "left_leg"),
-                  "pressing with the right hand: right arm forward, palm forward, left arm relaxed"),
+                  "pressing with the right hand: right arm forward, palm forward, left arm hanging"),
         PosePrior("push_low", {"spine1": (18, 0, 0), "spine2": (22, 0, 0), "spine3": (-10, 0, 0),
                                "right_hip": (-22, 2, 2), "left_hip": (-7, -1, -2), "right_knee": (27, -2, 2),
                                "left_knee": (22, 2, -1), "right_shoulder": (-60, 29, 35),
@@ -156,15 +216,11 @@ POSES: dict[str, PosePrior] = {
                   ("spine", "right_arm", "left_arm", "hips"),
                   "bent over ~35° with bent knees, both hands reaching down-forward (pressing on a low object)",
                   2.0),
-        PosePrior("push_low_one_hand", {**_ARMS_DOWN, "spine1": (18, 0, 0), "spine2": (22, 0, 0),
-                                        "spine3": (-10, 0, 0), "right_hip": (-22, 2, 2), "left_hip": (-7, -1, -2),
-                                        "right_knee": (27, -2, 2), "left_knee": (22, 2, -1),
-                                        "right_shoulder": (-60, 29, 35), "right_elbow": (77, 11, -23),
-                                        "right_wrist": (-4, -7, -8), "right_hand": (-5, -12, -12)},
+        PosePrior("push_low_one_hand", dict(_PUSH_LOW_ONE_HAND),
                   ("spine", "right_arm", "hips"),
-                  "bent over ~35° with bent knees, the right hand reaching down-forward, the left arm relaxed",
+                  "bent over ~35° with bent knees, the right hand reaching down-forward, the left arm hanging",
                   2.0),
-        PosePrior("drag", {**_ARMS_DOWN, "spine1": (6, 0, 0), "right_shoulder": (22, -11, 26),
+        PosePrior("drag", {**_ARMS_DOWN, **_STANCE, "spine1": (6, 0, 0), "right_shoulder": (22, -11, 26),
                            "right_elbow": (52, -10, -6), "right_hand": (-11, 47, 55)},
                   ("spine", "right_arm"),
                   "walking away from the object, right arm reaching back-down, fingers hooked"),
@@ -175,48 +231,162 @@ POSES: dict[str, PosePrior] = {
                   ("spine", "right_arm", "right_leg", "left_leg"),
                   "facing the object, leaning back, right arm reaching forward, palm down to hook a bar"),
         PosePrior("kick", {"right_hip": (-24, 2, 1), "right_knee": (1, 0, 2), "right_ankle": (30, 1, 2),
+                           "left_hip": (0, 0, -4), "left_ankle": (0, 0, 4),
                            "right_shoulder": (6, -3, 15), "right_elbow": (34, -10, -3),
                            "right_wrist": (-1, -3, -3), "right_hand": (-3, -8, -8),
                            "left_shoulder": (-8, -5, -20), "left_elbow": (31, 11, -5),
                            "left_wrist": (-1, 3, 3), "left_hand": (-2, 7, 8)},
                   ("right_leg", "left_leg", "spine"),
                   "right leg swung forward, toes pointed, arms out for balance"),
-        PosePrior("lean_back", {"pelvis": (-10, 0, 0), "right_shoulder": (-10, 5, 39), "right_elbow": (-20, 28, 34),
-                                "right_wrist": (-1, -3, -3), "right_hand": (-1, -3, -3),
-                                "left_shoulder": (-10, -5, -39), "left_elbow": (-20, -28, -34),
-                                "left_wrist": (-1, 3, 3), "left_hand": (-1, 3, 3)},
+        PosePrior("lean_back", {**_ARMS_DOWN, **_LEAN_LEGS, "pelvis": (-10, 0, 0)},
                   ("root", "spine", "right_leg", "left_leg"),
-                  "whole body inclined ~10° backwards, hands clasped in front of the belly"),
-        PosePrior("wear_on_back", {"right_shoulder": (-4, 3, 28), "right_elbow": (-90, 54, 40),
+                  "whole body inclined ~10° backwards, soles flat, arms relaxed at the sides "
+                  "(`LEAN_LOWER` lowers it for a low support)"),
+        PosePrior("wear_on_back", {**_STANCE, "right_shoulder": (-4, 3, 28), "right_elbow": (-90, 54, 40),
                                    "right_wrist": (-1, -3, -3), "right_hand": (2, 20, 19),
                                    "left_shoulder": (-4, -3, -28), "left_elbow": (-90, -54, -40),
                                    "left_wrist": (-1, 3, 3), "left_hand": (2, -20, -19)},
                   ("spine", "right_arm", "left_arm"),
                   "standing, hands at the chest as if holding shoulder straps"),
-        PosePrior("sit", {"right_hip": (-85, 9, 0), "left_hip": (-85, -9, 0), "right_knee": (78, 1, 13),
-                          "left_knee": (78, -1, -13), "right_ankle": (-7, 2, 0), "left_ankle": (-7, -2, 0),
-                          "right_shoulder": (-14, 8, 33), "right_elbow": (46, 22, -60),
-                          "right_wrist": (-1, -3, -3), "right_hand": (-3, -8, -9),
-                          "left_shoulder": (-14, -8, -33), "left_elbow": (46, -22, 60),
-                          "left_wrist": (-1, 3, 3), "left_hand": (-3, 8, 9)},
+        PosePrior("sit", {**_SIT_LEGS, **_HANDS_ON_THIGHS},
                   ("spine", "right_leg", "left_leg", "right_arm", "left_arm"),
-                  "sitting: hips and knees bent ~90°, hands resting on the thighs"),
+                  "sitting: hips and knees bent ~90°, palms resting on the thighs"),
         PosePrior("sit_back", {"pelvis": (-12, 0, 0), "right_hip": (-73, 9, 0), "left_hip": (-73, -9, 0),
                                "right_knee": (78, 1, 13), "left_knee": (78, -1, -13),
                                "right_ankle": (-7, 2, 0), "left_ankle": (-7, -2, 0),
-                               "right_shoulder": (-14, 8, 33), "right_elbow": (46, 22, -60),
-                               "right_wrist": (-1, -3, -3), "right_hand": (-3, -8, -9),
-                               "left_shoulder": (-14, -8, -33), "left_elbow": (46, -22, 60),
-                               "left_wrist": (-1, 3, 3), "left_hand": (-3, 8, 9)},
+                               "right_shoulder": (16, 24, 22), "right_elbow": (15, 40, -53),
+                               "right_wrist": (9, 11, -40), "right_hand": (-3, -8, -9),
+                               "left_shoulder": (16, -24, -22), "left_elbow": (15, -40, 53),
+                               "left_wrist": (9, -11, 40), "left_hand": (-3, 8, 9)},
                   ("spine", "right_leg", "left_leg", "right_arm", "left_arm"),
                   "sitting reclined ~12° against a backrest: the pelvis tips back, the hips open by as "
-                  "much so the thighs stay on the seat, hands resting on the thighs"),
+                  "much so the thighs stay on the seat, palms resting on the thighs"),
         PosePrior("lie", {**_LIE_ARMS, "right_knee": (85, 0, 0), "left_knee": (85, 0, 0)},
                   ("spine", "right_arm", "left_arm", "right_leg", "left_leg"),
                   "lying on the back (the placement rotates the body), forearms folded on the belly, "
                   "knees bent ~85° so the lower legs hang over the end of the support"),
         PosePrior("lie_flat", dict(_LIE_ARMS), ("spine", "right_arm", "left_arm", "right_leg", "left_leg"),
                   "lying flat on the back (the placement rotates the body), forearms folded on the belly"),
+        # ---- issue #15 actions
+        PosePrior("rest_foot", {**_ARMS_DOWN, "right_hip": (-75, 0, 2), "right_knee": (90, 0, 0),
+                                "right_ankle": (-10, 0, -2), "left_hip": (0, 0, -3), "left_ankle": (0, 0, 3),
+                                "right_shoulder": (-2, 28, 35), "right_elbow": (26, 19, -52),
+                                "right_wrist": (4, -3, -49)},
+                  ("spine", "right_leg", "left_leg", "left_arm"),
+                  "standing on the left leg, the right foot raised onto a support (`REST_FOOT_RAISE` sets "
+                  "its height), the right palm resting on the raised knee, the left arm relaxed"),
+        PosePrior("step_on", {"right_hip": (-12, 0, 5), "right_knee": (16, 0, 0), "right_ankle": (-4, 0, -5),
+                              "left_hip": (-6, 0, -5), "left_knee": (8, 0, 0), "left_ankle": (-2, 0, 5),
+                              "spine1": (4, 0, 0), "right_shoulder": (-10, 0, 25), "right_elbow": (25, -8, 0),
+                              "right_wrist": (-1, -3, -3), "right_hand": (-2, -7, -8),
+                              "left_shoulder": (5, 0, -25), "left_elbow": (25, 8, 0),
+                              "left_wrist": (-1, 3, 3), "left_hand": (-2, 7, 8)},
+                  ("spine", "right_leg", "left_leg"),
+                  "just stepped up onto a top: both feet on it, knees soft, arms a little out for balance"),
+        PosePrior("lean_side", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (-14, 18, 37),
+                                "right_elbow": (24, 8, -35), "right_wrist": (-3, -7, -38)},
+                  ("spine", "right_arm", "right_leg", "left_leg"),
+                  "standing beside the support, the right forearm resting across its top at elbow height, "
+                  "the left arm relaxed"),
+        PosePrior("lean_side_shoulder", {**_ARMS_DOWN, **_STANCE, "pelvis": (0, 0, 8), "right_shoulder": (2, 0, 42),
+                                         "right_hip": (0, 0, -4), "left_hip": (0, 0, -12),
+                                         "right_ankle": (0, 0, -4), "left_ankle": (0, 0, 4)},
+                  ("root", "spine", "right_arm", "right_leg", "left_leg"),
+                  "inclined ~8° to the right, the right shoulder and upper arm against a tall side, arms relaxed"),
+        PosePrior("lean_forearms", {**_ARMS_DOWN, "pelvis": (64, 0, 0), "spine1": (6, 0, 0), "spine2": (6, 0, 0),
+                                    "neck": (-25, 0, 0), "head": (-20, 0, 0),
+                                    "right_hip": (-60, 0, 4), "left_hip": (-60, 0, -4),
+                                    "right_knee": (8, 0, 0), "left_knee": (8, 0, 0),
+                                    "right_ankle": (-4, 0, -4), "left_ankle": (-4, 0, 4),
+                                    "right_shoulder": (-74, -4, 46), "right_elbow": (-35, 34, 25),
+                                    "right_wrist": (55, 40, -60), "left_shoulder": (-74, 3, -45),
+                                    "left_elbow": (-36, -34, -24), "left_wrist": (55, -40, 60)},
+                  ("spine", "right_arm", "left_arm", "hips"),
+                  "bent forward at the hips (~70°, `interaction._forearms` fits it to the top's height), both "
+                  "forearms flat on a top, pointing ahead, palms down, the head up", 1.5),
+        PosePrior("sit_floor", {**_HANDS_ON_KNEES, "pelvis": (-7, 0, 0), "right_hip": (-117, 8, 8),
+                                "left_hip": (-117, -8, -8), "right_knee": (61, 0, 0), "left_knee": (61, 0, 0),
+                                "right_ankle": (7, 0, 0), "left_ankle": (7, 0, 0)},
+                  ("spine", "right_arm", "left_arm"),
+                  "sitting on the floor, knees up, feet flat, the hands resting on the knees"),
+        PosePrior("kneel", {**_ARMS_DOWN, "right_hip": (-5, 0, 3), "left_hip": (-5, 0, -3),
+                            "right_knee": (95, 0, 0), "left_knee": (95, 0, 0),
+                            "right_ankle": (40, 0, 0), "left_ankle": (40, 0, 0)},
+                  ("spine", "right_arm", "left_arm"),
+                  "kneeling upright on both knees, the shins flat behind, arms relaxed at the sides"),
+        PosePrior("squat", {"spine1": (10, 0, 0), "spine2": (10, 0, 0), "right_hip": (-105, 14, 12),
+                            "left_hip": (-105, -14, -12), "right_knee": (135, 0, 0), "left_knee": (135, 0, 0),
+                            "right_ankle": (-35, 0, 0), "left_ankle": (-35, 0, 0),
+                            "right_shoulder": (-41, 27, 23), "right_elbow": (8, 39, -12), "right_wrist": (5, 37, 2),
+                            "right_hand": (-3, -8, -9), "left_shoulder": (-41, -27, -23), "left_elbow": (8, -39, 12),
+                            "left_wrist": (5, -37, -2), "left_hand": (-3, 8, 9)},
+                  ("spine", "right_arm", "left_arm"),
+                  "deep squat, heels down, knees apart, the forearms resting on the knees"),
+        PosePrior("crouch", {"spine1": (15, 0, 0), "spine2": (15, 0, 0), "spine3": (5, 0, 0),
+                             "right_hip": (-100, 6, 8), "left_hip": (-100, -6, -8), "right_knee": (140, 0, 0),
+                             "left_knee": (140, 0, 0), "right_ankle": (-12, 0, 0), "left_ankle": (-12, 0, 0),
+                             "right_shoulder": (-43, 28, 16), "right_elbow": (-4, 42, -12), "right_wrist": (1, 37, 5),
+                             "right_hand": (-3, -8, -9), "left_shoulder": (-43, -28, -15), "left_elbow": (-4, -42, 12),
+                             "left_wrist": (1, -37, -5), "left_hand": (-3, 8, 9)},
+                  ("spine", "right_arm", "left_arm"),
+                  "crouching low on the balls of the feet, trunk forward, the hands hanging before the knees"),
+        PosePrior("hug", {**_STANCE, "right_shoulder": (-19, 2, 22), "right_elbow": (-28, 35, 29),
+                          "right_wrist": (-16, 24, 26), "right_hand": (-8, -10, -12),
+                          "left_shoulder": (-19, -2, -22), "left_elbow": (-28, -35, -29),
+                          "left_wrist": (-16, -24, -26), "left_hand": (-8, 10, 12)},
+                  ("spine", "right_arm", "left_arm"),
+                  "both arms around an object held against the chest, the hands behind its sides"),
+        PosePrior("grab", {**_ARMS_DOWN, **_STANCE, "left_shoulder": (-18, 0, -35), "spine1": (8, 0, 0),
+                           "spine2": (10, 0, 0),
+                           "right_hip": (-8, 0, 4), "left_hip": (4, 0, -4), "right_shoulder": (-45, 31, 40),
+                           "right_elbow": (61, -4, -14), "right_wrist": (-1, -3, -41), "right_hand": (-14, 50, 60)},
+                  ("spine", "right_arm", "hips"),
+                  "leaning a little forward, the right arm reaching down-forward to take hold, the left arm relaxed"),
+        PosePrior("grab_low", {**_ARMS_DOWN, "pelvis": (35, 0, 0), "spine1": (12, 0, 0), "spine2": (12, 0, 0),
+                               "neck": (-15, 0, 0), "head": (-10, 0, 0), "right_hip": (-82, 2, 4),
+                               "left_hip": (-72, -2, -4), "right_knee": (82, 0, 0), "left_knee": (72, 0, 0),
+                               "right_ankle": (-35, 0, -4), "left_ankle": (-35, 0, 4),
+                               "left_shoulder": (-55, 0, -35), "right_shoulder": (-75, 34, 42),
+                               "right_elbow": (62, -4, -14), "right_wrist": (-1, -3, -40),
+                               "right_hand": (-5, -12, -12)},
+                  ("spine", "right_arm", "hips"),
+                  "bent over ~60° with the knees bent ~80°, the right hand reaching down to take hold of a low "
+                  "object, the left arm hanging", 2.0),
+        PosePrior("raise_overhead", {**_STANCE, "right_shoulder": (-162, 61, 33), "right_elbow": (27, -31, 14),
+                                     "right_wrist": (-14, -24, 12), "right_hand": (-1, -4, -5),
+                                     "left_shoulder": (-162, -61, -33), "left_elbow": (27, 31, -14),
+                                     "left_wrist": (-14, 23, -12), "left_hand": (-1, 4, 5)},
+                  ("spine", "right_arm", "left_arm"),
+                  "both arms raised, the hands above the head about shoulder width apart, palms facing each other"),
+        PosePrior("hold_out", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (-79, 3, 42), "right_elbow": (44, -15, 2),
+                               "right_wrist": (-4, -7, -7), "right_hand": (2, 9, 8)},
+                  ("spine", "right_arm"),
+                  "the right arm extended forward at shoulder height, thumb up, the left arm relaxed"),
+        PosePrior("hold_out_palm_up", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (-67, -30, 46),
+                                       "right_elbow": (24, -23, 17), "right_wrist": (-13, -15, 20)},
+                  ("spine", "right_arm"),
+                  "the right arm extended forward, palm up (an object resting on the hand), the left arm relaxed"),
+        PosePrior("throw", {**_ARMS_DOWN, "pelvis": (0, -20, 0), "spine2": (0, -10, 0),
+                            "right_hip": (12, 20, 6), "left_hip": (-18, 20, -4), "right_knee": (5, 0, 0),
+                            "left_knee": (10, 0, 0), "right_shoulder": (-58, 13, -32), "right_elbow": (-48, 28, -42),
+                            "right_wrist": (-25, -8, -7), "left_shoulder": (-70, -20, -30), "left_elbow": (30, 8, 0)},
+                  ("spine", "right_arm"),
+                  "winding up to throw: turned ~20° to the right, left foot forward, the right hand behind "
+                  "the head palm forward, the left arm pointing ahead"),
+        PosePrior("point_at", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (-56, 5, 31), "right_elbow": (45, -17, 4),
+                               "right_wrist": (-6, -10, -9), "right_hand": (-14, 50, 60)},
+                  ("spine",),
+                  "the right arm stretched out pointing ahead and down, the fingers curled, the left arm relaxed"),
+        PosePrior("carry_shoulder", {**_ARMS_DOWN, **_STANCE, "neck": (0, 0, -8), "right_shoulder": (-73, -1, 2),
+                                     "right_elbow": (-78, 34, 12), "right_wrist": (-29, -10, 2)},
+                  ("spine", "right_arm", "head"),
+                  "an object resting on the right shoulder, the right hand raised beside the head steadying it, "
+                  "the head tilted away, the left arm relaxed"),
+        PosePrior("carry_under_arm", {**_ARMS_DOWN, **_STANCE, "right_shoulder": (-5, 0, 8),
+                                      "right_elbow": (8, 25, 16), "right_wrist": (-20, 30, 40)},
+                  ("spine", "right_arm"),
+                  "an object held against the right side of the chest under the upper arm, the forearm "
+                  "wrapped round its front, the left arm relaxed"),
     )
 }
 """Pose name → prior. Which pose an interaction uses is decided by

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from hoiexport.sdk.core.types import HOIAsset, Prompt
+from hoiexport.sdk.core.types import HOIAsset, Mesh, Prompt
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,15 @@ class GenerationOptions:
             generator given another type raises `InputError`.
         runtime: device / precision / offload of GPU generators
             (`hoiexport.sdk.generators.hoi3dgen.runtime.Runtime`); None = auto.
+        object_mesh: the user's own object (`compose.prop.load_prop`: internal
+            frame, metres, resting on y = 0); the prompt's object is its name.
+            Generators that make their own object (hoi3dgen) refuse it.
     """
 
     body: Mapping[str, float] = field(default_factory=dict)
     settings: Any = None
     runtime: Any = None
+    object_mesh: Mesh | None = None
 
 
 @runtime_checkable

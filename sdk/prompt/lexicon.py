@@ -30,8 +30,42 @@ ACTIONS: tuple[str, ...] = (
     "pull",
     "kick",
     "lie",
+    "rest_foot",
+    "step_on",
+    "lean_side",
+    "lean_forearms",
+    "sit_floor",
+    "kneel",
+    "squat",
+    "crouch",
+    "hug",
+    "grab",
+    "raise_overhead",
+    "hold_out",
+    "throw",
+    "point_at",
+    "carry_shoulder",
+    "carry_under_arm",
 )
-"""Canonical action names of the compose action library."""
+"""Canonical action names of the compose action library (the first twelve are the
+original ones; tables that pick "the first action whose ..." keep their order)."""
+
+POSSESSIVES: tuple[str, ...] = ("his", "her", "their", "my", "your", "one", "a", "the")
+"""Words standing for "~" in the phrase templates below ("rest ~ foot on")."""
+
+
+def _expand(*templates: str) -> tuple[str, ...]:
+    """Phrase templates → phrases: "~" becomes each of `POSSESSIVES`, "[side]" becomes
+    nothing, "left" and "right" ("on ~ [side] shoulder" → "on his shoulder", "on her left shoulder" ...)."""
+    out: list[str] = []
+    for template in templates:
+        for poss in POSSESSIVES if "~" in template else ("",):
+            for side in ("", "left ", "right ") if "[side]" in template else ("",):
+                phrase = template.replace("~", poss).replace("[side] ", side)
+                if phrase not in out:
+                    out.append(phrase)
+    return tuple(out)
+
 
 ACTION_VERBS: dict[str, tuple[str, ...]] = {
     "stand": ("stand", "wait", "pose", "stand still"),
@@ -40,14 +74,67 @@ ACTION_VERBS: dict[str, tuple[str, ...]] = {
     "carry": ("carry", "tote", "lug", "transport"),
     "carry_two_hands": ("carry with both hands", "carry with two hands"),
     "lift": ("lift", "raise", "hoist", "heave", "pick up", "lift up"),
-    "hold": ("hold", "grip", "grasp", "clutch", "clasp", "cradle", "hug", "embrace", "hold up"),
+    "hold": ("hold", "grip", "grasp", "clutch", "clasp", "cradle", "hold up"),
     "drag": ("drag", "tow", "haul", "wheel", "roll"),
     "push": ("push", "shove", "nudge"),
     "pull": ("pull", "tug", "yank"),
     "kick": ("kick", "punt"),
     "lie": ("lie", "recline", "sprawl", "lie down"),
+    "rest_foot": ("rest a foot on", *_expand("rest ~ [side] foot on", "rest ~ [side] foot upon",
+                                             "put ~ [side] foot on", "put ~ [side] foot up on",
+                                             "prop ~ [side] foot on", "prop ~ [side] foot up on",
+                                             "place ~ [side] foot on", "set ~ [side] foot on",
+                                             "plant ~ [side] foot on")),
+    "step_on": ("step on", "step onto", "step up on", "step up onto", "climb on", "climb onto", "climb up on",
+                "climb up onto", "get on", "get up on", "get onto", "hop on", "hop onto", "mount"),
+    "lean_side": ("lean sideways against", "lean sideways on", "lean sideways",
+                  *_expand("lean ~ [side] shoulder against", "lean ~ [side] shoulder on", "lean ~ side against")),
+    "lean_forearms": ("lean on the forearms", *_expand("lean on ~ forearms", "lean on ~ elbows",
+                                                       "rest ~ forearms on", "rest ~ elbows on",
+                                                       "prop ~ elbows on", "lean ~ forearms on",
+                                                       "lean ~ elbows on")),
+    "sit_floor": ("sit on the floor", "sit on the ground", "sit down on the floor", "sit down on the ground",
+                  "sit cross legged", "sit cross legged on the floor"),
+    "kneel": ("kneel", "kneel down", "genuflect"),
+    "squat": ("squat", "squat down", "hunker down"),
+    "crouch": ("crouch", "crouch down", "hunch down"),
+    "hug": ("hug", "embrace", "cuddle", "squeeze", *_expand("wrap ~ arms around", "put ~ arms around",
+                                                           "throw ~ arms around")),
+    "grab": ("grab", "snatch", "seize", "grab hold of", "take hold of", "catch hold of", "get hold of"),
+    "raise_overhead": ("raise overhead", "lift overhead", "hold overhead", "hoist overhead", "press overhead",
+                       *_expand("raise above ~ head", "hold above ~ head", "lift above ~ head",
+                                "hold up over ~ head")),
+    "hold_out": ("hold out", "hold forward", "stretch out", "extend", "offer", "proffer", "present"),
+    "throw": ("throw", "toss", "hurl", "fling", "lob", "chuck"),
+    "point_at": ("point at", "point to", "point towards", "point toward", "gesture at", "gesture to",
+                 "gesture towards", "gesture toward"),
+    "carry_shoulder": ("carry on the shoulder", "shoulder", "sling"),
+    "carry_under_arm": ("carry under the arm", "tuck", "tuck away"),
 }
-"""Canonical action → base-form verb phrases (first word gets inflected)."""
+"""Canonical action → base-form verb phrases (first word gets inflected). The first
+phrase names the action in the annotators' constrained choice (`training.data.annotate`)."""
+
+ACTION_MODIFIERS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("carry", "carry_two_hands", "lift"),
+     _expand("on ~ [side] shoulder", "on ~ shoulders", "over ~ [side] shoulder", "onto ~ [side] shoulder",
+             "across ~ shoulders"), "carry_shoulder"),
+    (("carry", "carry_two_hands", "hold", "lift"), _expand("under ~ [side] arm", "beneath ~ [side] arm"),
+     "carry_under_arm"),
+    (("carry", "carry_two_hands", "hold", "lift"),
+     ("overhead", "over head", *_expand("over ~ head", "above ~ head", "over ~ heads", "above ~ heads")),
+     "raise_overhead"),
+    (("hold",), ("out in front", "at arm's length", "at arms length", "at arm length", "outstretched",
+                 "out in front of him", "out in front of her", "out in front of them"), "hold_out"),
+    (("lean",), ("sideways", *_expand("with ~ [side] shoulder", "on ~ [side] shoulder", "~ [side] shoulder against")),
+     "lean_side"),
+    (("lean",), _expand("on ~ forearms", "on ~ elbows", "with ~ forearms", "with ~ elbows", "~ forearms on",
+                        "~ elbows on"), "lean_forearms"),
+    (("sit",), ("on the floor", "on the ground", "on the carpet", "on the rug", "cross legged"), "sit_floor"),
+)
+"""(actions, phrases, refined action): a phrase after the verb (before the next
+verb) that turns the verb's action into a more specific one ("carrying a box on his
+shoulder" → carry_shoulder, "sitting on the floor next to a box" → sit_floor).
+Only when the text gives the action (an explicit `action` wins)."""
 
 IRREGULAR_VERBS: dict[str, tuple[str, ...]] = {
     "stand": ("stand", "stands", "standing", "stood"),
@@ -66,14 +153,35 @@ IRREGULAR_VERBS: dict[str, tuple[str, ...]] = {
     "roll": ("roll", "rolls"),  # "rolling suitcase" is an adjective
     "rest": ("rest", "rests", "resting", "rested"),
     "pick": ("pick", "picks", "picking", "picked"),
+    "put": ("put", "puts", "putting"),
+    "set": ("set", "sets", "setting"),
+    "prop": ("prop", "props", "propping", "propped"),
+    "step": ("step", "steps", "stepping", "stepped"),
+    "get": ("get", "gets", "getting", "got", "gotten"),
+    "hop": ("hop", "hops", "hopping", "hopped"),
+    "kneel": ("kneel", "kneels", "kneeling", "knelt", "kneeled"),
+    "squat": ("squat", "squats", "squatting", "squatted"),
+    "grab": ("grab", "grabs", "grabbing", "grabbed"),
+    "snatch": ("snatch", "snatches", "snatching", "snatched"),
+    "take": ("take", "takes", "taking", "took", "taken"),
+    "catch": ("catch", "catches", "catching", "caught"),
+    "throw": ("throw", "throws", "throwing", "threw", "thrown"),
+    "fling": ("fling", "flings", "flinging", "flung"),
+    "lob": ("lob", "lobs", "lobbing", "lobbed"),
+    "sling": ("sling", "slings", "slinging", "slung"),
+    "present": ("present", "presents", "presenting"),  # "present" is also an adjective
+    "wrap": ("wrap", "wraps", "wrapping", "wrapped"),
+    "shoulder": ("shouldering", "shouldered"),  # "shoulder(s)" is the noun
 }
-"""Verbs whose inflections the regular rules below would get wrong."""
+"""Verbs whose inflections the regular rules below would get wrong (or that are
+nouns in some forms)."""
 
 ACTION_IMPLIED_CONTACT: dict[str, ContactConfig] = {
     "hug": ContactConfig.BOTH_HANDS,
     "embrace": ContactConfig.BOTH_HANDS,
     "cradle": ContactConfig.BOTH_HANDS,
     "heave": ContactConfig.BOTH_HANDS,
+    "cuddle": ContactConfig.BOTH_HANDS,
 }
 """Verb (base form) → contact it implies when the text names no body part."""
 
@@ -90,28 +198,78 @@ DEFAULT_CONTACT: dict[str, ContactConfig] = {
     "pull": ContactConfig.RIGHT_HAND,
     "kick": ContactConfig.RIGHT_LEG,
     "lie": ContactConfig.BACK,
+    "rest_foot": ContactConfig.RIGHT_LEG,
+    "step_on": ContactConfig.OTHER,
+    "lean_side": ContactConfig.OTHER,
+    "lean_forearms": ContactConfig.BOTH_HANDS,
+    "sit_floor": ContactConfig.NO_CONTACT,
+    "kneel": ContactConfig.NO_CONTACT,
+    "squat": ContactConfig.NO_CONTACT,
+    "crouch": ContactConfig.NO_CONTACT,
+    "hug": ContactConfig.BOTH_HANDS,
+    "grab": ContactConfig.RIGHT_HAND,
+    "raise_overhead": ContactConfig.BOTH_HANDS,
+    "hold_out": ContactConfig.RIGHT_HAND,
+    "throw": ContactConfig.RIGHT_HAND,
+    "point_at": ContactConfig.NO_CONTACT,
+    "carry_shoulder": ContactConfig.OTHER,
+    "carry_under_arm": ContactConfig.OTHER,
 }
 """Contact configuration assumed for an action when the text names no body part.
 
-| action          | default      | body parts                |
-|-----------------|--------------|---------------------------|
-| stand           | no_contact   | —                         |
-| sit             | other        | hips                      |
-| lean            | back         | back                      |
-| carry           | right_hand   | right_hand                |
-| carry_two_hands | both_hands   | right_hand, left_hand     |
-| lift            | both_hands   | right_hand, left_hand     |
-| hold            | right_hand   | right_hand                |
-| drag            | right_hand   | right_hand                |
-| push            | both_hands   | right_hand, left_hand     |
-| pull            | right_hand   | right_hand                |
-| kick            | right_leg    | right_foot                |
-| lie             | back         | back, hips                |
+| action          | default      | body parts (`ACTION_PARTS` / the configuration's) |
+|-----------------|--------------|---------------------------------------------------|
+| stand           | no_contact   | —                                                 |
+| sit             | other        | hips                                              |
+| lean            | back         | back                                              |
+| carry           | right_hand   | right_hand                                        |
+| carry_two_hands | both_hands   | right_hand, left_hand                             |
+| lift            | both_hands   | right_hand, left_hand                             |
+| hold            | right_hand   | right_hand                                        |
+| drag            | right_hand   | right_hand                                        |
+| push            | both_hands   | right_hand, left_hand                             |
+| pull            | right_hand   | right_hand                                        |
+| kick            | right_leg    | right_foot                                        |
+| lie             | back         | back, hips                                        |
+| rest_foot       | right_leg    | right_foot (raised onto a low support)            |
+| step_on         | other        | left_foot, right_foot (standing on its top)       |
+| lean_side       | other        | right_arm (the shoulder / forearm, not the hand)  |
+| lean_forearms   | both_hands   | right_hand, left_hand (the forearms with them)    |
+| sit_floor       | no_contact   | — (back: the back against its side)               |
+| kneel           | no_contact   | — (other: both knees on its top)                  |
+| squat           | no_contact   | — (other: both feet on its top)                   |
+| crouch          | no_contact   | — (other: both feet on its top)                   |
+| hug             | both_hands   | right_hand, left_hand (the arms around it)        |
+| grab            | right_hand   | right_hand                                        |
+| raise_overhead  | both_hands   | right_hand, left_hand                             |
+| hold_out        | right_hand   | right_hand                                        |
+| throw           | right_hand   | right_hand                                        |
+| point_at        | no_contact   | —                                                 |
+| carry_shoulder  | other        | right_arm (on the shoulder, the hand steadying it)|
+| carry_under_arm | other        | right_arm, torso_front (held against the side)    |
 
 Body parts map to configurations by `contacts.classify.classify_contacts`, so a
 request is what measuring those parts would report (hips alone is "other",
-back with hips is "back").
+back with hips is "back", an arm without its hand is "other").
 """
+
+ACTION_PARTS: dict[str, tuple[str, ...]] = {
+    "sit": ("hips",),
+    "lie": ("back", "hips"),
+    "stand": ("left_foot", "right_foot"),
+    "step_on": ("left_foot", "right_foot"),
+    "kick": ("right_foot",),
+    "rest_foot": ("right_foot",),
+    "kneel": ("right_leg", "left_leg"),
+    "squat": ("left_foot", "right_foot"),
+    "crouch": ("left_foot", "right_foot"),
+    "lean_side": ("right_arm",),
+    "carry_shoulder": ("right_arm",),
+    "carry_under_arm": ("right_arm", "torso_front"),
+}
+"""Action → the body parts (authored for the right side) it touches with when its
+configuration is "other" or a leg, and the text names no part (`parse.default_parts`):
+a leg configuration means the foot for the actions listed with a foot, else the leg."""
 
 ACTION_CONTACTS: dict[str, frozenset[ContactConfig]] = {
     "stand": frozenset({ContactConfig.NO_CONTACT, ContactConfig.OTHER}),
@@ -128,16 +286,35 @@ ACTION_CONTACTS: dict[str, frozenset[ContactConfig]] = {
     "pull": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND, ContactConfig.BOTH_HANDS}),
     "kick": frozenset({ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG}),
     "lie": frozenset({ContactConfig.BACK, ContactConfig.OTHER}),
+    "rest_foot": frozenset({ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG}),
+    "step_on": frozenset({ContactConfig.OTHER, ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG}),
+    "lean_side": frozenset({ContactConfig.OTHER}),
+    "lean_forearms": frozenset({ContactConfig.BOTH_HANDS}),
+    "sit_floor": frozenset({ContactConfig.NO_CONTACT, ContactConfig.BACK}),
+    "kneel": frozenset({ContactConfig.NO_CONTACT, ContactConfig.OTHER}),
+    "squat": frozenset({ContactConfig.NO_CONTACT, ContactConfig.OTHER}),
+    "crouch": frozenset({ContactConfig.NO_CONTACT, ContactConfig.OTHER}),
+    "hug": frozenset({ContactConfig.BOTH_HANDS}),
+    "grab": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND}),
+    "raise_overhead": frozenset({ContactConfig.BOTH_HANDS}),
+    "hold_out": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND}),
+    "throw": frozenset({ContactConfig.RIGHT_HAND, ContactConfig.LEFT_HAND}),
+    "point_at": frozenset({ContactConfig.NO_CONTACT}),
+    "carry_shoulder": frozenset({ContactConfig.OTHER}),
+    "carry_under_arm": frozenset({ContactConfig.OTHER}),
 }
 """Action → the contact configurations it can go with (the lexicon's implied
 contacts): the default of `DEFAULT_CONTACT`, its mirror, and the variants the
 text can ask for (one or both hands; carried on the back; lying on the back
-only or with the legs). Training data whose measured configuration is not in
+only or with the legs; sitting on the floor against it; kneeling, squatting or
+stepping on it). Training data whose measured configuration is not in
 its action's set is an action–contact mismatch (`hoiexport data filter`), and
 `hoiexport data synth` only pairs actions with these configurations."""
 
 CONTACT_REQUIRED: frozenset[str] = frozenset(
-    {"carry", "carry_two_hands", "lift", "hold", "drag", "push", "pull", "kick", "sit", "lie", "lean"}
+    {"carry", "carry_two_hands", "lift", "hold", "drag", "push", "pull", "kick", "sit", "lie", "lean",
+     "rest_foot", "step_on", "lean_side", "lean_forearms", "hug", "grab", "raise_overhead", "hold_out", "throw",
+     "carry_shoulder", "carry_under_arm"}
 )
 """Actions that cannot be done without touching the object."""
 
@@ -205,15 +382,25 @@ OBJECT_WORDS: dict[str, ObjectWord] = {
     "beach ball": ObjectWord("ball", "beach", "plastic"),
     "handball": ObjectWord("ball", "plain"),
     "rubber ball": ObjectWord("ball", "plain", "rubber"),
+    "yoga ball": ObjectWord("ball", "yoga"),
+    "exercise ball": ObjectWord("ball", "yoga"),
+    "fitness ball": ObjectWord("ball", "yoga"),
+    "gym ball": ObjectWord("ball", "yoga"),
+    "swiss ball": ObjectWord("ball", "yoga"),
+    "stability ball": ObjectWord("ball", "yoga"),
+    "pilates ball": ObjectWord("ball", "yoga"),
     # chair
     "chair": ObjectWord("chair"),
     "armchair": ObjectWord("chair", "armchair"),
     "arm chair": ObjectWord("chair", "armchair"),
     "dining chair": ObjectWord("chair", "slat"),
     "kitchen chair": ObjectWord("chair", "slat"),
-    "desk chair": ObjectWord("chair", "panel"),
-    "office chair": ObjectWord("chair", "panel"),
-    "folding chair": ObjectWord("chair", "panel"),
+    "desk chair": ObjectWord("chair", "office"),
+    "office chair": ObjectWord("chair", "office"),
+    "swivel chair": ObjectWord("chair", "office"),
+    "computer chair": ObjectWord("chair", "office"),
+    "folding chair": ObjectWord("chair", "folding"),
+    "camp chair": ObjectWord("chair", "folding"),
     # stool
     "stool": ObjectWord("stool"),
     "bar stool": ObjectWord("stool", "bar"),
@@ -229,6 +416,11 @@ OBJECT_WORDS: dict[str, ObjectWord] = {
     "side table": ObjectWord("table", "coffee"),
     "end table": ObjectWord("table", "coffee"),
     "nightstand": ObjectWord("table", "coffee"),
+    "square table": ObjectWord("table", "square"),
+    "card table": ObjectWord("table", "square"),
+    "cafe table": ObjectWord("table", "square"),
+    "small table": ObjectWord("table", "small"),
+    "little table": ObjectWord("table", "small"),
     # box
     "box": ObjectWord("box"),
     "cardboard box": ObjectWord("box", "cardboard", "cardboard"),
@@ -236,9 +428,16 @@ OBJECT_WORDS: dict[str, ObjectWord] = {
     "carton": ObjectWord("box", "cardboard", "cardboard"),
     "parcel": ObjectWord("box", "cardboard", "cardboard"),
     "package": ObjectWord("box", "cardboard", "cardboard"),
-    "crate": ObjectWord("box", "crate"),
+    "wooden box": ObjectWord("box", "crate", "wood"),
     "storage box": ObjectWord("box", "storage", "plastic"),
-    "toolbox": ObjectWord("box", "storage"),
+    "tiny box": ObjectWord("box", "tiny"),
+    "small box": ObjectWord("box", "small"),
+    "little box": ObjectWord("box", "small"),
+    "medium box": ObjectWord("box", "medium"),
+    "large box": ObjectWord("box", "large"),
+    "big box": ObjectWord("box", "large"),
+    "huge box": ObjectWord("box", "huge"),
+    "giant box": ObjectWord("box", "huge"),
     # bottle
     "bottle": ObjectWord("bottle"),
     "water bottle": ObjectWord("bottle", "water", "plastic"),
@@ -248,11 +447,17 @@ OBJECT_WORDS: dict[str, ObjectWord] = {
     "thermos": ObjectWord("bottle", "flask", "metal"),
     # mug
     "mug": ObjectWord("mug"),
-    "cup": ObjectWord("mug"),
-    "coffee cup": ObjectWord("mug"),
     "coffee mug": ObjectWord("mug"),
     "tea cup": ObjectWord("mug"),
     "teacup": ObjectWord("mug"),
+    # cup (no handle)
+    "cup": ObjectWord("cup"),
+    "paper cup": ObjectWord("cup", "paper", "cardboard"),
+    "coffee cup": ObjectWord("cup", "takeaway"),
+    "takeaway cup": ObjectWord("cup", "takeaway"),
+    "to go cup": ObjectWord("cup", "takeaway"),
+    "plastic cup": ObjectWord("cup", "plastic", "plastic"),
+    "tumbler": ObjectWord("cup", "plastic"),
     # bin
     "bin": ObjectWord("bin"),
     "trash can": ObjectWord("bin", "lidded"),
@@ -272,6 +477,135 @@ OBJECT_WORDS: dict[str, ObjectWord] = {
     "bench": ObjectWord("bench"),
     "park bench": ObjectWord("bench"),
     "garden bench": ObjectWord("bench"),
+    # sword
+    "sword": ObjectWord("sword"),
+    "blade": ObjectWord("sword"),
+    "arming sword": ObjectWord("sword", "arming", "metal"),
+    "broadsword": ObjectWord("sword", "arming", "metal"),
+    "sabre": ObjectWord("sword", "arming", "metal"),
+    "saber": ObjectWord("sword", "arming", "metal"),
+    "longsword": ObjectWord("sword", "longsword", "metal"),
+    "long sword": ObjectWord("sword", "longsword", "metal"),
+    "greatsword": ObjectWord("sword", "longsword", "metal"),
+    "katana": ObjectWord("sword", "katana", "metal"),
+    "samurai sword": ObjectWord("sword", "katana", "metal"),
+    # axe
+    "axe": ObjectWord("axe"),
+    "ax": ObjectWord("axe"),
+    "felling axe": ObjectWord("axe", "felling"),
+    "wood axe": ObjectWord("axe", "felling"),
+    "battle axe": ObjectWord("axe", "felling"),
+    "hatchet": ObjectWord("axe", "hatchet"),
+    "hand axe": ObjectWord("axe", "hatchet"),
+    # shield
+    "shield": ObjectWord("shield"),
+    "round shield": ObjectWord("shield", "round"),
+    "buckler": ObjectWord("shield", "round"),
+    "heater shield": ObjectWord("shield", "heater"),
+    "kite shield": ObjectWord("shield", "heater"),
+    "knight's shield": ObjectWord("shield", "heater"),
+    # umbrella
+    "umbrella": ObjectWord("umbrella"),
+    "brolly": ObjectWord("umbrella"),
+    "closed umbrella": ObjectWord("umbrella", "closed"),
+    "folded umbrella": ObjectWord("umbrella", "closed"),
+    "open umbrella": ObjectWord("umbrella", "open"),
+    "parasol": ObjectWord("umbrella", "open"),
+    # guitar
+    "guitar": ObjectWord("guitar"),
+    "acoustic guitar": ObjectWord("guitar", "acoustic", "wood"),
+    "classical guitar": ObjectWord("guitar", "acoustic", "wood"),
+    "electric guitar": ObjectWord("guitar", "electric"),
+    "bass guitar": ObjectWord("guitar", "electric"),
+    # skateboard
+    "skateboard": ObjectWord("skateboard"),
+    "skate board": ObjectWord("skateboard"),
+    "skate deck": ObjectWord("skateboard", "street"),
+    "longboard": ObjectWord("skateboard", "longboard"),
+    # scooter
+    "scooter": ObjectWord("scooter"),
+    "kick scooter": ObjectWord("scooter"),
+    "push scooter": ObjectWord("scooter"),
+    # phone
+    "phone": ObjectWord("phone"),
+    "cellphone": ObjectWord("phone"),
+    "cell phone": ObjectWord("phone"),
+    "smartphone": ObjectWord("phone"),
+    "smart phone": ObjectWord("phone"),
+    "mobile phone": ObjectWord("phone"),
+    "iphone": ObjectWord("phone"),
+    # book
+    "book": ObjectWord("book"),
+    "hardcover": ObjectWord("book", "hardcover"),
+    "hardcover book": ObjectWord("book", "hardcover"),
+    "hardback": ObjectWord("book", "hardcover"),
+    "paperback": ObjectWord("book", "paperback"),
+    "novel": ObjectWord("book", "paperback"),
+    "textbook": ObjectWord("book", "hardcover"),
+    # bucket
+    "bucket": ObjectWord("bucket"),
+    "pail": ObjectWord("bucket", "metal", "metal"),
+    "water bucket": ObjectWord("bucket"),
+    "plastic bucket": ObjectWord("bucket", "plastic", "plastic"),
+    "metal bucket": ObjectWord("bucket", "metal", "metal"),
+    # broom
+    "broom": ObjectWord("broom"),
+    "broomstick": ObjectWord("broom"),
+    "sweeping brush": ObjectWord("broom", "household"),
+    "corn broom": ObjectWord("broom", "corn"),
+    "besom": ObjectWord("broom", "corn"),
+    # barrel
+    "barrel": ObjectWord("barrel"),
+    "wooden barrel": ObjectWord("barrel", "wooden", "wood"),
+    "wine barrel": ObjectWord("barrel", "wooden", "wood"),
+    "cask": ObjectWord("barrel", "wooden", "wood"),
+    "keg": ObjectWord("barrel", "wooden"),
+    "oil drum": ObjectWord("barrel", "drum", "metal"),
+    "oil barrel": ObjectWord("barrel", "drum", "metal"),
+    "steel drum": ObjectWord("barrel", "drum", "metal"),
+    # crate
+    "crate": ObjectWord("crate"),
+    "wooden crate": ObjectWord("crate", None, "wood"),
+    "shipping crate": ObjectWord("crate"),
+    "packing crate": ObjectWord("crate"),
+    "fruit crate": ObjectWord("crate"),
+    # lamp
+    "lamp": ObjectWord("lamp"),
+    "floor lamp": ObjectWord("lamp", "floor"),
+    "standing lamp": ObjectWord("lamp", "floor"),
+    "standard lamp": ObjectWord("lamp", "floor"),
+    "table lamp": ObjectWord("lamp", "table"),
+    "desk lamp": ObjectWord("lamp", "table"),
+    "bedside lamp": ObjectWord("lamp", "table"),
+    # keyboard
+    "keyboard": ObjectWord("keyboard"),
+    "computer keyboard": ObjectWord("keyboard"),
+    # monitor
+    "monitor": ObjectWord("monitor"),
+    "computer monitor": ObjectWord("monitor"),
+    "computer screen": ObjectWord("monitor"),
+    "flat screen": ObjectWord("monitor"),
+    # toolbox
+    "toolbox": ObjectWord("toolbox"),
+    "tool box": ObjectWord("toolbox"),
+    "tool case": ObjectWord("toolbox"),
+    # container
+    "container": ObjectWord("container"),
+    "plastic container": ObjectWord("container", None, "plastic"),
+    "food container": ObjectWord("container"),
+    "storage container": ObjectWord("container"),
+    "tupperware": ObjectWord("container", None, "plastic"),
+    "lunch box": ObjectWord("container"),
+    "lunchbox": ObjectWord("container"),
+    # mat
+    "mat": ObjectWord("mat"),
+    "yoga mat": ObjectWord("mat"),
+    "exercise mat": ObjectWord("mat"),
+    "gym mat": ObjectWord("mat"),
+    "pilates mat": ObjectWord("mat"),
+    "rolled mat": ObjectWord("mat", "rolled"),
+    "rolled yoga mat": ObjectWord("mat", "rolled"),
+    "rolled up yoga mat": ObjectWord("mat", "rolled"),
 }
 """Object noun phrase (singular) → category, style variant and implied material."""
 
@@ -280,6 +614,8 @@ OBJECT_NOUN_BLOCKERS: frozenset[str] = frozenset(
         "player", "players", "fan", "fans", "coach", "team", "shirt", "jersey",
         "field", "pitch", "court", "boots", "shoes", "cleats", "uniform", "kit",
         "cap", "gown", "game", "match", "hoop", "net", "press", "club", "stadium",
+        "call", "calls", "booth", "shelf", "shelves", "holder", "rack", "store", "shop",
+        "post", "fight", "fighter", "fighters", "swallower", "lesson", "lessons", "park",
     }
 )
 """Nouns that, right after an object word, make it a modifier ("football player")."""

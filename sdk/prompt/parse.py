@@ -28,6 +28,7 @@ Explicit `object`, `action` and `contact` arguments win over what the text says.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -214,6 +215,21 @@ def _find_verbs(tokens: list[Token]) -> list[_Match]:
     return verbs
 
 
+def _prop_matches(tokens: list[Token], prop: str) -> list[_Match]:
+    """Where the text names the user's prop: its name's words (the last one may
+    be plural), e.g. "step" in "standing on a step"."""
+    words = _words(prop)
+    if not words:
+        return []
+    name = lx.ObjectWord("_".join(words))
+    n = len(words)
+    for i in range(len(tokens) - n + 1):
+        got = tuple(t.text for t in tokens[i : i + n])
+        if got[:-1] == words[:-1] and got[-1] in (words[-1], _plural(words[-1])):
+            return [_Match(i, i + n, name, " ".join(got))]
+    return []
+
+
 def _find_objects(tokens: list[Token]) -> list[_Match]:
     out = []
     for m in _find_all(tokens, _OBJECTS):
@@ -222,6 +238,21 @@ def _find_objects(tokens: list[Token]) -> list[_Match]:
             continue  # "football player"
         out.append(m)
     return out
+
+
+_MODIFIERS = [(frozenset(actions), _build_index({_words(p): refined for p in phrases}), refined)
+              for actions, phrases, refined in lx.ACTION_MODIFIERS]
+
+
+def _refine_action(action: str, tokens: list[Token], verb: _Match, verbs: list[_Match]) -> str:
+    """The action after `lexicon.ACTION_MODIFIERS`: a phrase between the verb and the next
+    verb that makes it more specific ("carrying a box on his shoulder" → carry_shoulder)."""
+    stop = next((v.start for v in verbs if v.start >= verb.end), len(tokens))
+    clause = tokens[verb.end:stop]
+    for actions, index, refined in _MODIFIERS:
+        if action in actions and _find_all(clause, index):
+            return refined
+    return action
 
 
 def _choose(verbs: list[_Match], objects: list[_Match]) -> tuple[_Match | None, _Match | None]:
@@ -257,7 +288,9 @@ def _object_synonyms() -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=1)
 def _action_synonyms() -> dict[str, str]:
+    """Inflected verb phrase → action (built once: the lexicon's tables are constant)."""
     return {" ".join(k): v[0] for k, v in _verb_phrases().items()}
 
 
@@ -366,8 +399,11 @@ _CUE_PATTERNS: list[tuple[re.Pattern[str], str, Any]] = [
                 r" (?:down )?(?:on|in|upon|atop)\b"), "support", ("hips",)),
     (re.compile(r"\b(?:lie|lies|lying|lay|lain|recline|reclines|reclining|reclined|sprawled|"
                 r"sprawling) (?:down )?(?:on|across|upon|along)\b"), "support", ("back", "hips")),
-    (re.compile(r"\b(?:stand|stands|standing|stood|step|steps|stepping|stepped|climbs|climbing)"
-                r" (?:up )?(?:on|upon|onto|atop)\b"), "support", ("left_foot", "right_foot")),
+    (re.compile(r"\b(?:stand|stands|standing|stood|step|steps|stepping|stepped|climbs|climbing|"
+                r"squat|squats|squatting|squatted|crouch|crouches|crouching|crouched)"
+                r" (?:up |down )?(?:on|upon|onto|atop)\b"), "support", ("left_foot", "right_foot")),
+    (re.compile(r"\b(?:kneel|kneels|kneeling|knelt|kneeled) (?:down )?(?:on|upon|onto|atop)\b"),
+     "support", ("right_leg", "left_leg")),
 ]
 
 
@@ -429,14 +465,13 @@ def default_parts(config: ContactConfig, action: str | None) -> list[str]:
         return ["right_hand", "left_hand"]
     if config is ContactConfig.BACK:
         return ["back", "hips"] if action in ("sit", "lie") else ["back"]
+    parts = lx.ACTION_PARTS.get(action or "", ())
     if config in (ContactConfig.RIGHT_LEG, ContactConfig.LEFT_LEG):
         side = "right" if config is ContactConfig.RIGHT_LEG else "left"
-        return [f"{side}_foot"] if action == "kick" else [f"{side}_leg"]
-    if config is ContactConfig.NO_CONTACT:
+        return [f"{side}_foot"] if "right_foot" in parts else [f"{side}_leg"]
+    if config is ContactConfig.NO_CONTACT or ContactConfig.OTHER not in lx.ACTION_CONTACTS.get(action or "", ()):
         return []
-    return {"sit": ["hips"], "lie": ["back", "hips"], "stand": ["left_foot", "right_foot"]}.get(
-        action or "", []
-    )
+    return list(parts)
 
 
 def _ordered(parts: set[str]) -> list[str]:
@@ -564,6 +599,7 @@ def parse_prompt(
     object: str | None = None,
     action: str | None = None,
     contact: str | ContactConfig | None = None,
+    prop: str | None = None,
 ) -> Prompt:
     """Parse a free-text HOI prompt into a structured `Prompt`.
 
@@ -572,6 +608,9 @@ def parse_prompt(
         object: object category or synonym that overrides the text's object.
         action: action name or verb that overrides the text's action.
         contact: contact configuration name that overrides the text's contact.
+        prop: the name of the user's own object mesh (`--object-mesh`): the
+            object is that prop whatever noun the text uses ("a pistol"), and
+            `object` must be None.
 
     Returns:
         A `Prompt` with `object` in the object library, `action` in
@@ -598,11 +637,21 @@ def parse_prompt(
     tokens = tokenize(text)
     verbs = _find_verbs(tokens)
     objects = _find_objects(tokens)
+    if prop is not None:  # the prop is the object: its own words in the text, not the library's nouns
+        objects = _prop_matches(tokens, prop)
+        verbs = [v for v in verbs if all(v.end <= m.start or v.start >= m.end for m in objects)]
     verb, obj = _choose(verbs, objects)
 
     # -- object
     obj_word: lx.ObjectWord | None = obj.value if obj else None
-    if object is not None:
+    if prop is not None:
+        if object is not None:
+            raise InputError("give either an object category or your own object mesh (--object-mesh), not both")
+        name = " ".join(_words(prop)).replace(" ", "_")
+        if not name:
+            raise InputError(f"prop name {prop!r} is empty; pass --object-name NAME (letters, e.g. 'pistol')")
+        obj_word = lx.ObjectWord(name)
+    elif object is not None:
         category = _resolve_name(object, "object", _object_categories(), _object_synonyms())
         if obj_word is None or obj_word.category != category:
             obj_word = lx.OBJECT_WORDS.get(" ".join(_words(object)), lx.ObjectWord(category))
@@ -610,7 +659,7 @@ def parse_prompt(
         raise InputError(
             f"no known object in prompt {text!r}; known objects: {', '.join(_object_categories())}"
             f"{_closest_unknown(tokens, _object_synonyms(), verb.end if verb else 0)}"
-            " (or pass object=...)"
+            "; or bring your own object mesh: --object-mesh PROP.glb (SDK: object_mesh=...)"
         )
 
     # -- action
@@ -622,6 +671,8 @@ def parse_prompt(
             f"no known action verb in prompt {text!r}; known actions: {', '.join(lx.ACTIONS)}"
             f"{_closest_unknown(tokens, _action_synonyms())} (or pass action=...)"
         )
+    elif verb is not None:
+        act = _refine_action(act, tokens, verb, verbs)
 
     # -- contact
     cues = _find_cues(tokens, obj)

@@ -60,7 +60,7 @@ def support_contact(prompt: Prompt) -> Prompt:
 
 
 def resolve_prompt(prompt: str | Prompt, object: str | None = None, action: str | None = None,
-                   contact: str | ContactConfig | None = None) -> Prompt:
+                   contact: str | ContactConfig | None = None, prop: str | None = None) -> Prompt:
     """The `Prompt` a generator is asked for.
 
     Args:
@@ -70,6 +70,8 @@ def resolve_prompt(prompt: str | Prompt, object: str | None = None, action: str 
         object: object category or synonym overriding the text's.
         action: action overriding the text's.
         contact: contact configuration overriding the text's.
+        prop: the name of the user's own object mesh: the prompt's object is
+            that prop, whatever noun the text uses (`parse_prompt`).
 
     Returns:
         The parsed prompt with `support_contact` applied.
@@ -79,10 +81,10 @@ def resolve_prompt(prompt: str | Prompt, object: str | None = None, action: str 
             (the message names the word at fault and the fix).
     """
     if isinstance(prompt, Prompt):
-        if object is None and action is None and contact is None and prompt.requested_config is not None \
-                and prompt.object and prompt.action:
+        if object is None and action is None and contact is None and prop is None \
+                and prompt.requested_config is not None and prompt.object and prompt.action:
             return support_contact(prompt)
-        return support_contact(parse_prompt(prompt.text, object=object, action=action, contact=contact))
+        return support_contact(parse_prompt(prompt.text, object=object, action=action, contact=contact, prop=prop))
     if not isinstance(prompt, str):
         raise InputError(f"prompt must be text or a Prompt, got {type(prompt).__name__}")
-    return support_contact(parse_prompt(prompt, object=object, action=action, contact=contact))
+    return support_contact(parse_prompt(prompt, object=object, action=action, contact=contact, prop=prop))

@@ -41,22 +41,32 @@ import numpy as np
 
 from hoiexport.sdk.bodies import BodyParams, load_body_model
 from hoiexport.sdk.bodies.anny_body import PHENOTYPES
+from hoiexport.sdk.bodies.grasp import (
+    FingeredBody,
+    FingerPose,
+    GraspOptions,
+    apply_finger_poses,
+    close_fingers,
+    fingers_note,
+)
 from hoiexport.sdk.bodies.pose_library import sample_pose
 from hoiexport.sdk.generators.compose.appearance import appearance_from_prompt, body_regions, region_colors
-from hoiexport.sdk.generators.compose.interaction import body_sites, build_problem, plan_interaction
-from hoiexport.sdk.generators.compose.objects import make_object
+from hoiexport.sdk.generators.compose.interaction import InteractionPlan, body_sites, build_problem, plan_interaction
+from hoiexport.sdk.generators.compose.objects import ProceduralObject, make_object
 from hoiexport.sdk.generators.compose.placement import (
     BodyRig,
     ObjectSurface,
     PlacementOptions,
     optimise_placement,
 )
+from hoiexport.sdk.generators.compose.prop import prop_object
 from hoiexport.sdk.contacts import ContactOptions, analyze_asset
 from hoiexport.sdk.core.errors import GenerationError, InputError
 from hoiexport.sdk.core.threads import limit_threads
 from hoiexport.sdk.core.types import ContactConfig, HOIAsset, Mesh, Penetration, Prompt, Provenance
 from hoiexport.sdk.generators.base import GenerationOptions
 from hoiexport.sdk.geometry.normals import vertex_normals
+from hoiexport.sdk.geometry.surface import SurfaceQuery
 
 ADULT_AGE = 0.67
 """Anny age phenotype used when the prompt names no age (young adult)."""
@@ -81,6 +91,9 @@ class ComposeOptions:
         placement: optimiser settings.
         contact: contact-analysis settings (the measurement of the result).
         body_model: body model name.
+        grasp: how the hands' fingers close (`bodies.grasp`): the hands the
+            plan touches with close round the object with the plan's grip, the
+            others take a relaxed curl; None leaves Anny's rest hands.
     """
 
     max_attempts: int = 4
@@ -89,6 +102,7 @@ class ComposeOptions:
     placement: PlacementOptions = field(default_factory=PlacementOptions)
     contact: ContactOptions = field(default_factory=ContactOptions)
     body_model: str = "anny"
+    grasp: GraspOptions | None = field(default_factory=GraspOptions)
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
@@ -201,6 +215,7 @@ class ComposeGenerator:
         if not isinstance(opts, ComposeOptions):
             raise InputError(f"the compose generator takes ComposeOptions settings, got {type(opts).__name__}")
         overrides = dict(options.body)
+        prop = prop_object(options.object_mesh, prompt.object or "prop") if options.object_mesh is not None else None
         t_load = time.perf_counter()
         model = load_body_model(opts.body_model)  # type: ignore[arg-type]  # cached after the first call
         t0 = time.perf_counter()
@@ -208,7 +223,7 @@ class ComposeGenerator:
         attempts: list[Attempt] = []
         with limit_threads(torch_threads=1):  # reproducible reductions
             for k in range(opts.max_attempts):
-                attempt = _attempt(prompt, int(seed) + k, model, opts, overrides)
+                attempt = _attempt(prompt, int(seed) + k, model, opts, overrides, prop)
                 attempts.append(attempt)
                 if attempt.asset is not None:
                     asset = attempt.asset
@@ -226,8 +241,10 @@ class ComposeGenerator:
         )
 
 
-def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: dict[str, float]) -> Attempt:
-    """One seed: build, place, measure. Returns the asset or the rejection reason."""
+def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: dict[str, float],
+             prop: ProceduralObject | None = None) -> Attempt:
+    """One seed: build (or take the user's `prop`), place, measure. Returns the
+    asset or the rejection reason."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     streams = np.random.SeedSequence(seed).spawn(5)
@@ -235,7 +252,7 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     shape = body_shape(prompt, rng_shape, overrides)
     attrs = prompt.attributes
     colors = attrs.get("colors") or {}
-    obj = make_object(
+    obj = prop if prop is not None else make_object(
         prompt.object or "box",
         rng_object,
         color=tuple(colors["object"]) if "object" in colors else None,
@@ -263,7 +280,21 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     pelvis = rig.posed_numpy(result.pose, result.transl)[1][0, :3, 3]
     shift = np.array([-pelvis[0], 0.0, -pelvis[2]])
     transl = result.transl + shift
-    fit = model.fit(BodyParams(pose=result.pose.astype(np.float32), shape=shape, transl=transl.astype(np.float32)))
+    params = BodyParams(pose=result.pose.astype(np.float32), shape=shape, transl=transl.astype(np.float32))
+    fit = model.fit(params)
+    object_vertices = obj.mesh.vertices.astype(np.float64) @ result.object_rotation.T \
+        + result.object_translation + shift
+    object_mesh = Mesh(object_vertices.astype(np.float32), obj.mesh.faces, uv=obj.mesh.uv,
+                       colors=obj.mesh.colors, texture=obj.mesh.texture, name=obj.category)
+    timings["body"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    fingers = _close_hands(model, params, plan, object_mesh, opts.grasp)
+    if fingers:
+        fit = apply_finger_poses(model, fit, fingers)  # baked into the body and (below) the human mesh
+    timings["fingers"] = time.perf_counter() - t
+
+    t = time.perf_counter()
     human, vertex_map = model.uv_mesh(fit.mesh)
     look = appearance_from_prompt(prompt, rng_look)
     rest = rig.rest_vertices.numpy().astype(np.float64)
@@ -271,11 +302,7 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
                            rig.weights.numpy(), look)
     human.colors = region_colors(regions, look)[vertex_map]
     human.name = "human"
-    object_vertices = obj.mesh.vertices.astype(np.float64) @ result.object_rotation.T \
-        + result.object_translation + shift
-    object_mesh = Mesh(object_vertices.astype(np.float32), obj.mesh.faces, uv=obj.mesh.uv,
-                       texture=obj.mesh.texture, name=obj.category)
-    timings["body"] = time.perf_counter() - t
+    timings["body"] += time.perf_counter() - t
 
     t = time.perf_counter()
     report = analyze_asset(fit, human, object_mesh, opts.contact)
@@ -315,6 +342,7 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
                           "evaluations": result.steps},
             "appearance": look.to_json(),
             "body_shape": {k: round(v, 4) for k, v in shape.items()},
+            "fingers": fingers_note(fingers) if fingers else None,
         },
     )
     asset = HOIAsset(
@@ -328,6 +356,22 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
         provenance=provenance,
     )
     return Attempt(seed, asset, None, timings)
+
+
+def _close_hands(model: Any, params: BodyParams, plan: InteractionPlan, object_mesh: Mesh,
+                 options: GraspOptions | None) -> list[FingerPose]:
+    """Both hands' finger poses (`bodies.grasp`): a hand the plan touches with
+    (`InteractionPlan.touch`) closes round the placed object with the plan's grip,
+    the other a relaxed curl kept out of it. Empty when `options` is None or the
+    body model has no finger bones (SMPL)."""
+    if options is None or not isinstance(model, FingeredBody):
+        return []
+    query = SurfaceQuery(object_mesh)
+    poses = []
+    for side in ("right", "left"):
+        grip = plan.grip if f"{side}_hand" in plan.touch else "none"
+        poses.append(close_fingers(model, params, side, query, grip, options))
+    return poses
 
 
 def _plain(value: Any) -> Any:

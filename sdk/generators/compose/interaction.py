@@ -6,18 +6,33 @@ per configuration, `_PLAN_RULES`; the first rule that applies decides):
 
 | mode        | configurations           | pose (action library)                 | object                          |
 |-------------|--------------------------|---------------------------------------|---------------------------------|
-| near        | no_contact               | stand                                 | on the floor, ≥ 20 cm away      |
-| hold_one    | right_hand, left_hand    | carry / hold / hold_palm_up           | held: hooked, wrapped or on the palm |
-| reach_one   | right_hand, left_hand    | drag / pull / push(_low)_one_hand / carry | on the floor, one hand on it (a suitcase is held by its trolley handle) |
+| near        | no_contact               | stand / sit_floor / kneel / squat / crouch | on the floor, ≥ 20 cm away |
+| point       | no_contact               | point_at                              | on the floor where the pointing arm's line meets it |
+| hold_one    | right_hand, left_hand    | carry / hold / hold_palm_up / grab / hold_out(_palm_up) / throw | held: hooked, wrapped or on the palm |
+| reach_one   | right_hand, left_hand    | drag / pull / push(_low)_one_hand / carry / grab(_low) | on the floor, one hand on it (a suitcase is held by its trolley handle) |
 | hold_two    | both_hands               | hold_two_hands / lift                 | held between the palms          |
 | reach_two   | both_hands               | push / push_low (objects < 0.6 m)     | on the floor, both hands on it  |
+| hug         | both_hands               | hug                                   | held against the chest, the arms around it |
+| overhead    | both_hands               | raise_overhead                        | held between the palms above the head |
+| forearms    | both_hands               | lean_forearms                         | a flat top 0.55-1.15 m high, both forearms on it |
 | wear_back   | back                     | wear_on_back                          | held against the back           |
-| lean_back   | back                     | lean_back                             | chair / bench behind, back on its backrest |
+| lean_back   | back                     | lean_back                             | a backrest behind, the lower back on its top |
+| lean_wall   | back                     | lean_back (knees bent to the height)  | any vertical side ≥ 0.6 m behind, the back against it |
+| sit_floor   | back                     | sit_floor                             | any vertical side ≥ 0.25 m behind a body seated on the floor (leaning against a lower side too) |
 | lie         | back, other              | lie / lie_flat                        | back: a table, the lower back on its end, the legs hanging off; other: a bench or table, lying on it |
 | foot        | right_leg, left_leg      | kick                                  | on the floor, the foot on it    |
-| sit         | other                    | sit                                   | chair, stool, bench, box ...    |
+| foot_on     | right_leg, left_leg      | rest_foot (raised to the height)      | a flat top ≤ 0.8 m, one sole on it |
+| sit         | other                    | sit                                   | chair, stool, bench, box, table edge ... |
 | sit_back    | other                    | sit_back                              | chair / bench, seated, the back against its backrest |
 | stand_on    | other                    | stand_on                              | both feet on its top            |
+| perch       | other                    | step_on / squat / crouch / kneel      | a flat top, the feet (the knees and shins) on it |
+| lean_side   | other                    | lean_side / lean_side_shoulder        | a top at elbow height under the forearm, or a vertical side ≥ 1.3 m at the shoulder |
+| shoulder    | other                    | carry_shoulder                        | a portable object on the shoulder, the hand on its outer side |
+| under_arm   | other                    | carry_under_arm                       | a portable object ≤ 35 cm thick between the upper arm and the chest |
+
+The issue #15 rules ask what the object offers, found on its mesh by ray casting
+(`affordances`: its flat top, its vertical sides and their heights) or by its
+anchors (a seat, a backrest, a handle, a grip); none asks for a category.
 
 `build_problem` turns a plan into a `placement.PlacementProblem` through one
 `Stager` per mode (`_STAGERS`), each returning a typed `StageSpec`: the seeded
@@ -35,6 +50,7 @@ objects are placed by x_world = R @ x_object + t.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
@@ -43,7 +59,20 @@ import numpy as np
 import trimesh
 from scipy.spatial.transform import Rotation
 
-from hoiexport.sdk.bodies.pose_library import Side, free_joint_indices, get_pose
+from hoiexport.sdk.bodies.pose_library import (
+    LEAN_FOREARMS_BEND,
+    LEAN_LOWER,
+    LEAN_SIDE_TILT,
+    REST_FOOT_RAISE,
+    UNDER_ARM_RAISE,
+    Euler,
+    Side,
+    axis_angle_to_euler,
+    euler_to_axis_angle,
+    free_joint_indices,
+    get_pose,
+    mirror_rotations,
+)
 from hoiexport.sdk.generators.compose.objects import ProceduralObject
 from hoiexport.sdk.generators.compose.placement import (
     BodyRig,
@@ -61,6 +90,8 @@ from hoiexport.sdk.core.types import BODY_PARTS, ContactConfig, Prompt
 Mode = Literal[
     "near", "hold_one", "reach_one", "hold_two", "reach_two", "wear_back",
     "lean_back", "lie", "foot", "sit", "sit_back", "stand_on",
+    "point", "perch", "foot_on", "lean_wall", "sit_floor", "lean_side", "forearms", "hug", "overhead",
+    "shoulder", "under_arm",
 ]
 Grip = Literal["hook", "wrap", "press", "support", "none"]
 
@@ -122,7 +153,8 @@ class InteractionPlan:
         return self.tolerated if self.mode in _FREE_TOUCH_MODES else ()
 
 
-_FREE_TOUCH_MODES = frozenset({"lean_back", "wear_back", "lie", "sit", "sit_back", "stand_on"})
+_FREE_TOUCH_MODES = frozenset({"lean_back", "wear_back", "lie", "sit", "sit_back", "stand_on", "perch", "lean_wall",
+                               "sit_floor", "lean_side", "forearms", "hug", "shoulder", "under_arm"})
 """Modes whose tolerated parts touch freely (`InteractionPlan.free_parts`)."""
 
 
@@ -143,6 +175,199 @@ def _unsupported(prompt: Prompt, obj: ProceduralObject, why: str) -> InputError:
     return InputError(
         f"the compose generator cannot stage {prompt.action!r} with contact {cfg!r} on a {obj.category}: {why}"
     )
+
+
+# --------------------------------------------------------------------------- affordances (from the mesh)
+
+FLAT_TOP_MIN_M = 0.18
+"""Smallest side of an upward flat region that counts as a top a foot, both feet or
+the knees can rest on, metres."""
+LEAN_SIDE_MIN_M = 0.6
+"""Lowest vertical side a standing body leans its back against, metres: the lower
+back of a leaning adult with the knees bent (`LEAN_LOWER`) comes down to about here."""
+FLOOR_SIDE_MIN_M = 0.25
+"""Lowest vertical side a body sitting on the floor leans its back against, metres
+(its lower back is about 18 cm above the floor)."""
+FOOT_TOP_MAX_M = 0.8
+"""Highest top a standing body raises one foot onto, metres (hip flexion ~110°)."""
+KNEEL_TOP_MAX_M = 0.65
+"""Highest top a body kneels, squats or crouches on, metres."""
+FOREARM_TOP_M = (0.55, 1.15)
+"""Heights of a top a standing body leans on with both forearms, metres."""
+ELBOW_TOP_M = (0.7, 1.15)
+"""Heights of a top a standing body rests one forearm on, leaning sideways, metres."""
+SHOULDER_SIDE_MIN_M = 1.3
+"""Lowest vertical side a standing body leans its shoulder against, metres."""
+HAND_SIZE_M = 0.4
+"""Largest extent of an object one hand holds out, throws or grabs by its body, metres."""
+ARMS_SIZE_M = (0.12, 0.75)
+"""Extent across the arms of an object hugged or raised overhead, metres."""
+
+
+@dataclass(frozen=True)
+class Top:
+    """An upward-facing flat region of an object (object frame, metres).
+
+    Attributes:
+        height: its height above the floor.
+        centre: (3,) its centre (y = `height`).
+        size: its (x, z) extents.
+    """
+
+    height: float
+    centre: np.ndarray
+    size: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SideFace:
+    """A vertical face of an object, seen from one of 8 horizontal directions (object frame).
+
+    Attributes:
+        point: (3,) the middle of its upper 6 cm (y = `top` - 0.02), metres.
+        normal: (3,) its horizontal outward unit normal.
+        top: height of its upper edge, metres.
+        bottom: height down to which it runs without a gap below the top, metres.
+        width: its horizontal extent near the top, metres.
+    """
+
+    point: np.ndarray
+    normal: np.ndarray
+    top: float
+    bottom: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Affordances:
+    """What a body can use on an object, found on its mesh (`affordances`).
+
+    Attributes:
+        top: the largest upward flat region at least `FLAT_TOP_MIN_M` on both sides, or None.
+        sides: vertical faces, one per horizontal direction that sees one.
+        height: the object's height, metres.
+        size: (x, y, z) extents of its bounding box, metres.
+    """
+
+    top: Top | None
+    sides: tuple[SideFace, ...]
+    height: float
+    size: tuple[float, float, float]
+
+    def side(self, min_top: float) -> SideFace | None:
+        """The widest side whose top is at least `min_top` metres high, or None."""
+        tall = [s for s in self.sides if s.top >= min_top]
+        return max(tall, key=lambda s: s.width) if tall else None
+
+    @property
+    def tallest_side(self) -> float:
+        """Height of the highest vertical side's top, metres (0 without one)."""
+        return max((s.top for s in self.sides), default=0.0)
+
+
+_AFFORDANCES: dict[int, tuple[weakref.ref, Affordances]] = {}
+
+
+def affordances(obj: ProceduralObject) -> Affordances:
+    """The top and vertical sides of an object's mesh, by ray casting (cached per object).
+
+    Top: vertical rays on a 1.5 cm grid; hits on faces with normal y > 0.9 are
+    grouped by height (2 cm bins) and the largest group whose x and z extents
+    are both at least `FLAT_TOP_MIN_M`, that covers at least half of its extents
+    (not a rim) and is not walled in (not a cavity's floor) is the top. Sides: for 8 horizontal
+    directions, rays on a 2.5 cm × 2 cm grid towards the object; of the hits on
+    faces within 55° of facing back along the ray (and within 17° of vertical),
+    those within 4 cm of the outermost make the side; its top is their highest.
+    """
+    key = id(obj)
+    cached = _AFFORDANCES.get(key)
+    if cached is not None and cached[0]() is obj:
+        return cached[1]
+    tm = trimesh.Trimesh(obj.mesh.vertices.astype(np.float64), obj.mesh.faces, process=False)
+    lo, hi = tm.bounds
+    found = Affordances(_flat_top(tm, lo, hi), _vertical_sides(tm, lo, hi), float(hi[1] - lo[1]),
+                        tuple(float(v) for v in hi - lo))  # type: ignore[arg-type]
+    for k in [k for k, (ref, _) in _AFFORDANCES.items() if ref() is None]:
+        del _AFFORDANCES[k]
+    _AFFORDANCES[key] = (weakref.ref(obj), found)
+    return found
+
+
+def _flat_top(tm: trimesh.Trimesh, lo: np.ndarray, hi: np.ndarray) -> Top | None:
+    xs = np.arange(lo[0] + 0.0075, hi[0], 0.015)
+    zs = np.arange(lo[2] + 0.0075, hi[2], 0.015)
+    gx, gz = np.meshgrid(xs, zs, indexing="ij")
+    origins = np.stack([gx.ravel(), np.full(gx.size, hi[1] + 1.0), gz.ravel()], axis=1)
+    loc, ray, tri = tm.ray.intersects_location(origins, np.tile([0.0, -1.0, 0.0], (len(origins), 1)),
+                                               multiple_hits=False)
+    if len(ray) == 0:
+        return None
+    flat = np.asarray(tm.face_normals)[tri][:, 1] > 0.9
+    loc = loc[flat]
+    if len(loc) == 0:
+        return None
+    bins = np.round(loc[:, 1] / 0.02).astype(np.int64)
+    best: Top | None = None
+    best_count = 0
+    for b in np.unique(bins):
+        pts = loc[bins == b]
+        size = (float(np.ptp(pts[:, 0])) + 0.015, float(np.ptp(pts[:, 2])) + 0.015)
+        if min(size) < FLAT_TOP_MIN_M or len(pts) <= best_count or len(pts) * 0.015**2 < 0.5 * size[0] * size[1]:
+            continue  # too small, smaller than the best, or a rim around a hole rather than a surface
+        centre = np.array([(pts[:, 0].min() + pts[:, 0].max()) / 2, float(pts[:, 1].mean()),
+                           (pts[:, 2].min() + pts[:, 2].max()) / 2])
+        if _walled(tm, centre, size):
+            continue  # the floor of a cavity (an open bin), not a top
+        best, best_count = Top(float(pts[:, 1].mean()), centre, size), len(pts)
+    return best
+
+
+def _walled(tm: trimesh.Trimesh, centre: np.ndarray, size: tuple[float, float]) -> bool:
+    """Whether a flat region is walled in on all four sides 10 cm above it (a cavity's floor)."""
+    dirs = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
+    origins = np.tile(centre + np.array([0.0, 0.1, 0.0]), (4, 1))
+    _, ray, _ = tm.ray.intersects_location(origins, dirs, multiple_hits=False)
+    return len(np.unique(ray)) == 4
+
+
+def _vertical_sides(tm: trimesh.Trimesh, lo: np.ndarray, hi: np.ndarray) -> tuple[SideFace, ...]:
+    centre = (lo + hi) / 2
+    reach = float(np.linalg.norm((hi - lo)[[0, 2]])) / 2
+    ys = np.append(np.arange(0.02, hi[1] - 0.01, 0.02), hi[1] - 0.005)
+    ss = np.arange(-reach, reach + 1e-9, 0.025)
+    gs, gy = np.meshgrid(ss, ys, indexing="ij")
+    normals = np.asarray(tm.face_normals)
+    out = []
+    for k in range(8):
+        a = k * math.pi / 4
+        d = np.array([math.sin(a), 0.0, math.cos(a)])
+        t = np.array([math.cos(a), 0.0, -math.sin(a)])
+        origins = centre * np.array([1.0, 0.0, 1.0]) + d * (reach + 0.5) + np.outer(gs.ravel(), t) \
+            + np.outer(gy.ravel(), [0.0, 1.0, 0.0])
+        loc, ray, tri = tm.ray.intersects_location(origins, np.tile(-d, (len(origins), 1)), multiple_hits=False)
+        if len(ray) == 0:
+            continue
+        n = normals[tri]
+        vertical = (np.abs(n[:, 1]) < 0.3) & (n @ d > 0.57)
+        if not vertical.any():
+            continue
+        depth = loc @ d
+        near = vertical & (depth > depth[vertical].max() - 0.04)
+        top = float(loc[near, 1].max())
+        band = near & (loc[:, 1] > top - 0.06)
+        s_band = gs.ravel()[ray[band]]
+        width = float(np.ptp(s_band)) + 0.025
+        bottoms = []
+        for s in np.unique(s_band):
+            col = np.sort(loc[near & (gs.ravel()[ray] == s), 1])[::-1]
+            gaps = np.flatnonzero(np.diff(col) < -0.03)
+            bottoms.append(col[gaps[0]] if len(gaps) else col[-1])
+        normal = n[band].mean(axis=0) * np.array([1.0, 0.0, 1.0])
+        normal /= np.linalg.norm(normal)
+        point = loc[band].mean(axis=0)
+        point[1] = top - 0.02
+        out.append(SideFace(point, normal, top, float(np.median(bottoms)), width))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- planning rules
@@ -174,8 +399,20 @@ class _Request:
 
     @property
     def side(self) -> Side:
-        """"left" for the left hand or leg, else "right"."""
-        return "left" if self.config in (ContactConfig.LEFT_HAND, ContactConfig.LEFT_LEG) else "right"
+        """"left" for the left hand or leg, or for contact 'other' naming only left parts
+        ("leaning with her left shoulder"), else "right"."""
+        if self.config in (ContactConfig.LEFT_HAND, ContactConfig.LEFT_LEG):
+            return "left"
+        parts = self.prompt.contact_parts
+        if self.config is ContactConfig.OTHER and any(p.startswith("left_") for p in parts) \
+                and not any(p.startswith("right_") for p in parts):
+            return "left"
+        return "right"
+
+    @property
+    def afford(self) -> Affordances:
+        """The object's top and vertical sides, found on its mesh (`affordances`)."""
+        return affordances(self.obj)
 
     @property
     def tolerated(self) -> tuple[str, ...]:
@@ -250,9 +487,77 @@ def _held_one(pose: str, anchor: str | None, grip: Grip) -> Callable[[_Request],
 
 _BOTH_HANDS = ("right_hand", "left_hand")
 
+_NEAR_POSES: dict[str, tuple[str, FloorMode]] = {
+    "sit_floor": ("sit_floor", "above"), "kneel": ("kneel", "above"), "squat": ("squat", "stand"),
+    "crouch": ("crouch", "above"), "stand": ("stand", "stand"),
+}
+"""Action → (pose, floor mode) of a body near the object, touching only the floor."""
+
+_PERCH_PARTS: dict[str, tuple[str, ...]] = {
+    "step_on": ("left_foot", "right_foot"), "squat": ("left_foot", "right_foot"),
+    "crouch": ("left_foot", "right_foot"), "kneel": ("right_leg", "left_leg"),
+}
+"""Action → the parts a body rests on an object's top with (`_perch`)."""
+
+
+def _near_plan(r: _Request) -> InteractionPlan:
+    """The body on the floor near the object (standing, sitting on the floor, kneeling ...)."""
+    pose, floor = _NEAR_POSES.get(r.action, _NEAR_POSES["stand"])
+    return InteractionPlan("near", pose, "right", (), (), floor=floor)
+
+
+def _grab_pose(height: float) -> str:
+    """"grab_low" (bent over) for a hold below `LOW_OBJECT_M` + 0.1 m, else "grab"."""
+    return "grab_low" if height < LOW_OBJECT_M + 0.1 else "grab"
+
+
+def _grab_hook(r: _Request) -> InteractionPlan:
+    """One hand hooks the object's first bar where the object stands."""
+    anchor = _anchor_of(r)
+    return InteractionPlan("reach_one", _grab_pose(float(r.anchors[anchor].point[1])), r.side, r.hand, r.tolerated,
+                           anchor, "hook")
+
+
+def _anchor_of(r: _Request) -> str:
+    anchor = r.hook_anchor
+    assert anchor is not None, "a hook plan without a bar"
+    return anchor
+
+
+def _grab_press(r: _Request) -> InteractionPlan:
+    """One palm on an object with no bar or grip, where it stands."""
+    return InteractionPlan("reach_one", _grab_pose(r.afford.height), r.side, r.hand, r.tolerated, None, "press")
+
+
+def _arms_fit(r: _Request, longest: float) -> bool:
+    """Whether both arms reach around the object: its narrower horizontal side within
+    `ARMS_SIZE_M` and no extent over `longest` metres."""
+    x, y, z = r.afford.size
+    return ARMS_SIZE_M[0] <= min(x, z) <= ARMS_SIZE_M[1] and max(x, y, z) <= longest
+
+
+def _foot_top(r: _Request, highest: float) -> bool:
+    """Whether the object has a flat top between 8 cm and `highest` metres."""
+    top = r.afford.top
+    return top is not None and 0.08 <= top.height <= highest
+
+
+def _names_arm(r: _Request) -> bool:
+    """The text names an arm (a shoulder) without its hand: "over her left shoulder"."""
+    parts = set(r.prompt.contact_parts)
+    return bool(parts & {"right_arm", "left_arm"}) and not parts & {"right_hand", "left_hand"}
+
+
+def _other_side(r: _Request, keep_clear: tuple[str, ...]) -> tuple[str, ...]:
+    """Contact 'other''s tolerated parts less `keep_clear` (those must not touch: a hand
+    touching with its own arm alone would make the contact a hand's)."""
+    return tuple(p for p in r.tolerated if p not in keep_clear)
+
+
 _NO_CONTACT_RULES = (
-    PlanRule("no contact: stand near the object", _always,
-             lambda r: InteractionPlan("near", "stand", "right", (), ())),
+    PlanRule("point at it: the object on the floor where the arm points", lambda r: r.action == "point_at",
+             lambda r: InteractionPlan("point", "point_at", "right", (), ())),
+    PlanRule("sit on the floor, kneel, squat, crouch or stand near the object", _always, _near_plan),
 )
 
 _ONE_HAND_RULES = (
@@ -265,15 +570,36 @@ _ONE_HAND_RULES = (
              _held_one("carry", "handle", "hook")),
     PlanRule("hold up by the grip, the hand wrapped round it", lambda r: r.action in _HOLDING and "grip" in r.anchors,
              _held_one("hold", "grip", "wrap")),
-    PlanRule("a ball or a box rests on the palm", lambda r: r.action in _HOLDING and r.obj.category in ("ball", "box"),
-             _held_one("hold_palm_up", None, "support")),
+    PlanRule("a portable thing with nothing to grip rests on the palm",
+             lambda r: r.action in _HOLDING and r.obj.kind == "held", _held_one("hold_palm_up", None, "support")),
     PlanRule("hold up by the backrest", lambda r: r.action in _HOLDING and "backrest_top" in r.anchors,
              _held_one("carry", "backrest_top", "hook")),
     PlanRule("hold up by the rim", lambda r: r.action in _HOLDING and "rim" in r.anchors,
              _held_one("carry", "rim", "hook")),
     PlanRule("nothing to hold it by: press on it", lambda r: r.action in _HOLDING, _press_one),
+    PlanRule("grab a grip: the hand wraps round it and takes it up",
+             lambda r: r.action == "grab" and "grip" in r.anchors,
+             _held_one("grab", "grip", "wrap")),
+    PlanRule("grab a bar (a handle, a backrest, a rim): hook it where the object stands",
+             lambda r: r.action == "grab" and r.hook_anchor is not None, _grab_hook),
+    PlanRule("grab anything else: the palm on it where it stands", lambda r: r.action == "grab", _grab_press),
+    PlanRule("hold out by the handle", lambda r: r.action == "hold_out" and "handle" in r.anchors,
+             _held_one("hold_out", "handle", "hook")),
+    PlanRule("hold out by the grip", lambda r: r.action == "hold_out" and "grip" in r.anchors,
+             _held_one("hold_out", "grip", "wrap")),
+    PlanRule("hold out on the palm: an object no bigger than a hand holds",
+             lambda r: r.action == "hold_out" and max(r.afford.size) <= HAND_SIZE_M,
+             _held_one("hold_out_palm_up", None, "support")),
+    PlanRule("throw by the grip", lambda r: r.action == "throw" and "grip" in r.anchors,
+             _held_one("throw", "grip", "wrap")),
+    PlanRule("throw from the palm: an object no bigger than a hand holds",
+             lambda r: r.action == "throw" and max(r.afford.size) <= HAND_SIZE_M,
+             _held_one("throw", None, "support")),
+    PlanRule("holding out or throwing needs something one hand holds", lambda r: r.action in ("hold_out", "throw"),
+             refuse=f"holding out or throwing with one hand needs a handle, a grip or an object at most "
+                    f"{HAND_SIZE_M:.2f} m across; ask for both hands to lift or raise it"),
     PlanRule("other actions", _always,
-             refuse="one-hand contact goes with carry, hold, lift, drag, pull, push or lean"),
+             refuse="one-hand contact goes with carry, hold, lift, drag, pull, push, lean, grab, hold out or throw"),
 )
 
 _TWO_HAND_RULES = (
@@ -284,15 +610,46 @@ _TWO_HAND_RULES = (
              lambda r: r.action in ("push", "pull", "drag", "lean", "stand"),
              lambda r: InteractionPlan("reach_two", _press_pose(r.obj, one_hand=False), "right", _BOTH_HANDS,
                                        r.tolerated, None, "press")),
+    PlanRule("hug: both arms around an object held against the chest",
+             lambda r: r.action == "hug" and _arms_fit(r, 0.9),
+             lambda r: InteractionPlan("hug", "hug", "right", (*_BOTH_HANDS, "torso_front"), r.tolerated, None,
+                                       "press", "free")),
+    PlanRule("raise overhead: held up between the palms above the head",
+             lambda r: r.action == "raise_overhead" and _arms_fit(r, 0.8),
+             lambda r: InteractionPlan("overhead", "raise_overhead", "right", _BOTH_HANDS, r.tolerated, None,
+                                       "press", "free")),
+    PlanRule("hugging or raising overhead needs an object the arms reach around",
+             lambda r: r.action in ("hug", "raise_overhead"),
+             refuse=f"hugging or raising an object overhead needs one {ARMS_SIZE_M[0]:.2f}-{ARMS_SIZE_M[1]:.2f} m "
+                    "across that the arms reach around; hold or push a bigger one"),
+    PlanRule("lean on the forearms: a flat top at forearm height",
+             lambda r: r.action == "lean_forearms" and r.afford.top is not None
+             and FOREARM_TOP_M[0] <= r.afford.top.height <= FOREARM_TOP_M[1],
+             lambda r: InteractionPlan("forearms", "lean_forearms", "right", (*_BOTH_HANDS, "right_arm", "left_arm"),
+                                       r.tolerated, None, "press")),
+    PlanRule("leaning on the forearms needs a top at forearm height", lambda r: r.action == "lean_forearms",
+             refuse=f"leaning on the forearms needs a flat top {FOREARM_TOP_M[0]}-{FOREARM_TOP_M[1]} m high "
+                    "(a table, a counter)"),
     PlanRule("other actions", _always,
-             refuse="two-hand contact goes with carry, hold, lift, push, pull, drag or lean"),
+             refuse="two-hand contact goes with carry, hold, lift, push, pull, drag, lean, hug, raise overhead or "
+                    "lean on the forearms"),
 )
 
 _BACK_RULES = (
-    PlanRule("leaning needs a backrest", lambda r: r.action == "lean" and "backrest_top" not in r.anchors,
-             refuse="leaning with the back needs a backrest (a chair or a bench)"),
-    PlanRule("lean back on the backrest", lambda r: r.action == "lean",
+    PlanRule("lean back on the backrest", lambda r: r.action == "lean" and "backrest_top" in r.anchors,
              lambda r: InteractionPlan("lean_back", "lean_back", "right", ("back",), r.tolerated, "backrest_top")),
+    PlanRule("lean back against a vertical side, the knees bent as low as it needs",
+             lambda r: r.action == "lean" and r.afford.side(LEAN_SIDE_MIN_M) is not None,
+             lambda r: InteractionPlan("lean_wall", "lean_back", "right", ("back",), r.tolerated)),
+    PlanRule("sit on the floor, the back against a vertical side (leaning against a low one too)",
+             lambda r: r.action in ("sit_floor", "lean") and r.afford.side(FLOOR_SIDE_MIN_M) is not None,
+             lambda r: InteractionPlan("sit_floor", "sit_floor", "right", ("back",), r.tolerated, None, "none",
+                                       "fixed", "above")),
+    PlanRule("leaning or sitting on the floor against it needs a side high enough",
+             lambda r: r.action in ("sit_floor", "lean"),
+             refuse=f"leaning the back against an object needs a backrest or a vertical side at least "
+                    f"{FLOOR_SIDE_MIN_M} m high (sitting on the floor against it below {LEAN_SIDE_MIN_M} m); "
+                    "ask for no contact to sit next to it"),
     PlanRule("lying with the back only needs a support without a backrest",
              lambda r: r.action == "lie" and (r.obj.category not in ("bench", "table") or "backrest" in r.anchors),
              refuse="lying with only the back touching needs a support without a backrest (a table); on a bench "
@@ -307,13 +664,20 @@ _BACK_RULES = (
              refuse="a seated body touches the seat with its hips and thighs, which makes contact 'other'; ask for "
                     "contact 'other' (the back still goes on the backrest when the text names it)"),
     PlanRule("other actions", _always,
-             refuse="back contact goes with lean (chair, bench), lie (bench, table) or carry / hold of a portable "
-                    "object (a backpack)"),
+             refuse="back contact goes with lean (a backrest or a vertical side), sitting on the floor against it, "
+                    "lie (bench, table) or carry / hold of a portable object (a backpack)"),
 )
 
 _ONE_LEG_RULES = (
     PlanRule("sitting or lying touches with more than one leg", lambda r: r.action in ("sit", "lie"),
-             refuse="a single leg touching goes with kick, push or stand next to"),
+             refuse="a single leg touching goes with kick, push, rest a foot on or stand next to"),
+    PlanRule("rest a foot on a flat top",
+             lambda r: r.action in ("rest_foot", "step_on") and _foot_top(r, FOOT_TOP_MAX_M),
+             lambda r: InteractionPlan("foot_on", "rest_foot", r.side, (f"{r.side}_foot",), r.tolerated, None, "none",
+                                       "fixed", "stand")),
+    PlanRule("resting a foot needs a flat top", lambda r: r.action in ("rest_foot", "step_on"),
+             refuse=f"resting a foot on an object needs a flat top 0.08-{FOOT_TOP_MAX_M} m high (a step, a stool, "
+                    "a box, a bench or a chair seat)"),
     PlanRule("the foot on the object", _always,
              lambda r: InteractionPlan("foot", "kick", r.side, (f"{r.side}_foot",), r.tolerated, None, "none",
                                        "fixed", "stand")),
@@ -343,7 +707,45 @@ _OTHER_RULES = (
     PlanRule("stand on its top", lambda r: r.action == "stand",
              lambda r: InteractionPlan("stand_on", "stand_on", "right", ("left_foot", "right_foot"), r.tolerated,
                                        r.seat, "none", "fixed", "above")),
-    PlanRule("other actions", _always, refuse="contact 'other' goes with sit, lie or stand (on the object)"),
+    PlanRule("step onto, squat or crouch on a flat top",
+             lambda r: r.action in ("step_on", "squat", "crouch") and _foot_top(r, FOOT_TOP_MAX_M),
+             lambda r: InteractionPlan("perch", r.action, "right", _PERCH_PARTS[r.action], r.tolerated, None, "none",
+                                       "fixed", "above")),
+    PlanRule("kneel on a low flat top", lambda r: r.action == "kneel" and _foot_top(r, KNEEL_TOP_MAX_M),
+             lambda r: InteractionPlan("perch", "kneel", "right", _PERCH_PARTS["kneel"], r.tolerated, None, "none",
+                                       "fixed", "above")),
+    PlanRule("stepping, squatting, crouching or kneeling on it needs a flat top",
+             lambda r: r.action in _PERCH_PARTS,
+             refuse=f"stepping, squatting or crouching on an object needs a flat top at most {FOOT_TOP_MAX_M} m high, "
+                    f"kneeling one at most {KNEEL_TOP_MAX_M} m (a box, a stool, a bench)"),
+    PlanRule("lean sideways: one forearm across a top at elbow height",
+             lambda r: r.action == "lean_side" and ELBOW_TOP_M[0] <= r.afford.height <= ELBOW_TOP_M[1],
+             lambda r: InteractionPlan("lean_side", "lean_side", r.side, (f"{r.side}_arm",),
+                                       _other_side(r, (f"{r.side}_hand", "head")))),
+    PlanRule("lean sideways: the shoulder against a tall side",
+             lambda r: r.action == "lean_side" and r.afford.tallest_side >= SHOULDER_SIDE_MIN_M,
+             lambda r: InteractionPlan("lean_side", "lean_side_shoulder", r.side, (f"{r.side}_arm",),
+                                       _other_side(r, (f"{r.side}_hand", "head")))),
+    PlanRule("leaning sideways needs a top at elbow height or a tall side", lambda r: r.action == "lean_side",
+             refuse=f"leaning sideways needs a top {ELBOW_TOP_M[0]}-{ELBOW_TOP_M[1]} m high for the forearm or a "
+                    f"vertical side at least {SHOULDER_SIDE_MIN_M} m high for the shoulder"),
+    PlanRule("carry on the shoulder: a portable object, the hand steadying it",
+             lambda r: (r.action == "carry_shoulder" or (r.action in _HOLDING and _names_arm(r)))
+             and r.obj.kind == "held" and max(r.afford.size) <= 1.1,
+             lambda r: InteractionPlan("shoulder", "carry_shoulder", r.side, (f"{r.side}_hand",),
+                                       (*r.tolerated, "head"), None, "support", "free")),
+    PlanRule("carry under the arm: a portable object at most 35 cm thick",
+             lambda r: r.action == "carry_under_arm" and r.obj.kind == "held"
+             and 0.08 <= min(r.afford.size[0], r.afford.size[2]) <= 0.35 and r.afford.height <= 0.6,
+             lambda r: InteractionPlan("under_arm", "carry_under_arm", r.side, (f"{r.side}_arm", "torso_front"),
+                                       _other_side(r, (f"{r.side}_hand", "head")), None, "support", "free")),
+    PlanRule("carrying on the shoulder or under the arm needs a portable object",
+             lambda r: r.action in ("carry_shoulder", "carry_under_arm") or (r.action in _HOLDING and _names_arm(r)),
+             refuse="carrying on the shoulder needs a portable object at most 1.1 m long, under the arm one at most "
+                    "0.35 m thick and 0.6 m high"),
+    PlanRule("other actions", _always,
+             refuse="contact 'other' goes with sit, lie, stand, step onto, kneel, squat or crouch (on the object), "
+                    "lean sideways, or carry on the shoulder or under the arm"),
 )
 
 _PLAN_RULES: dict[ContactConfig, tuple[PlanRule, ...]] = {
@@ -893,21 +1295,22 @@ def _upright(rot: np.ndarray) -> np.ndarray:
     return yaw(math.atan2(-x[2], x[0]))
 
 
-def _side_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray,
-                 height: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """World points and outward normals where two palms press on the object's ±X sides at `height`."""
+def _side_points(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray, height: float, dz: float = 0.0,
+                 dzs: tuple[float, ...] = (0.0, 0.03, -0.03, 0.06, -0.06),
+                 dys: tuple[float, ...] = (0.0, -0.03, 0.03, -0.06, 0.06)) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """World points and outward normals where two palms press on the object's ±X sides at `height`,
+    `dz` metres behind (+Z of) its middle: rays along ∓X, trying the row offsets `dzs` then `dys` in order."""
     tm = _object_mesh_world(obj, rot, trans)
     lo, hi = tm.bounds
     centre = (lo + hi) / 2
     pts, nrm = [], []
     for s in (1.0, -1.0):
         found = None
-        for dz in (0.0, 0.03, -0.03, 0.06, -0.06):
-            for dy in (0.0, -0.03, 0.03, -0.06, 0.06):
-                origin = np.array([centre[0] + s * (hi[0] - lo[0] + 0.2), height + dy, centre[2] + dz])
-                hit = _ray(tm, origin, np.array([-s, 0.0, 0.0]))
-                if hit is not None:
-                    found = hit
+        for ddz in dzs:
+            for dy in dys:
+                origin = np.array([centre[0] + s * (hi[0] - lo[0] + 0.2), height + dy, centre[2] + dz + ddz])
+                found = _ray(tm, origin, np.array([-s, 0.0, 0.0]))
+                if found is not None:
                     break
             if found is not None:
                 break
@@ -1184,17 +1587,22 @@ def _wear_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proce
 
 def _lean_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
                surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
-    """lean_back: a chair or bench behind the body, turned to it, its backrest top at the lower back."""
-    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    """lean_back: a chair or bench behind the body, turned to it, its backrest top at the lower
+    back; the knees bend (`LEAN_LOWER`) when the backrest is lower than the lower back."""
     anchor = obj.anchors["backrest_top"]
     radius = anchor_depth(surface, anchor.point)
-    rot = yaw(math.pi)  # the backrest turns towards the person's back
     site = sites.back_low.with_offset(radius + 0.004)
+    lowered = 0.0
+    if _site_height(rig, site, _FEET)(pose) > anchor.point[1] + 0.01:
+        pose, lowered = _fit_amount(pose, LEAN_LOWER, "right", _site_height(rig, site, _FEET), float(anchor.point[1]),
+                                    np.arange(0.0, 72.5, 2.5))
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    rot = yaw(math.pi)  # the backrest turns towards the person's back
     p_site, _ = site_world(site, verts, world)
     a_world = rot @ anchor.point
     trans = np.array([p_site[0] - a_world[0], 0.0, p_site[2] - a_world[2]])
     return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, anchor.point, True, None, 1.0),),
-                     notes={"anchor": "backrest_top", "grip_radius_m": radius})
+                     notes={"anchor": "backrest_top", "grip_radius_m": radius, "knees_lowered_deg": lowered})
 
 
 def _lie(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
@@ -1233,8 +1641,9 @@ def _lie(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralO
 
 def _sit(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
          surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
-    """sit: the lowest hip and thigh vertices under the pelvis on the seat (towards its front
-    edge when there is a backrest); the feet on the floor only for a seat about knee height."""
+    """sit: the lowest hip and thigh vertices under the pelvis on the seat (towards its back
+    when there is a backrest, on its front edge, the knees beyond it, when there is none and
+    it is deep, a table); the feet on the floor only for a seat about knee height."""
     verts, world = rig.posed_numpy(pose, np.zeros(3))
     pelvis = world[0, :3, 3]
     labels = rig.part_labels
@@ -1245,10 +1654,16 @@ def _sit(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralO
     site = Site("seat_contact", np.sort(idx), 0, np.array([0.0, -1.0, 0.0]))
     anchor = obj.anchors[_anchor_name(plan)]
     point = anchor.point.copy()
+    p_site, _ = site_world(site, verts, world)
     if "backrest" in obj.anchors:
         depth = obj.dims.get("seat_depth", obj.dims["depth"])
         point = point + np.array([0.0, 0.0, -0.15 * depth])
-    p_site, _ = site_world(site, verts, world)
+    else:  # a deep top (a table): sit on its front edge, the knees 3 cm beyond it
+        tm = trimesh.Trimesh(obj.mesh.vertices.astype(np.float64), obj.mesh.faces, process=False)
+        edge = _ray(tm, np.array([point[0], point[1] - 0.01, float(tm.bounds[1][2]) + 1.0]), np.array([0.0, 0.0, -1.0]))
+        knee = max(world[JOINT_INDEX[k], 2, 3] for k in ("right_knee", "left_knee")) - p_site[2]
+        if edge is not None:
+            point[2] = max(point[2], float(edge[0][2]) + 0.03 - float(knee))
     transl = point + np.array([0.0, 0.004, 0.0]) - p_site
     # feet on the floor only when the seat is about knee height (not a bar stool, not a low box)
     rest = rig.rest_vertices.numpy()
@@ -1265,7 +1680,8 @@ def _sit_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proced
 
     The `sit_back` prior reclines the pelvis by `SIT_BACK_RECLINE_DEG`; the
     staging turns it on to the backrest's own tilt (`dims["back_tilt_deg"]`),
-    opening the hips by as much so the thighs keep their direction. The middle
+    opening the hips by as much so the thighs keep their direction (and the
+    shoulders, so the hands stay on the thighs). The middle
     of the back is then pulled onto the backrest where its backwards ray lands.
     """
     pose = np.asarray(pose, float).copy()
@@ -1277,6 +1693,13 @@ def _sit_back(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proced
         j = JOINT_INDEX[hip]
         # the thigh keeps its world direction: R_pelvis' R_hip' = R_pelvis R_hip
         pose[j] = ((tip * pelvis).inv() * pelvis * Rotation.from_rotvec(pose[j])).as_rotvec()
+    for side in ("right", "left"):
+        # the upper arm keeps its world direction too: the hands stay on the thighs
+        chain = Rotation.identity()
+        for name in ("spine1", "spine2", "spine3", f"{side}_collar"):
+            chain = chain * Rotation.from_rotvec(pose[JOINT_INDEX[name]])
+        j = JOINT_INDEX[f"{side}_shoulder"]
+        pose[j] = (chain.inv() * (tip * pelvis).inv() * pelvis * chain * Rotation.from_rotvec(pose[j])).as_rotvec()
     seated = _sit(plan, rig, sites, obj, surface, pose, rng)
     verts, world = rig.posed_numpy(seated.pose, seated.transl)
     labels = rig.part_labels
@@ -1334,6 +1757,472 @@ def _stand_on(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: Proced
     return StageSpec(pose, transl, np.eye(3), np.zeros(3), targets=tuple(targets), notes={"top": plan.anchor})
 
 
+# --------------------------------------------------------------------------- issue #15 stagers
+
+
+def _adjusted(pose: np.ndarray, table: dict[str, Euler], amount: float, side: Side) -> np.ndarray:
+    """`pose` with `amount` × a per-degree rotation table (`pose_library.LEAN_LOWER` ...) added
+    to its joints' Euler angles (the table mirrored for the left side)."""
+    if side == "left":
+        table = mirror_rotations(table)
+    out = np.asarray(pose, float).copy()
+    for joint, per_degree in table.items():
+        j = JOINT_INDEX[joint]
+        out[j] = euler_to_axis_angle(axis_angle_to_euler(out[j]) + amount * np.asarray(per_degree, float))
+    return out
+
+
+def _fit_amount(pose: np.ndarray, table: dict[str, Euler], side: Side, measure: Callable[[np.ndarray], float],
+                target: float, amounts: np.ndarray) -> tuple[np.ndarray, float]:
+    """The pose of `amounts` (degrees of `table`, `_adjusted`) whose `measure` comes closest to
+    `target`, linearly interpolated between the two grid amounts around it; and that amount."""
+    values = np.array([measure(_adjusted(pose, table, float(a), side)) for a in amounts])
+    k = int(np.argmin(np.abs(values - target)))
+    best = float(amounts[k])
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(amounts) and (values[j] - target) * (values[k] - target) < 0:
+            t = (target - values[k]) / (values[j] - values[k])
+            best = float(amounts[k] + t * (amounts[j] - amounts[k]))
+    return _adjusted(pose, table, best, side), best
+
+
+def _extreme_site(name: str, rig: BodyRig, verts: np.ndarray, world: np.ndarray, mask: np.ndarray,
+                  direction: np.ndarray, joint: str, band: float = 0.012) -> Site:
+    """A site of the vertices in `mask` that lie furthest along `direction` on the posed body
+    (within `band` metres of the furthest): the underside of a forearm, the top of a shoulder.
+    Carried by `joint`; its normal is `direction`, taken back to the rest frame."""
+    ids = np.flatnonzero(mask)
+    proj = verts[ids] @ direction
+    ids = ids[proj >= proj.max() - band]
+    rot = world[JOINT_INDEX[joint], :3, :3]
+    return Site(name, np.sort(ids), JOINT_INDEX[joint], rot.T @ np.asarray(direction, float))
+
+
+def _limb_mask(rig: BodyRig, verts: np.ndarray, world: np.ndarray, part: str, start: str, end: str,
+               lo: float, hi: float) -> np.ndarray:
+    """Vertices of `part` between `lo` and `hi` of the way from joint `start` to joint `end` (posed)."""
+    a, b = world[JOINT_INDEX[start], :3, 3], world[JOINT_INDEX[end], :3, 3]
+    u = b - a
+    t = (verts - a) @ u / float(u @ u)
+    return (rig.part_labels == BODY_PARTS.index(part)) & (t >= lo) & (t <= hi)
+
+
+def _sole_height(rig: BodyRig, foot: str) -> Callable[[np.ndarray], float]:
+    """Measure: height of the lowest vertex of `foot` above the other foot's lowest, metres."""
+    other = "left_foot" if foot == "right_foot" else "right_foot"
+    this_ids = np.flatnonzero(rig.part_labels == BODY_PARTS.index(foot))
+    other_ids = np.flatnonzero(rig.part_labels == BODY_PARTS.index(other))
+
+    def measure(pose: np.ndarray) -> float:
+        verts, _ = rig.posed_numpy(pose, np.zeros(3))
+        return float(verts[this_ids, 1].min() - verts[other_ids, 1].min())
+
+    return measure
+
+
+def _site_height(rig: BodyRig, site: Site, floor_parts: tuple[str, ...]) -> Callable[[np.ndarray], float]:
+    """Measure: height of a site above the lowest vertex of `floor_parts` (the body stood on them)."""
+    ids = np.flatnonzero(np.isin(rig.part_labels, [BODY_PARTS.index(p) for p in floor_parts]))
+
+    def measure(pose: np.ndarray) -> float:
+        verts, world = rig.posed_numpy(pose, np.zeros(3))
+        return float(site_world(site, verts, world)[0][1] - verts[ids, 1].min())
+
+    return measure
+
+
+_FEET = ("left_foot", "right_foot")
+
+
+def _point(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+           surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """point: the object on the floor where the pointing arm's line (shoulder → wrist) meets
+    it, at least 30 cm beyond the body, turned at random."""
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    shoulder = world[JOINT_INDEX[f"{plan.side}_shoulder"], :3, 3]
+    wrist = world[JOINT_INDEX[f"{plan.side}_wrist"], :3, 3]
+    d = (wrist - shoulder) / np.linalg.norm(wrist - shoulder)
+    flat = np.array([d[0], 0.0, d[2]]) / max(1e-6, math.hypot(d[0], d[2]))
+    reach = wrist[1] / max(0.2, -d[1]) if d[1] < 0 else 1.5
+    rot = yaw(float(rng.uniform(-math.pi, math.pi)))
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    centre = (ov.min(axis=0) + ov.max(axis=0)) / 2
+    obj_r = float(np.max(np.abs(ov[:, [0, 2]] - centre[[0, 2]]) @ np.abs(flat[[0, 2]])))
+    body_r = float(np.max(verts[:, [0, 2]] @ flat[[0, 2]]))
+    dist = max(float(np.hypot(*(wrist + d * reach)[[0, 2]])), body_r + obj_r + 0.3)
+    trans = flat * dist - np.array([centre[0], 0.0, centre[2]])
+    trans[1] = 0.0
+    return StageSpec(pose, transl, rot, trans, move_root=False, notes={"distance_m": dist})
+
+
+def _top_of(obj: ProceduralObject) -> Top:
+    top = affordances(obj).top
+    if top is None:
+        raise InputError(f"the {obj.category} has no flat top")
+    return top
+
+
+def _perch(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+           surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """perch: the body on the object's flat top, resting on `plan.touch` (the feet, or the
+    knees and shins), their lowest vertices on the top, centred on it. Kneeling on a seat
+    with a backrest faces the backrest, and the shins lie along the longer side of the top."""
+    top = _top_of(obj)
+    rot = np.eye(3)
+    if plan.pose == "kneel":
+        rot = yaw(math.pi) if "backrest" in obj.anchors else yaw(math.pi / 2) if top.size[0] > top.size[1] \
+            else np.eye(3)
+    verts, world = rig.posed_numpy(pose, np.zeros(3))
+    joint = {"left_foot": "left_ankle", "right_foot": "right_ankle", "right_leg": "right_knee",
+             "left_leg": "left_knee"}
+    rests = [_extreme_site(f"{p}_rest", rig, verts, world, rig.part_labels == BODY_PARTS.index(p),
+                           np.array([0.0, -1.0, 0.0]), joint[p]) for p in plan.touch]
+    points = [site_world(s, verts, world)[0] for s in rests]
+    lowest = min(float(verts[s.vertices, 1].min()) for s in rests)
+    centre = rot @ top.centre
+    mid = np.mean(points, axis=0)
+    transl = np.array([centre[0] - mid[0], top.height + 0.003 - lowest, centre[2] - mid[2]])
+    targets = []
+    for s, p in zip(rests, points):
+        local = rot.T @ np.array([p[0] + transl[0], top.height, p[2] + transl[2]])
+        targets.append(SiteTarget(s, local, True, None, 0.3))
+    return StageSpec(pose, transl, rot, np.zeros(3), targets=tuple(targets), notes={"top_height_m": top.height})
+
+
+def _foot_on(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+             surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """foot_on: standing on one foot, the other raised onto the object's flat top: hip and knee
+    flex together (`REST_FOOT_RAISE`) until the raised sole is at the top's height; the sole
+    lands 12 cm inside the top's near edge (a seat with a backrest faces the body)."""
+    side = plan.side
+    raised, support = f"{side}_foot", ("left_foot" if side == "right" else "right_foot")
+    top = _top_of(obj)
+    pose, amount = _fit_amount(pose, REST_FOOT_RAISE, side, _sole_height(rig, raised), top.height + 0.004,
+                               np.arange(-60.0, 41.0, 5.0))
+    verts, world = rig.posed_numpy(pose, np.zeros(3))
+    transl = np.array([0.0, -float(verts[sites.sole[support].vertices, 1].min()), 0.0])
+    verts, world = verts + transl, _shift_world(world, transl)
+    sole, _ = site_world(sites.sole[raised], verts, world)
+    rot = yaw(math.pi) if "backrest" in obj.anchors else yaw(float(rng.uniform(-0.3, 0.3)))
+    towards_body = rot.T @ np.array([0.0, 0.0, -1.0])
+    extent = abs(towards_body[0]) * top.size[0] + abs(towards_body[2]) * top.size[1]
+    point = top.centre + towards_body * max(0.0, extent / 2 - 0.12)
+    trans = sole - rot @ point
+    trans[1] = 0.0
+    transl = transl + _back_off(rig, verts, surface, rot, trans, (raised, f"{side}_leg"))
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(sites.sole[raised], point, True, None, 1.0),),
+                     feet=(support,), notes={"top_height_m": top.height, "raise_deg": round(amount, 2)})
+
+
+def _back_contact(side_face: SideFace, site_h: float) -> float:
+    """The height where a back site at `site_h` meets a vertical side: `site_h`, kept on the face."""
+    lo = min(side_face.bottom + 0.01, side_face.top - 0.02)
+    return float(np.clip(site_h, lo, side_face.top - 0.015))
+
+
+def _lean_wall(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """lean_wall: the back against the object's widest vertical side (at least
+    `LEAN_SIDE_MIN_M` high), turned to face the body's back. Against a side that reaches
+    the middle of the back that site leans on it; else the lower back does, the knees
+    bending (`LEAN_LOWER`) until it is as low as the side's top."""
+    side_face = affordances(obj).side(LEAN_SIDE_MIN_M)
+    if side_face is None:
+        raise InputError(f"the {obj.category} has no vertical side {LEAN_SIDE_MIN_M} m high to lean on")
+    rot = _yaw_towards(side_face.normal, np.array([0.0, 0.0, 1.0]))
+    mid_h = _site_height(rig, sites.back_mid, _FEET)(pose)
+    lowered = 0.0
+    if side_face.top >= mid_h + 0.05:
+        site, contact = sites.back_mid, _back_contact(side_face, mid_h)
+    else:
+        site = sites.back_low
+        contact = _back_contact(side_face, _site_height(rig, site, _FEET)(pose))
+        pose, lowered = _fit_amount(pose, LEAN_LOWER, "right", _site_height(rig, site, _FEET), contact,
+                                    np.arange(0.0, 72.5, 2.5))
+    site = site.with_offset(0.004)
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    p_site, _ = site_world(site, verts, world)
+    point = side_face.point.copy()
+    point[1] = contact
+    trans = p_site - rot @ point
+    trans[1] = 0.0
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, point, True, None, 1.0),),
+                     notes={"side_top_m": side_face.top, "contact_height_m": contact, "knees_lowered_deg": lowered})
+
+
+def _sit_floor(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """sit_floor: seated on the floor, the object's widest vertical side (at least
+    `FLOOR_SIDE_MIN_M` high) behind, against the middle of the back, or the lower back
+    when the side is lower."""
+    side_face = affordances(obj).side(FLOOR_SIDE_MIN_M)
+    if side_face is None:
+        raise InputError(f"the {obj.category} has no vertical side {FLOOR_SIDE_MIN_M} m high to lean on")
+    rot = _yaw_towards(side_face.normal, np.array([0.0, 0.0, 1.0]))
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    mid, _ = site_world(sites.back_mid, verts, world)
+    site = sites.back_mid if side_face.top >= mid[1] + 0.03 else sites.back_low
+    site = site.with_offset(0.004)
+    p_site, _ = site_world(site, verts, world)
+    point = side_face.point.copy()
+    point[1] = _back_contact(side_face, float(p_site[1]))
+    trans = p_site - rot @ point
+    trans[1] = 0.0
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, point, True, None, 1.0),),
+                     notes={"side_top_m": side_face.top, "site": site.name})
+
+
+def _forearm_site(rig: BodyRig, verts: np.ndarray, world: np.ndarray, side: str) -> Site:
+    """The underside of a forearm (30-55 % from elbow to wrist), posed as it is."""
+    mask = _limb_mask(rig, verts, world, f"{side}_arm", f"{side}_elbow", f"{side}_wrist", 0.3, 0.55)
+    return _extreme_site(f"{side}_forearm", rig, verts, world, mask, np.array([0.0, -1.0, 0.0]), f"{side}_elbow")
+
+
+def _lean_side(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """lean_side: the object beside the body (on the plan's side). "lean_side": the forearm
+    across the object's top, the body tilting towards it (`LEAN_SIDE_TILT`) until the
+    forearm is at the top's height, the hand beyond the top. "lean_side_shoulder": the
+    outer upper arm against its tallest vertical side."""
+    side = plan.side
+    sign = -1.0 if side == "right" else 1.0  # the object's side of the body (±X)
+    ov = obj.mesh.vertices.astype(np.float64)
+    notes: dict[str, Any] = {}
+    if plan.pose == "lean_side":
+        height = float(ov[:, 1].max())
+        verts, world = rig.posed_numpy(pose, np.zeros(3))
+        site = _forearm_site(rig, verts, world, side)
+        pose, tilt = _fit_amount(pose, LEAN_SIDE_TILT, side, _site_height(rig, site, _FEET), height + 0.004,
+                                 np.arange(-10.0, 31.0, 2.5))
+        transl, verts, world = _grounded(rig, pose, np.zeros(3))
+        f = world[JOINT_INDEX[f"{side}_wrist"], :3, 3] - world[JOINT_INDEX[f"{side}_elbow"], :3, 3]
+        f = np.array([f[0], 0.0, f[2]]) / max(1e-6, math.hypot(f[0], f[2]))
+        upper = ov[ov[:, 1] >= height - 0.015]
+        xz = upper[:, [0, 2]] - upper[:, [0, 2]].mean(axis=0)
+        _, _, vt = np.linalg.svd(xz, full_matrices=False)
+        long_axis = np.array([vt[0, 0], 0.0, vt[0, 1]])
+        rot = _yaw_towards(long_axis, np.cross(np.array([0.0, 1.0, 0.0]), f))
+        f_obj = rot.T @ f
+        along = upper @ f_obj
+        point = upper.mean(axis=0) + f_obj * max(0.0, float(np.ptp(along)) / 2 - 0.04)
+        point[1] = height
+        site = site.with_offset(0.004)
+        notes["tilt_deg"] = round(tilt, 2)
+    else:
+        side_face = affordances(obj).side(SHOULDER_SIDE_MIN_M)
+        if side_face is None:
+            raise InputError(f"the {obj.category} has no vertical side {SHOULDER_SIDE_MIN_M} m high")
+        rot = _yaw_towards(side_face.normal, np.array([-sign, 0.0, 0.0]))
+        transl, verts, world = _grounded(rig, pose, np.zeros(3))
+        mask = _limb_mask(rig, verts, world, f"{side}_arm", f"{side}_shoulder", f"{side}_elbow", 0.15, 0.5)
+        site = _extreme_site(f"{side}_upper_arm", rig, verts, world, mask, np.array([sign, 0.0, 0.0]),
+                             f"{side}_shoulder").with_offset(0.004)
+        p, _ = site_world(site, verts, world)
+        point = side_face.point.copy()
+        point[1] = _back_contact(side_face, float(p[1]))
+    p_site, _ = site_world(site, verts, world)
+    trans = p_site - rot @ point
+    trans[1] = 0.0
+    transl = transl + _back_off(rig, verts, surface, rot, trans, (f"{side}_arm", f"{side}_hand"), clear=0.06)
+    return StageSpec(pose, transl, rot, trans, targets=(SiteTarget(site, point, True, None, 1.0),), notes=notes)
+
+
+def _forearms(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+              surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """forearms: bent forward at the hips (`LEAN_FOREARMS_BEND`) until both forearms are
+    at the height of the object's flat top, which stands in front with its wider side to
+    the body, its near edge 8 cm before the forearms and clear of the thighs."""
+    top = _top_of(obj)
+    verts, world = rig.posed_numpy(pose, np.zeros(3))
+    arms = [_forearm_site(rig, verts, world, s) for s in ("right", "left")]
+    measures = [_site_height(rig, a, _FEET) for a in arms]
+    pose, bend = _fit_amount(pose, LEAN_FOREARMS_BEND, "right", lambda p: float(np.mean([m(p) for m in measures])),
+                             top.height + 0.006, np.arange(-30.0, 41.0, 2.5))
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    arms = [a.with_offset(0.004) for a in arms]
+    points = [site_world(a, verts, world)[0] for a in arms]
+    rot = yaw(math.pi / 2) if top.size[0] < top.size[1] else np.eye(3)
+    centre = rot @ top.centre
+    depth = top.size[1] if rot[0, 0] > 0.5 else top.size[0]
+    near_z = min(p[2] for p in points) - 0.08
+    trans = np.array([float(np.mean([p[0] for p in points])) - centre[0], 0.0, near_z + depth / 2 - centre[2]])
+    limbs = np.isin(rig.part_labels, [BODY_PARTS.index(p) for p in ("right_arm", "left_arm", "right_hand",
+                                                                     "left_hand")])
+    below = (verts[:, 1] < top.height + 0.03) & ~limbs
+    front = float(verts[below, 2].max()) if below.any() else -1.0
+    if near_z < front + 0.03:  # the edge would cut the thighs: the body steps back
+        transl[2] -= front + 0.03 - near_z
+        points = [p + np.array([0.0, 0.0, -(front + 0.03 - near_z)]) for p in points]
+    targets = [SiteTarget(a, rot.T @ (np.array([p[0], top.height, p[2]]) - trans), True, None, 1.0)
+               for a, p in zip(arms, points)]
+    shift = np.array([0.0, 0.0, transl[2]]) - np.array([0.0, 0.0, _grounded(rig, pose, np.zeros(3))[0][2]])
+    for s in ("right", "left"):
+        palm = sites.palm[s].with_offset(sites.palm_clearance[s] + 0.004)
+        p = site_world(palm, verts, world)[0] + shift
+        targets.append(SiteTarget(palm, rot.T @ (np.array([p[0], top.height, p[2]]) - trans), True,
+                                  np.array([0.0, -1.0, 0.0]), 0.5))
+    return StageSpec(pose, transl, rot, trans, targets=tuple(targets),
+                     notes={"top_height_m": top.height, "bend_deg": round(bend, 2)})
+
+
+def _side_points_at(obj: ProceduralObject, rot: np.ndarray, trans: np.ndarray, height: float,
+                    dz: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """World points and outward normals on the object's +X and -X sides at `height`, `dz`
+    metres behind (+Z of) its middle (nearest rows first)."""
+    return _side_points(obj, rot, trans, height, dz, dzs=(0.0, -0.03, 0.03, -0.06), dys=(0.0, -0.03, 0.03))
+
+
+def _palms_on(plan_pose: np.ndarray, rig: BodyRig, sites: BodySites, world: np.ndarray, obj: ProceduralObject,
+              rot: np.ndarray, trans: np.ndarray, pts: list[np.ndarray], nrm: list[np.ndarray]
+              ) -> tuple[np.ndarray, list[SiteTarget], dict[str, float]]:
+    """Both palms on (+X: left, -X: right) side points, the fingers curled to the surface."""
+    tm = _object_mesh_world(obj, rot, trans)
+    pose = plan_pose.copy()
+    targets, curls = [], {}
+    for s, p, nn in zip(("left", "right"), pts, nrm):
+        site = sites.palm[s].with_offset(sites.palm_clearance[s] + 0.004)
+        targets.append(SiteTarget(site, rot.T @ (p - trans), True, rot.T @ (-nn)))
+        f, _, _ = _hand_frame(s, sites, world, rig)
+        curls[s] = wrap_curl_deg(tm, p, nn, f)
+        pose[JOINT_INDEX[f"{s}_hand"]] = sites.curl(s, curls[s])
+    return pose, targets, curls
+
+
+def _hug(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+         surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """hug: the object held against the chest at the hands' height, its narrower side across
+    the arms; the palms on its sides a quarter of its depth behind its middle."""
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    palms = [site_world(sites.palm[s], verts, world)[0] for s in ("right", "left")]
+    y_c = float(np.mean([p[1] for p in palms]))
+    size = affordances(obj).size
+    rot = yaw(math.pi / 2) if size[0] > size[2] else np.eye(3)
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    lo, hi = ov.min(axis=0), ov.max(axis=0)
+    chest = (rig.part_labels == BODY_PARTS.index("torso_front")) & (np.abs(verts[:, 1] - y_c) < 0.12)
+    front = float(verts[chest, 2].max()) if chest.any() else float(verts[:, 2].max())
+    trans = np.array([float(np.mean([p[0] for p in palms])) - (lo[0] + hi[0]) / 2,
+                      max(0.02 - lo[1], y_c - (lo[1] + hi[1]) / 2), front + 0.004 - lo[2]])
+    height = trans[1] + (lo[1] + hi[1]) / 2
+    pts, nrm = _side_points_at(obj, rot, trans, height, 0.25 * (hi[2] - lo[2]))
+    pose, targets, curls = _palms_on(pose, rig, sites, world, obj, rot, trans, pts, nrm)
+    return StageSpec(pose, transl, rot, trans, targets=tuple(targets),
+                     notes={"grip": "hug", "finger_curl_deg": curls})
+
+
+def _overhead(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+              surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """overhead: the object held between the raised palms, its narrower side across the
+    arms, its bottom at least 5 cm above the head."""
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    palms = [site_world(sites.palm[s], verts, world)[0] for s in ("right", "left")]
+    hand_y = float(np.mean([p[1] for p in palms]))
+    head_top = float(verts[rig.part_labels == BODY_PARTS.index("head"), 1].max())
+    size = affordances(obj).size
+    rot = yaw(math.pi / 2) if size[0] > size[2] else np.eye(3)
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    lo, hi = ov.min(axis=0), ov.max(axis=0)
+    h = float(hi[1] - lo[1])
+    ty = max(hand_y - 0.5 * h, head_top + 0.05) - lo[1]
+    grip = float(np.clip(hand_y - (ty + lo[1]), 0.2 * h, 0.8 * h))
+    trans = np.array([float(np.mean([p[0] for p in palms])) - (lo[0] + hi[0]) / 2, ty,
+                      float(np.mean([p[2] for p in palms])) - (lo[2] + hi[2]) / 2])
+    pts, nrm = _side_points_at(obj, rot, trans, ty + lo[1] + grip, 0.0)
+    pose, targets, curls = _palms_on(pose, rig, sites, world, obj, rot, trans, pts, nrm)
+    return StageSpec(pose, transl, rot, trans, targets=tuple(targets),
+                     notes={"grip": "press", "grip_height_m": grip, "finger_curl_deg": curls})
+
+
+def _shoulder(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+              surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """shoulder: the object upright on the top of the shoulder (its longer horizontal side
+    front to back), moved outwards to clear the head as far as 5 cm of it still rest on the
+    shoulder; the palm on its outer side."""
+    side = plan.side
+    sign = -1.0 if side == "right" else 1.0
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    a = world[JOINT_INDEX[f"{side}_collar"], :3, 3]
+    b = world[JOINT_INDEX[f"{side}_shoulder"], :3, 3]
+    spot = a + 0.75 * (b - a)
+    near = np.hypot(verts[:, 0] - spot[0], verts[:, 2] - spot[2]) < 0.06
+    mask = near & (rig.part_labels == BODY_PARTS.index("back"))  # the trapezius: contact 'other', not a hand's
+    if mask.sum() < 5:
+        mask = near & np.isin(rig.part_labels, [BODY_PARTS.index(p) for p in (f"{side}_arm", "back", "torso_front")])
+    site = _extreme_site(f"{side}_shoulder_top", rig, verts, world, mask, np.array([0.0, 1.0, 0.0]),
+                         f"{side}_collar").with_offset(0.004)
+    size = affordances(obj).size
+    rot = yaw(math.pi / 2) if size[0] > size[2] else np.eye(3)
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    lo, hi = ov.min(axis=0), ov.max(axis=0)
+    bottom = np.array([(lo[0] + hi[0]) / 2, lo[1], (lo[2] + hi[2]) / 2])
+    p_site, _ = site_world(site, verts, world)
+    trans = p_site - bottom
+    head = verts[rig.part_labels == BODY_PARTS.index("head")]
+    inner = trans[0] + (hi[0] if side == "right" else lo[0])
+    gap = (float(head[:, 0].min()) - 0.01 - inner) if side == "right" else (inner - float(head[:, 0].max()) - 0.01)
+    trans[0] += sign * min(max(0.0, (hi[0] - lo[0]) / 2 - 0.05), max(0.0, -gap))
+    tm = _object_mesh_world(obj, rot, trans)
+    mid_y = float((tm.bounds[0][1] + tm.bounds[1][1]) / 2)
+    outer = _ray(tm, np.array([trans[0] + sign * 1.0, mid_y, trans[2] + (lo[2] + hi[2]) / 2]),
+                 np.array([-sign, 0.0, 0.0]))
+    targets = [SiteTarget(site, rot.T @ (p_site - trans), True, None, 1.0)]
+    if outer is not None:
+        palm = sites.palm[side].with_offset(sites.palm_clearance[side] + 0.004)
+        targets.append(SiteTarget(palm, rot.T @ (outer[0] - trans), True, rot.T @ (-outer[1])))
+    return StageSpec(pose, transl, rot, trans, targets=tuple(targets), notes={"grip": "shoulder"},
+                     object_sigma_m=0.03, object_sigma_deg=6.0)
+
+
+def _under_arm(plan: InteractionPlan, rig: BodyRig, sites: BodySites, obj: ProceduralObject,
+               surface: ObjectSurface, pose: np.ndarray, rng: np.random.Generator) -> StageSpec:
+    """under_arm: the object against the side of the chest just above the elbow (its top
+    below the armpit), its thinner side across; the arm raised (`UNDER_ARM_RAISE`) until the
+    elbow clears its outer side, the inner upper arm pulled onto that side."""
+    side = plan.side
+    sign = -1.0 if side == "right" else 1.0
+    size = affordances(obj).size
+    rot = yaw(math.pi / 2) if size[0] > size[2] else np.eye(3)
+    ov = obj.mesh.vertices.astype(np.float64) @ rot.T
+    lo, hi = ov.min(axis=0), ov.max(axis=0)
+    half = (hi - lo) / 2
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    elbow_y = float(world[JOINT_INDEX[f"{side}_elbow"], 1, 3])
+    armpit_y = float(world[JOINT_INDEX[f"{side}_shoulder"], 1, 3]) - 0.07
+    y_c = max(min(elbow_y + 0.06, armpit_y - 0.03 - half[1]), half[1] + 0.05)
+    torso = np.isin(rig.part_labels, [BODY_PARTS.index("torso_front"), BODY_PARTS.index("back")])
+    band = torso & (np.abs(verts[:, 1] - y_c) < 0.06)
+    flank = float(verts[band, 0].min()) if side == "right" else float(verts[band, 0].max())
+    z_c = float((verts[band, 2].min() + verts[band, 2].max()) / 2) + 0.03
+    centre = np.array([flank + sign * (half[0] + 0.004), y_c, z_c])
+    outer_x = centre[0] + sign * half[0]
+    elbow_x = _joint_x(rig, f"{side}_elbow")
+    pose, raised = _fit_amount(pose, UNDER_ARM_RAISE, side, elbow_x, outer_x + sign * 0.05,
+                               np.arange(0.0, 46.0, 2.5))
+    transl, verts, world = _grounded(rig, pose, np.zeros(3))
+    trans = centre - (lo + hi) / 2
+    tm = _object_mesh_world(obj, rot, trans)
+    mask = _limb_mask(rig, verts, world, f"{side}_arm", f"{side}_shoulder", f"{side}_elbow", 0.45, 0.85)
+    arm = _extreme_site(f"{side}_inner_arm", rig, verts, world, mask, np.array([-sign, 0.0, 0.0]),
+                        f"{side}_shoulder").with_offset(0.004)
+    p_arm, _ = site_world(arm, verts, world)
+    targets = []
+    hit = _ray(tm, np.array([centre[0] + sign * 1.0, min(p_arm[1], centre[1]), centre[2]]), np.array([-sign, 0.0, 0.0]))
+    if hit is not None:
+        targets.append(SiteTarget(arm, rot.T @ (hit[0] - trans), True, None, 1.0))
+    return StageSpec(pose, transl, rot, trans, targets=tuple(targets), notes={"arm_raised_deg": round(raised, 2)},
+                     object_sigma_m=0.03, object_sigma_deg=8.0)
+
+
+def _joint_x(rig: BodyRig, joint: str) -> Callable[[np.ndarray], float]:
+    """Measure: x of a joint on the posed body, metres."""
+    j = JOINT_INDEX[joint]
+
+    def measure(pose: np.ndarray) -> float:
+        return float(rig.posed_numpy(pose, np.zeros(3))[1][j, 0, 3])
+
+    return measure
+
+
 _STAGERS: dict[Mode, Stager] = {
     "near": _near,
     "hold_one": _hold_one,
@@ -1347,4 +2236,15 @@ _STAGERS: dict[Mode, Stager] = {
     "sit": _sit,
     "sit_back": _sit_back,
     "stand_on": _stand_on,
+    "point": _point,
+    "perch": _perch,
+    "foot_on": _foot_on,
+    "lean_wall": _lean_wall,
+    "sit_floor": _sit_floor,
+    "lean_side": _lean_side,
+    "forearms": _forearms,
+    "hug": _hug,
+    "overhead": _overhead,
+    "shoulder": _shoulder,
+    "under_arm": _under_arm,
 }

@@ -298,4 +298,7 @@ class Hoi3dgenGenerator:
         settings = options.settings
         if settings is not None and not isinstance(settings, ChainOptions):
             raise InputError(f"the hoi3dgen generator takes ChainOptions settings, got {type(settings).__name__}")
+        if options.object_mesh is not None:
+            raise InputError("the hoi3dgen generator makes its own object from the text; your own object mesh "
+                             "(--object-mesh) works with --generator compose")
         return generate(prompt, int(seed), runtime=options.runtime, options=settings, cache=self.cache)

@@ -16,6 +16,9 @@ Modules, in chain order:
 - `select`: contact-verified choice among candidates.
 - `lift`: the chain (`lift_mesh`, `lift_candidates`), `LIFT_PRESETS`, the
   release's point clouds (`official_point_clouds`).
-- `load`: reading combined meshes and label files.
+- `load`: reading combined meshes (node index, labels) and label files.
+- `parts`: which part of a multi-part mesh (glb nodes with any names, or
+  connected components) is the person, by fitting the body to each candidate
+  (`split_parts`, `PART_SOURCES`).
 - `synthetic`: degrading clean data to look generated (tests, benchmarks).
 """

@@ -1,14 +1,16 @@
 """Reading a combined human + object mesh (glb / gltf / obj / ply) and its labels.
 
-`load_combined_mesh` reads any file trimesh reads into one `Mesh` (scene nodes
+`load_mesh_parts` reads any file trimesh reads into one `Mesh` (scene nodes
 placed by their transforms, in the file's frame, which for glTF is the internal
-frame: +Y up, metres) and, when the scene has nodes named like "human" and
-"object", the per-vertex split they imply. Textures are kept: the parts'
-base-colour images are packed side by side into one atlas and their uv
-remapped (uv outside [0, 1] is wrapped first); parts without a texture map to
-a white tile and keep their colours as vertex colours (textured parts get white
-vertex colours), which glTF and the exporters' bake multiply with the texture.
-Base-colour factors are not applied.
+frame: +Y up, metres), which node each vertex came from (whatever the nodes
+are called: `parts.split_parts` decides which is the person by fitting the
+body) and, when the scene has nodes named like "human" and "object", the
+per-vertex split they imply; `load_combined_mesh` is its (mesh, labels) form.
+Textures are kept: the parts' base-colour images are packed side by side into
+one atlas and their uv remapped (uv outside [0, 1] is wrapped first); parts
+without a texture map to a white tile and keep their colours as vertex colours
+(textured parts get white vertex colours), which glTF and the exporters' bake
+multiply with the texture. Base-colour factors are not applied.
 
 `load_vertex_labels` reads a `--labels` file: `.npy` or text (one integer per
 vertex, or whitespace separated), 0 = person, 1 = object.
@@ -34,6 +36,27 @@ _GREY = (180, 180, 180)
 class _Part:
     mesh: Mesh
     name: str
+
+
+@dataclass(frozen=True)
+class LoadedMesh:
+    """A mesh file read as one mesh, with where its vertices came from.
+
+    Attributes:
+        mesh: the merged mesh (file frame, file units; glTF: internal frame, metres).
+        labels: (V,) int8, 0 = person, 1 = object, when every node is named
+            like a human (`HUMAN_NAMES`) or an object (`OBJECT_NAMES`) and both
+            occur; else None.
+        part_names: the name of each geometry node, in merge order (the node's
+            name, or its geometry's when only that one names a role); one name
+            (the file's stem) for a file without a scene.
+        part_index: (V,) int32 index into `part_names` of each vertex's node.
+    """
+
+    mesh: Mesh
+    labels: np.ndarray | None
+    part_names: tuple[str, ...]
+    part_index: np.ndarray
 
 
 def _role(name: str) -> int | None:
@@ -140,16 +163,15 @@ def merge_meshes(parts: list[Mesh], name: str = "combined") -> Mesh:
     return Mesh(vertices, faces, uv=np.vstack(uvs), colors=colors, texture=Texture(atlas), name=name)
 
 
-def load_combined_mesh(path: str | os.PathLike[str]) -> tuple[Mesh, np.ndarray | None]:
-    """Read a combined human + object mesh.
+def load_mesh_parts(path: str | os.PathLike[str]) -> LoadedMesh:
+    """Read a combined human + object mesh and which node each vertex came from.
 
     Args:
         path: a .glb / .gltf / .obj / .ply / .off / .stl file.
 
     Returns:
-        The merged mesh (file frame, file units), and (V,) int8 labels
-        (0 = person, 1 = object) when every scene node is named like a human
-        (`HUMAN_NAMES`) or an object (`OBJECT_NAMES`) and both occur; else None.
+        `LoadedMesh`: the merged mesh, its labels when the node names give
+        them, and the per-vertex node index.
 
     Raises:
         InputError: unreadable file or no triangles.
@@ -181,7 +203,26 @@ def load_combined_mesh(path: str | os.PathLike[str]) -> tuple[Mesh, np.ndarray |
     labels = None
     if all(r is not None for r in roles) and set(roles) == {0, 1}:
         labels = np.concatenate([np.full(len(q.mesh.vertices), r, np.int8) for q, r in zip(parts, roles, strict=True)])
-    return mesh, labels
+    index = np.repeat(np.arange(len(parts), dtype=np.int32), [len(q.mesh.vertices) for q in parts])
+    return LoadedMesh(mesh, labels, tuple(q.name for q in parts), index)
+
+
+def load_combined_mesh(path: str | os.PathLike[str]) -> tuple[Mesh, np.ndarray | None]:
+    """Read a combined human + object mesh (`load_mesh_parts` without the node index).
+
+    Args:
+        path: a .glb / .gltf / .obj / .ply / .off / .stl file.
+
+    Returns:
+        The merged mesh (file frame, file units), and (V,) int8 labels
+        (0 = person, 1 = object) when every scene node is named like a human
+        (`HUMAN_NAMES`) or an object (`OBJECT_NAMES`) and both occur; else None.
+
+    Raises:
+        InputError: unreadable file or no triangles.
+    """
+    loaded = load_mesh_parts(path)
+    return loaded.mesh, loaded.labels
 
 
 def load_vertex_labels(path: str | os.PathLike[str], num_vertices: int) -> np.ndarray:

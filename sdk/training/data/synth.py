@@ -50,7 +50,12 @@ _COLORS: tuple[str, ...] = ("red", "blue", "green", "yellow", "black", "white", 
 
 _ING = {"stand": "standing", "sit": "sitting", "lean": "leaning", "carry": "carrying",
         "carry_two_hands": "carrying", "lift": "lifting", "hold": "holding", "drag": "dragging",
-        "push": "pushing", "pull": "pulling", "kick": "kicking", "lie": "lying"}
+        "push": "pushing", "pull": "pulling", "kick": "kicking", "lie": "lying",
+        "rest_foot": "resting", "step_on": "stepping onto", "lean_side": "leaning sideways against",
+        "lean_forearms": "leaning", "sit_floor": "sitting on the floor", "kneel": "kneeling", "squat": "squatting",
+        "crouch": "crouching", "hug": "hugging", "grab": "grabbing", "raise_overhead": "raising",
+        "hold_out": "holding out", "throw": "throwing", "point_at": "pointing at", "carry_shoulder": "carrying",
+        "carry_under_arm": "carrying"}
 """Action → the -ing verb of the grid's sentences (every one is in `lexicon.ACTION_VERBS`);
 actions without one are not in the grid."""
 
@@ -63,14 +68,24 @@ _PHRASES: dict[ContactConfig, dict[str, str]] = {
     ContactConfig.RIGHT_HAND: {"*": "{ing} {a} {obj} " + _hands("right"), "lean": "leaning on {a} {obj} " + _hands("right")},
     ContactConfig.LEFT_HAND: {"*": "{ing} {a} {obj} " + _hands("left"), "lean": "leaning on {a} {obj} " + _hands("left")},
     ContactConfig.BOTH_HANDS: {"*": "{ing} {a} {obj} " + _hands("both"), "lean": "leaning on {a} {obj} " + _hands("both"),
-                               "carry": ""},
+                               "carry": "", "lean_forearms": "leaning on {pos} forearms on {a} {obj}",
+                               "raise_overhead": "raising {a} {obj} over {pos} head " + _hands("both")},
     ContactConfig.BACK: {"carry": "carrying {a} {obj} on {pos} back",
                          "lean": "leaning {pos} back against {a} {obj}",
-                         "lie": "lying on {pos} back on {a} {obj}"},
-    ContactConfig.RIGHT_LEG: {"kick": "kicking {a} {obj} with {pos} right foot"},
-    ContactConfig.LEFT_LEG: {"kick": "kicking {a} {obj} with {pos} left foot"},
-    ContactConfig.NO_CONTACT: {"stand": "standing next to {a} {obj}"},
-    ContactConfig.OTHER: {"sit": "sitting on {a} {obj}", "stand": "standing on {a} {obj}", "lie": "lying on {a} {obj}"},
+                         "lie": "lying on {pos} back on {a} {obj}",
+                         "sit_floor": "sitting on the floor with {pos} back against {a} {obj}"},
+    ContactConfig.RIGHT_LEG: {"kick": "kicking {a} {obj} with {pos} right foot",
+                              "rest_foot": "resting {pos} right foot on {a} {obj}"},
+    ContactConfig.LEFT_LEG: {"kick": "kicking {a} {obj} with {pos} left foot",
+                             "rest_foot": "resting {pos} left foot on {a} {obj}"},
+    ContactConfig.NO_CONTACT: {"stand": "standing next to {a} {obj}", "sit_floor": "{ing} next to {a} {obj}",
+                               "kneel": "{ing} next to {a} {obj}", "squat": "{ing} next to {a} {obj}",
+                               "crouch": "{ing} next to {a} {obj}", "point_at": "{ing} {a} {obj}"},
+    ContactConfig.OTHER: {"sit": "sitting on {a} {obj}", "stand": "standing on {a} {obj}", "lie": "lying on {a} {obj}",
+                          "step_on": "{ing} {a} {obj}", "kneel": "{ing} on {a} {obj}", "squat": "{ing} on {a} {obj}",
+                          "crouch": "{ing} on {a} {obj}", "lean_side": "{ing} {a} {obj}",
+                          "carry_shoulder": "{ing} {a} {obj} on {pos} shoulder",
+                          "carry_under_arm": "{ing} {a} {obj} under {pos} arm"},
 }
 """Configuration → action ("*" = any) → the verb phrase naming the contact ("" =
 not in the grid: both hands carrying is the parser's `carry_two_hands`)."""

@@ -29,8 +29,10 @@ RADIUS_RANGES: dict[str, tuple[float, float]] = {
     "volleyball": (0.103, 0.107),
     "beach": (0.15, 0.25),
     "plain": (0.09, 0.12),
+    "yoga": (0.275, 0.375),
 }
-"""Ball radius range per variant, metres (FIFA size 5, FIBA size 7, FIVB, ...)."""
+"""Ball radius range per variant, metres (FIFA size 5, FIBA size 7, FIVB, 55–75 cm
+exercise balls, ...)."""
 
 _DEFAULT = {
     "soccer": Material("plastic", (240, 240, 238)),
@@ -38,6 +40,7 @@ _DEFAULT = {
     "volleyball": Material("plastic", (240, 238, 230)),
     "beach": Material("plastic", (220, 40, 40)),
     "plain": Material("rubber", (200, 40, 40)),
+    "yoga": Material("rubber", (80, 120, 200)),
 }
 
 
@@ -96,7 +99,8 @@ def build_ball(rng: np.random.Generator, variant: str | None, action: str | None
     """A ball resting on the floor (centre at y = radius).
 
     Ranges (radius, m): soccer 0.108–0.112, basketball 0.117–0.122, volleyball
-    0.103–0.107, beach 0.15–0.25, plain 0.09–0.12.
+    0.103–0.107, beach 0.15–0.25, plain 0.09–0.12, yoga (exercise ball)
+    0.275–0.375.
     """
     kind = variant if variant in RADIUS_RANGES else str(rng.choice(["soccer", "basketball", "volleyball", "plain"]))
     r = float(rng.uniform(*RADIUS_RANGES[kind]))
@@ -110,5 +114,5 @@ def build_ball(rng: np.random.Generator, variant: str | None, action: str | None
         "back": Anchor.at((0.0, r, -r), (0, 0, -1), (0, 1, 0)),
     }
     return Blueprint(parts, {"main": _DEFAULT[kind]}, {"radius": r, "diameter": 2 * r}, anchors, "held",
-                     {"variant": kind}, edge_length=1.0, painter=None if kind == "plain" else _paint(kind),
+                     {"variant": kind}, edge_length=1.0, painter=None if kind in ("plain", "yoga") else _paint(kind),
                      floor_trim=False)

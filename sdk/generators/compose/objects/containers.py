@@ -46,25 +46,45 @@ def _axis_frame(y: float = 0.0) -> np.ndarray:
 # --------------------------------------------------------------------------- box
 
 
+BOX_SIZES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+    "tiny": ((0.10, 0.16), (0.08, 0.14), (0.06, 0.12)),
+    "small": ((0.18, 0.28), (0.15, 0.24), (0.12, 0.22)),
+    "medium": ((0.30, 0.42), (0.25, 0.35), (0.22, 0.35)),
+    "large": ((0.45, 0.60), (0.35, 0.45), (0.35, 0.50)),
+    "huge": ((0.65, 0.80), (0.50, 0.65), (0.50, 0.70)),
+}
+"""Size variant → (long side, short side, height) ranges of a cardboard carton, metres
+(BEHAVE's tiny / small / medium / large boxes and a huge one)."""
+
+
 def build_box(rng: np.random.Generator, variant: str | None, action: str | None) -> Blueprint:
     """A box: taped cardboard carton, lidded plastic storage box or wooden crate
-    with hand-hole recesses.
+    with hand-hole recesses; a size variant (`BOX_SIZES`) is a carton of that size.
 
-    Ranges: cardboard 0.25–0.60 × 0.20–0.45 × 0.15–0.45 m; storage
-    0.35–0.55 × 0.25–0.40 × 0.18–0.35 m; crate 0.40–0.60 × 0.30–0.40 × 0.25–0.35 m.
+    Ranges: cardboard 0.25–0.60 × 0.20–0.45 × 0.15–0.45 m (sizes: tiny
+    0.10–0.16 m long … huge 0.65–0.80 m); storage 0.35–0.55 × 0.25–0.40 ×
+    0.18–0.35 m; crate 0.40–0.60 × 0.30–0.40 × 0.25–0.35 m.
     """
-    kind = variant if variant in ("cardboard", "storage", "crate") else (
+    size = variant if variant in BOX_SIZES else None
+    kind = "cardboard" if size else variant if variant in ("cardboard", "storage", "crate") else (
         "cardboard" if rng.uniform() < 0.6 else _pick(rng, ["storage", "crate"]))
     parts: list[Part] = []
     cuts: list[Part] = []
+    style = {"variant": kind}
     if kind == "cardboard":
-        a, b, h = _u(rng, 0.25, 0.60), _u(rng, 0.20, 0.45), _u(rng, 0.15, 0.45)
+        long_r, short_r, h_r = BOX_SIZES[size] if size else ((0.25, 0.60), (0.20, 0.45), (0.15, 0.45))
+        if size:
+            a, b, h = _u(rng, *long_r), _u(rng, *short_r), _u(rng, *h_r)
+            style["size"] = size
+        else:
+            a, b, h = _u(rng, 0.25, 0.60), _u(rng, 0.20, 0.45), _u(rng, 0.15, 0.45)
         w, d = max(a, b), min(a, b)
         parts.append(Part(rounded_box((w, h, d), (0, h / 2, 0), 0.003), "main"))
-        tape_w = _u(rng, 0.045, 0.055)
+        tape_w = min(_u(rng, 0.045, 0.055), 0.4 * d)
+        flap = min(0.07, 0.4 * h)
         parts.append(Part(rounded_box((w + 0.002, 0.002, tape_w), (0, h, 0), 0.0008), "tape"))
         for sx in (-1, 1):
-            parts.append(Part(rounded_box((0.002, 0.07, tape_w), (sx * w / 2, h - 0.035, 0), 0.0008), "tape"))
+            parts.append(Part(rounded_box((0.002, flap, tape_w), (sx * w / 2, h - flap / 2, 0), 0.0008), "tape"))
         slots = {"main": Material("cardboard", (176, 134, 88)), "tape": Material("plastic", (196, 160, 110))}
         hold_y = h / 2
     elif kind == "storage":
@@ -81,15 +101,16 @@ def build_box(rng: np.random.Generator, variant: str | None, action: str | None)
         for sx in (-1, 1):
             cuts.append(Part(rounded_box((0.04, 0.035, 0.11), (sx * w / 2, hold_y, 0), 0.012), "main"))
         slots = {"main": Material("wood", (170, 130, 85))}
+    side_x = w / 2 - (0.02 if kind == "crate" else 0.0)  # a crate is held in its hand holes (2 cm deep)
     anchors = {
         "top": Anchor.at((0.0, h, 0.0), (0, 1, 0), (0, 0, 1)),
-        "side_left": Anchor.at((w / 2, hold_y, 0.0), (1, 0, 0), (0, 0, 1)),
-        "side_right": Anchor.at((-w / 2, hold_y, 0.0), (-1, 0, 0), (0, 0, 1)),
+        "side_left": Anchor.at((side_x, hold_y, 0.0), (1, 0, 0), (0, 0, 1)),
+        "side_right": Anchor.at((-side_x, hold_y, 0.0), (-1, 0, 0), (0, 0, 1)),
         "front": Anchor.at((0.0, h / 2, d / 2), (0, 0, 1), (1, 0, 0)),
         "back": Anchor.at((0.0, h / 2, -d / 2), (0, 0, -1), (1, 0, 0)),
     }
     dims = {"box_width": w, "box_depth": d, "box_height": h}
-    return Blueprint(parts, slots, dims, anchors, "held", {"variant": kind}, cuts=cuts, edge_length=0.03)
+    return Blueprint(parts, slots, dims, anchors, "held", style, cuts=cuts, edge_length=0.03)
 
 
 # --------------------------------------------------------------------------- bottle
@@ -163,10 +184,10 @@ def build_mug(rng: np.random.Generator, variant: str | None, action: str | None)
     cavity = lathe([(0.0, base), (r - wall - 0.003, base), (r - wall, base + 0.003), (r - wall, h + 0.02),
                     (0.0, h + 0.02)], 48)
     cuts = [Part(cavity, "main", "cylinder", _axis_frame())]
-    anchors = {
+    anchors = {  # the cavity leaves nothing on the axis: grip and rim are on the wall facing +Z
         "handle": Anchor.at((cx + big_r, cy, 0.0), (1, 0, 0), (0, 1, 0)),
-        "rim": Anchor.at((0.0, h, 0.0), (0, 1, 0), (0, 0, 1)),
-        "grip": Anchor.at((0.0, h * 0.5, 0.0), (0, 0, 1), (0, 1, 0)),
+        "rim": Anchor.at((0.0, h, r - wall / 2), (0, 1, 0), (1, 0, 0)),
+        "grip": Anchor.at((0.0, h * 0.5, r), (0, 0, 1), (0, 1, 0)),
     }
     dims = {"mug_radius": r, "mug_height": h, "wall": wall, "handle_radius": big_r, "handle_bar_radius": tube,
             "grip_radius": r}

@@ -14,6 +14,7 @@ from hoiexport.sdk.generators.compose.objects.geometry import (
     Part,
     arc_tube,
     beam,
+    capsule,
     cylinder,
     frame_of,
     rod,
@@ -58,11 +59,14 @@ def _tilted_post(kind: str, p0, p1, size: float) -> Part:
 
 
 def build_chair(rng: np.random.Generator, variant: str | None, action: str | None) -> Blueprint:
-    """A chair: seat, four legs, tilted backrest (slats or panel), optional arms.
+    """A chair: seat, four legs, tilted backrest (slats or panel), optional arms;
+    or a folding chair or an office chair (`_folding_chair`, `_office_chair`).
 
     Ranges: seat height 0.42–0.48 m; seat 0.40–0.50 m wide (armchair 0.50–0.58),
     0.40–0.48 m deep (armchair 0.48–0.55); backrest top 0.80–1.00 m; tilt 3–10°.
     """
+    if variant in _CHAIR_STYLES:
+        return _CHAIR_STYLES[variant](rng)
     back = variant if variant in ("slat", "panel", "armchair") else _pick(rng, ["slat", "panel"])
     arm = back == "armchair"
     seat_h = _u(rng, 0.42, 0.48)
@@ -136,7 +140,7 @@ def build_chair(rng: np.random.Generator, variant: str | None, action: str | Non
     anchors.update({
         "seat": Anchor.at((0.0, seat_h, 0.0), (0, 1, 0), (0, 0, 1)),
         "backrest": Anchor.at(front, normal, (1, 0, 0)),
-        "backrest_top": Anchor.at(on_line(back_top), (0, 1, 0), (1, 0, 0)),
+        "backrest_top": Anchor.at(on_line(back_top - 0.01) + normal * offset, (0, 1, 0), (1, 0, 0)),
     })
     wood = _pick(rng, _WOODS)
     main = Material("fabric", _pick(rng, _FABRICS)) if arm else Material("wood", wood)
@@ -148,6 +152,148 @@ def build_chair(rng: np.random.Generator, variant: str | None, action: str | Non
     if arm:
         dims["armrest_height"] = arm_h + 0.015
     return Blueprint(parts, {"main": main, "frame": frame_mat}, dims, anchors, "support", style, edge_length=0.05)
+
+
+def _backrest_line(seat_bottom: float, zb: float, tilt: float):
+    """The tilted line a backrest follows: y ↦ (0, y, z) leaning back from (zb, seat_bottom)."""
+
+    def on_line(y: float) -> np.ndarray:
+        return np.array([0.0, y, zb - (y - seat_bottom) * math.tan(tilt)])
+
+    return on_line
+
+
+def _folding_chair(rng: np.random.Generator) -> Blueprint:
+    """A folding chair: a tubular steel frame (rear posts running straight from the
+    floor past the seat's back edge up to a top bar, leaning back; front legs
+    splayed forwards), floor rails, a thin seat and a back panel under the top bar.
+
+    `backrest_top` is the top bar's centre (a point on its axis). Ranges: seat
+    height 0.43–0.47 m, seat 0.40–0.44 m square, backrest top 0.80–0.86 m,
+    tilt 8–14°.
+    """
+    seat_h, seat_w, seat_d = _u(rng, 0.43, 0.47), _u(rng, 0.40, 0.44), _u(rng, 0.40, 0.44)
+    back_top, tilt = _u(rng, 0.80, 0.86), math.radians(_u(rng, 8.0, 14.0))
+    tube = _u(rng, 0.010, 0.0125)
+    seat_t = 0.02
+    seat_bottom = seat_h - seat_t
+    xs = seat_w / 2 - 0.015
+    zf, zb = seat_d / 2 - 0.03, -seat_d / 2 + 0.03
+    on_line = _backrest_line(seat_bottom, zb, tilt)  # the rear posts' line, extended to the floor
+    parts = [Part(rounded_box((seat_w, seat_t, seat_d), (0, seat_h - seat_t / 2, 0), 0.006), "main")]
+    splay = _u(rng, 0.04, 0.07)
+    for x in (-xs, xs):
+        p0, p1 = np.array([x, 0.0, zf + splay]), np.array([x, seat_bottom + 0.005, zf])
+        parts.append(Part(rod(p0, p1, tube, 16), "frame", "cylinder", frame_of(rotation_to(p1 - p0), p0)))
+        q0, q1 = on_line(0.0) + [x, 0.0, 0.0], on_line(back_top) + [x, 0.0, 0.0]
+        parts.append(Part(rod(q0, q1, tube, 16), "frame", "cylinder", frame_of(rotation_to(q1 - q0), q0)))
+    for p in (np.array([0.0, 0.10, zf + splay * (1 - 0.10 / seat_bottom)]), on_line(0.10), on_line(back_top)):
+        a, b = p - [xs + tube, 0.0, 0.0], p + [xs + tube, 0.0, 0.0]
+        parts.append(Part(capsule(a, b, tube * (1.0 if p[1] > 0.5 else 0.8), 12), "frame", "cylinder",
+                          frame_of(rotation_to((1, 0, 0)), a)))
+    panel_h = _u(rng, 0.16, 0.22)
+    direction = np.array([0.0, math.cos(tilt), -math.sin(tilt)])
+    normal = np.array([0.0, math.sin(tilt), math.cos(tilt)])
+    rot = rotation_to(direction, up=(0.0, 0.0, 1.0))
+    pt = 0.012
+    y_mid = back_top - tube - panel_h / 2 + 0.004
+    c = on_line(y_mid) + normal * (tube * 0.5)
+    parts.append(Part(rounded_box((2 * xs + 2 * tube, panel_h / math.cos(tilt), pt), tuple(c), 0.005, rot), "main",
+                      "box", frame_of(rot, c)))
+    anchors = {
+        "seat": Anchor.at((0.0, seat_h, 0.0), (0, 1, 0), (0, 0, 1)),
+        "backrest": Anchor.at(c + normal * pt / 2, normal, (1, 0, 0)),
+        "backrest_top": Anchor.at(on_line(back_top), (0, 1, 0), (1, 0, 0)),
+    }
+    main = Material(_pick(rng, ["plastic", "metal", "wood"]), _pick(rng, [(40, 40, 44), (150, 104, 62), (190, 192, 196),
+                                                                        (60, 80, 130)]))
+    dims = {"seat_height": seat_h, "seat_width": seat_w, "seat_depth": seat_d, "backrest_height": back_top + tube,
+            "back_tilt_deg": math.degrees(tilt), "backrest_bar_radius": tube}
+    return Blueprint(parts, {"main": main, "frame": Material("metal", _pick(rng, _FRAMES))}, dims, anchors,
+                     "support", {"back": "folding", "legs": "tube"}, edge_length=0.05)
+
+
+def _office_chair(rng: np.random.Generator) -> Blueprint:
+    """An office chair: a five-star base on casters, a gas column, an upholstered
+    seat and backrest on a spine, and (seeded) armrests.
+
+    Ranges: seat height 0.43–0.48 m, seat 0.46–0.52 × 0.44–0.50 m, backrest
+    top 0.88–0.98 m, tilt 6–12°, base 0.60–0.66 m across.
+    """
+    seat_h, seat_w, seat_d = _u(rng, 0.43, 0.48), _u(rng, 0.46, 0.52), _u(rng, 0.44, 0.50)
+    seat_t = _u(rng, 0.07, 0.09)
+    back_top, tilt = _u(rng, 0.88, 0.98), math.radians(_u(rng, 6.0, 12.0))
+    base_r = _u(rng, 0.30, 0.33)
+    caster_r = 0.025
+    hub_y = 2 * caster_r + 0.045
+    parts: list[Part] = []
+    phase = _u(rng, 0.0, 2 * math.pi / 5)
+    for k in range(5):
+        a = phase + 2 * math.pi * k / 5
+        d = np.array([math.cos(a), 0.0, math.sin(a)])
+        end = d * (base_r - caster_r) + np.array([0.0, 2 * caster_r + 0.012, 0.0])
+        solid, frame = beam((0.0, hub_y, 0.0), end, 0.04, 0.03, 0.008, up=(0, 1, 0))
+        parts.append(Part(solid, "frame", "box", frame))
+        c = d * (base_r - caster_r) + np.array([0.0, caster_r, 0.0])
+        side = np.cross(d, [0.0, 1.0, 0.0])
+        parts.append(Part(rod(c - side * 0.012, c + side * 0.012, caster_r, 16), "frame", "cylinder",
+                          frame_of(rotation_to(side), c - side * 0.012)))
+        parts.append(Part(rounded_box((0.02, 0.03, 0.02), tuple(c + np.array([0.0, caster_r + 0.006, 0.0])), 0.004),
+                          "frame"))
+    parts.append(Part(cylinder(0.045, 0.05, (0, hub_y - 0.03, 0), segments=24), "frame", "cylinder",
+                      frame_of(np.eye(3), (0, hub_y, 0))))
+    seat_bottom = seat_h - seat_t
+    parts.append(Part(cylinder(0.025, seat_bottom - hub_y + 0.02, (0, hub_y, 0), segments=20), "frame", "cylinder",
+                      frame_of(np.eye(3), (0, hub_y, 0))))
+    parts.append(Part(rounded_box((0.22, 0.03, 0.22), (0, seat_bottom - 0.01, 0), 0.008), "frame"))
+    parts.append(Part(rounded_box((seat_w, seat_t, seat_d), (0, seat_h - seat_t / 2, 0.02), 0.03), "main"))
+    zb = -seat_d / 2 + 0.02
+    on_line = _backrest_line(seat_bottom, zb, tilt)
+    normal = np.array([0.0, math.sin(tilt), math.cos(tilt)])
+    direction = np.array([0.0, math.cos(tilt), -math.sin(tilt)])
+    rot = rotation_to(direction, up=(0.0, 0.0, 1.0))
+    back_t = _u(rng, 0.05, 0.07)
+    y0 = seat_h + _u(rng, 0.06, 0.10)
+    c = on_line((y0 + back_top) / 2) + normal * back_t / 2
+    h_back = (back_top - y0) / math.cos(tilt)
+    parts.append(Part(rounded_box((seat_w * 0.92, h_back, back_t), tuple(c), 0.03, rot), "main", "box",
+                      frame_of(rot, c)))
+    # the spine: from under the seat's back edge up behind the backrest
+    s0 = np.array([0.0, seat_bottom - 0.005, zb + 0.06])
+    s1 = on_line(y0 + 0.12) - normal * 0.005
+    solid, frame = beam(s0, s1, 0.06, 0.02, 0.006)
+    parts.append(Part(solid, "frame", "box", frame))
+    solid, frame = beam(s0 + np.array([0.0, 0.0, 0.08]), s0 + np.array([0.0, 0.0, -0.02]), 0.06, 0.02, 0.006)
+    parts.append(Part(solid, "frame", "box", frame))
+    anchors = {
+        "seat": Anchor.at((0.0, seat_h, 0.0), (0, 1, 0), (0, 0, 1)),
+        "backrest": Anchor.at(c + normal * back_t / 2, normal, (1, 0, 0)),
+        "backrest_top": Anchor.at(on_line(back_top) + normal * back_t / 2, (0, 1, 0), (1, 0, 0)),
+    }
+    arms = rng.uniform() < 0.5
+    dims = {"seat_height": seat_h, "seat_width": seat_w, "seat_depth": seat_d, "backrest_height": back_top,
+            "back_tilt_deg": math.degrees(tilt)}
+    if arms:
+        arm_h = seat_h + _u(rng, 0.18, 0.23)
+        xa = seat_w / 2 + 0.03
+        for x, name in ((xa, "armrest_left"), (-xa, "armrest_right")):
+            parts.append(Part(rounded_box((0.03, arm_h - seat_bottom + 0.01, 0.04), (x, (arm_h + seat_bottom) / 2, -0.02),
+                                          0.006), "frame"))
+            parts.append(Part(rounded_box((0.07, 0.025, 0.24), (x, arm_h, 0.0), 0.01), "frame"))
+            inner = seat_w / 2 - 0.06  # the bracket from under the seat out to the arm post
+            parts.append(Part(rounded_box((xa - inner, 0.02, 0.04), (math.copysign((xa + inner) / 2, x),
+                                                                    seat_bottom + 0.005, -0.02), 0.005), "frame"))
+            anchors[name] = Anchor.at((x, arm_h + 0.0125, 0.0), (0, 1, 0), (0, 0, 1))
+        dims["armrest_height"] = arm_h + 0.0125
+    main = Material("fabric", _pick(rng, _FABRICS)) if rng.uniform() < 0.6 else Material("leather", (30, 28, 26))
+    style = {"back": "office", "legs": "five-star", "arms": "yes" if arms else "no"}
+    return Blueprint(parts, {"main": main, "frame": Material("metal" if rng.uniform() < 0.5 else "plastic",
+                                                            _pick(rng, _FRAMES))}, dims, anchors, "support", style,
+                     edge_length=0.05)
+
+
+_CHAIR_STYLES = {"folding": _folding_chair, "office": _office_chair}
+"""Chair variants with their own construction (the others share `build_chair`'s)."""
 
 
 # --------------------------------------------------------------------------- stool
@@ -222,19 +368,29 @@ def build_table(rng: np.random.Generator, variant: str | None, action: str | Non
     """A table: top, apron rails and four legs.
 
     Ranges: dining / desk height 0.72–0.78 m, top 0.90–1.60 × 0.60–0.90 m;
-    coffee / side table height 0.40–0.48 m, top 0.60–1.20 × 0.40–0.70 m.
+    coffee / side table height 0.40–0.48 m, top 0.60–1.20 × 0.40–0.70 m;
+    square (café / card table) height 0.72–0.76 m, top 0.75–1.00 m square;
+    small (side / end table) height 0.45–0.60 m, top 0.40–0.60 × 0.40–0.55 m.
     """
-    kind = variant if variant in ("dining", "coffee") else ("dining" if rng.uniform() < 0.6 else "coffee")
+    kind = variant if variant in ("dining", "coffee", "square", "small") else (
+        "dining" if rng.uniform() < 0.6 else "coffee")
     if kind == "dining":
         h, w, d = _u(rng, 0.72, 0.78), _u(rng, 0.9, 1.6), _u(rng, 0.6, 0.9)
         apron_h = _u(rng, 0.06, 0.10)
+    elif kind == "square":
+        h, w = _u(rng, 0.72, 0.76), _u(rng, 0.75, 1.0)
+        d = w
+        apron_h = _u(rng, 0.06, 0.09)
+    elif kind == "small":
+        h, w, d = _u(rng, 0.45, 0.60), _u(rng, 0.40, 0.60), _u(rng, 0.40, 0.55)
+        apron_h = _u(rng, 0.04, 0.07)
     else:
         h, w, d = _u(rng, 0.40, 0.48), _u(rng, 0.6, 1.2), _u(rng, 0.4, 0.7)
         apron_h = _u(rng, 0.04, 0.06)
     top_t = _u(rng, 0.025, 0.045)
     leg_kind = _pick(rng, ["square", "round"])
-    leg = _u(rng, 0.04, 0.07)
-    inset = _u(rng, 0.03, 0.08) + leg / 2
+    leg = _u(rng, 0.04, 0.07) if kind != "small" else _u(rng, 0.03, 0.045)
+    inset = (_u(rng, 0.03, 0.08) if kind != "small" else _u(rng, 0.015, 0.04)) + leg / 2
     parts = [Part(rounded_box((w, top_t, d), (0, h - top_t / 2, 0), 0.006), "main")]
     xs, zs = w / 2 - inset, d / 2 - inset
     under = h - top_t + 0.004
@@ -331,7 +487,7 @@ def build_bench(rng: np.random.Generator, variant: str | None, action: str | Non
     anchors.update({
         "seat": Anchor.at((0.0, seat_h, 0.0), (0, 1, 0), (0, 0, 1)),
         "backrest": Anchor.at(on_line(y_a) + normal * (off + bt / 2), normal, (1, 0, 0)),
-        "backrest_top": Anchor.at(on_line(back_top) + normal * off, (0, 1, 0), (1, 0, 0)),
+        "backrest_top": Anchor.at(on_line(back_top - 0.01) + normal * off, (0, 1, 0), (1, 0, 0)),
     })
     iron = rng.uniform() < 0.5
     frame_mat = Material("metal", (38, 40, 38)) if iron else Material("wood", _pick(rng, _WOODS))

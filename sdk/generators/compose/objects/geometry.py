@@ -248,16 +248,84 @@ def arch_points(span: float, height: float, center: tuple[float, float, float], 
     return np.stack([span * np.cos(t), height * np.sin(t), np.zeros(n)], axis=1) + np.asarray(center, float)
 
 
-def lathe(profile: list[tuple[float, float]], segments: int = 40, base=(0.0, 0.0, 0.0)) -> manifold3d.Manifold:
+def lathe(
+    profile: np.ndarray | list[tuple[float, float]], segments: int = 40, base=(0.0, 0.0, 0.0)
+) -> manifold3d.Manifold:
     """A solid of revolution about +Y from a closed (radius, height) profile polygon.
 
     Args:
-        profile: (r, y) points, counter-clockwise in the (r, y) plane, r ≥ 0.
+        profile: (N, 2) (r, y) points, counter-clockwise in the (r, y) plane, r ≥ 0
+            (`ccw` orders a polygon; a clockwise one gives an empty solid).
         segments: segments around the axis.
         base: translation of the axis origin.
     """
     cs = manifold3d.CrossSection([np.asarray(profile, float)])
     return _M.revolve(cs, segments).rotate((-90.0, 0.0, 0.0)).translate(tuple(map(float, base)))
+
+
+def ccw(points: np.ndarray | list[tuple[float, float]]) -> np.ndarray:
+    """(N, 2) float64 copy of a simple polygon in counter-clockwise order (positive area)."""
+    p = np.asarray(points, float)
+    area = 0.5 * float(np.sum(p[:, 0] * np.roll(p[:, 1], -1) - np.roll(p[:, 0], -1) * p[:, 1]))
+    return p.copy() if area > 0 else p[::-1].copy()
+
+
+def hull_spheres(
+    points: np.ndarray | list[tuple[float, float, float]], radius: float, segments: int = 8
+) -> manifold3d.Manifold:
+    """The convex hull of small spheres at (N, 3) points, metres (a solid with rounded edges)."""
+    s = _M.sphere(radius, segments)
+    return _M.batch_hull([s.translate(tuple(map(float, p))) for p in np.asarray(points, float)])
+
+
+def place(solid: manifold3d.Manifold, frame: np.ndarray) -> manifold3d.Manifold:
+    """`solid` moved by a (4, 4) local-to-object transform."""
+    return solid.transform(_affine(frame))
+
+
+def rounded_outline(width: float, height: float, radius: float, segments: int = 24) -> manifold3d.CrossSection:
+    """A 2-D rounded rectangle centred on the origin (width along x, height along y), metres."""
+    r = float(min(radius, 0.49 * min(width, height)))
+    core = manifold3d.CrossSection.square((width - 2 * r, height - 2 * r), center=True)
+    return core.offset(r, manifold3d.JoinType.Round, 2.0, segments)
+
+
+def prism(
+    outline: manifold3d.CrossSection | np.ndarray | list[tuple[float, float]],
+    depth: float,
+    frame: np.ndarray | None = None,
+) -> manifold3d.Manifold:
+    """A prism: a 2-D outline in the local XY plane extruded `depth` metres along
+    local Z, centred on z = 0, then moved by the (4, 4) `frame` (identity: object frame).
+
+    Args:
+        outline: a CrossSection, or an (N, 2) simple polygon (either orientation).
+        depth: extrusion length, metres.
+        frame: optional (4, 4) local-to-object transform.
+    """
+    cs = outline if isinstance(outline, manifold3d.CrossSection) else manifold3d.CrossSection([ccw(outline)])
+    solid = _M.extrude(cs, float(depth)).translate((0.0, 0.0, -float(depth) / 2))
+    return solid if frame is None else place(solid, frame)
+
+
+def frustum_shell(
+    r_bottom: float, r_top: float, height: float, thickness: float, y0: float = 0.0, segments: int = 40
+) -> manifold3d.Manifold:
+    """An open conical tube about +Y (a lampshade, a bucket's wall without a floor):
+    outer radius r_bottom at y0 to r_top at y0 + height, wall `thickness` metres inwards."""
+    profile = [(r_bottom, 0.0), (r_top, height), (r_top - thickness, height), (r_bottom - thickness, 0.0)]
+    cs = manifold3d.CrossSection([ccw(profile)])
+    return _M.revolve(cs, segments).rotate((-90.0, 0.0, 0.0)).translate((0.0, float(y0), 0.0))
+
+
+def axis_rotation(axis: str, degrees: float) -> np.ndarray:
+    """(3, 3) rotation by `degrees` about the object axis "x", "y" or "z" (right-handed)."""
+    c, s = float(np.cos(np.radians(degrees))), float(np.sin(np.radians(degrees)))
+    if axis == "x":
+        return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    if axis == "y":
+        return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def sphere(radius: float, center=(0.0, 0.0, 0.0), segments: int = 48) -> manifold3d.Manifold:
