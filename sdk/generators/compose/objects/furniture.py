@@ -266,7 +266,7 @@ def _office_chair(rng: np.random.Generator) -> Blueprint:
     solid, frame = beam(s0 + np.array([0.0, 0.0, 0.08]), s0 + np.array([0.0, 0.0, -0.02]), 0.06, 0.02, 0.006)
     parts.append(Part(solid, "frame", "box", frame))
     anchors = {
-        "seat": Anchor.at((0.0, seat_h, 0.0), (0, 1, 0), (0, 0, 1)),
+        "seat": Anchor.at((0.0, seat_h, 0.02), (0, 1, 0), (0, 0, 1)),  # the cushion's centre (it sits 2 cm forward)
         "backrest": Anchor.at(c + normal * back_t / 2, normal, (1, 0, 0)),
         "backrest_top": Anchor.at(on_line(back_top) + normal * back_t / 2, (0, 1, 0), (1, 0, 0)),
     }
