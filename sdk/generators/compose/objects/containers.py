@@ -21,10 +21,8 @@ from hoiexport.sdk.generators.compose.objects.geometry import (
     rounded_box,
     tapered_box,
 )
-from hoiexport.sdk.generators.compose.objects.materials import Material
+from hoiexport.sdk.generators.compose.objects.materials import DARK, PLASTICS, Material
 
-_DARK = (30, 30, 32)
-_PLASTICS = [(70, 90, 160), (200, 60, 50), (60, 140, 80), (230, 230, 225), (40, 40, 44), (240, 190, 40)]
 _GLAZES = [(236, 233, 226), (40, 70, 130), (170, 40, 40), (30, 30, 32), (120, 160, 120), (220, 200, 150)]
 _Z_TO_X = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 """Rotation by -90° about Z: an arc from +X over +Y to -X becomes one from -Y
@@ -92,7 +90,7 @@ def build_box(rng: np.random.Generator, variant: str | None, action: str | None)
         lid_t = 0.025
         parts.append(Part(tapered_box((w * 0.93, d * 0.93), (w, d), h - lid_t + 0.005, 0.0, 0.015), "main"))
         parts.append(Part(rounded_box((w + 0.012, lid_t, d + 0.012), (0, h - lid_t / 2, 0), 0.008), "accent"))
-        slots = {"main": Material("plastic", _pick(rng, _PLASTICS)), "accent": Material("plastic", _pick(rng, _PLASTICS))}
+        slots = {"main": Material("plastic", _pick(rng, PLASTICS)), "accent": Material("plastic", _pick(rng, PLASTICS))}
         hold_y = h - lid_t - 0.02
     else:
         w, d, h = _u(rng, 0.40, 0.60), _u(rng, 0.30, 0.40), _u(rng, 0.25, 0.35)
@@ -146,7 +144,7 @@ def build_bottle(rng: np.random.Generator, variant: str | None, action: str | No
         r, h, rn = _u(rng, 0.033, 0.042), _u(rng, 0.21, 0.28), 0.0
         body_frac, cap_h, cap_r = 0.88, _u(rng, 0.035, 0.045), 0.0
         main = Material("metal", (190, 192, 196))
-        cap = Material("plastic", _DARK)
+        cap = Material("plastic", DARK)
     if kind == "flask":
         rn = r * 0.82
         cap_r = rn
@@ -239,8 +237,8 @@ def build_bin(rng: np.random.Generator, variant: str | None, action: str | None)
         side_y, side_x = body_h * 0.7, front
         main = Material(_pick(rng, ["metal", "plastic"]), (190, 192, 196))
         if main.kind == "plastic":
-            main = Material("plastic", _pick(rng, _PLASTICS))
-        slots = {"main": main, "accent": Material("plastic", _DARK)}
+            main = Material("plastic", _pick(rng, PLASTICS))
+        slots = {"main": main, "accent": Material("plastic", DARK)}
         dims = {"bin_height": h, "bin_radius": r}
     else:
         h, rb, rt = _u(rng, 0.28, 0.38), _u(rng, 0.11, 0.13), _u(rng, 0.13, 0.16)
@@ -252,7 +250,7 @@ def build_bin(rng: np.random.Generator, variant: str | None, action: str | None)
             "top": Anchor.at((0.0, h, 0.0), (0, 1, 0), (0, 0, 1)),
         }
         side_y, side_x = h * 0.7, rb + (rt - rb) * 0.7
-        slots = {"main": Material("plastic", _pick(rng, _PLASTICS))}
+        slots = {"main": Material("plastic", _pick(rng, PLASTICS))}
         dims = {"bin_height": h, "bin_radius": rt, "bottom_radius": rb}
     anchors["side_left"] = Anchor.at((side_x, side_y, 0.0), (1, 0, 0), (0, 1, 0))
     anchors["side_right"] = Anchor.at((-side_x, side_y, 0.0), (-1, 0, 0), (0, 1, 0))

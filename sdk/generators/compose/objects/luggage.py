@@ -23,9 +23,8 @@ from hoiexport.sdk.generators.compose.objects.geometry import (
     tapered_box,
     tube_path,
 )
-from hoiexport.sdk.generators.compose.objects.materials import Material
+from hoiexport.sdk.generators.compose.objects.materials import DARK, Material
 
-_DARK = (30, 30, 32)
 _SHELLS = [(190, 192, 196), (30, 45, 90), (28, 28, 30), (160, 30, 35), (20, 110, 115), (90, 95, 100)]
 _SOFTS = [(28, 28, 30), (35, 45, 80), (80, 82, 88), (70, 50, 40)]
 _LEATHERS = [(96, 58, 34), (60, 36, 22), (25, 22, 20), (130, 80, 45)]
@@ -105,7 +104,7 @@ def build_suitcase(rng: np.random.Generator, variant: str | None, action: str | 
         "trolley_handle": Anchor.at((0.0, grip_y, zt), (0, 1, 0), (1, 0, 0)),
     }
     main = Material("plastic", _pick(rng, _SHELLS)) if hard else Material("fabric", _pick(rng, _SOFTS))
-    slots = {"main": main, "accent": Material("plastic", _DARK), "metal": Material("metal", (175, 178, 182))}
+    slots = {"main": main, "accent": Material("plastic", DARK), "metal": Material("metal", (175, 178, 182))}
     dims = {"body_width": w, "body_depth": d, "body_height": body_h, "wheel_radius": wheel_r,
             "handle_height": top + hh, "handle_bar_radius": bar_r, "trolley_height": grip_y}
     style = {"shell": "hard" if hard else "soft", "wheels": str(len(spots)),
@@ -179,7 +178,7 @@ def build_backpack(rng: np.random.Generator, variant: str | None, action: str | 
     anchors["handle"] = Anchor.at((0.0, loop_base + loop_r, zc), (0, 1, 0), (1, 0, 0))
     anchors["back_panel"] = Anchor.at((0.0, h * 0.5, -d / 2), (0, 0, -1), (0, 1, 0))
     main = Material("fabric", _pick(rng, _PACKS))
-    slots = {"main": main, "accent": Material("fabric", _DARK)}
+    slots = {"main": main, "accent": Material("fabric", DARK)}
     dims = {"body_width": w, "body_height": h, "body_depth": d, "handle_height": loop_base + loop_r}
     return Blueprint(parts, slots, dims, anchors, "held", {"pocket": "front"}, edge_length=0.025)
 

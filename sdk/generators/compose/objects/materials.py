@@ -235,3 +235,11 @@ def build_atlas(
         r0, c0, side = atlas_layout(4)[3]
         img[r0 : r0 + side, c0 : c0 + side] = img[:side, :side]
     return img, layout
+
+
+DARK: tuple[int, int, int] = (30, 30, 32)
+"""sRGB of near-black parts (handles, wheels, trims) shared by the builders."""
+
+PLASTICS: list[tuple[int, int, int]] = [(70, 90, 160), (200, 60, 50), (60, 140, 80), (230, 230, 225), (40, 40, 44),
+                                         (240, 190, 40)]
+"""sRGB choices of moulded plastic bodies (bins, containers, toolboxes), seeded per object."""

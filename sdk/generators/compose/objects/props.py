@@ -36,7 +36,6 @@ from hoiexport.sdk.generators.compose.objects.geometry import (
 from hoiexport.sdk.generators.compose.objects.materials import Material
 from hoiexport.sdk.generators.compose.objects.sampling import pick, style, uniform
 
-_DARK = (30, 30, 32)
 _CANOPIES = [(30, 30, 34), (25, 45, 95), (150, 30, 40), (40, 90, 60), (200, 170, 50), (120, 60, 130)]
 _WOODS = [(150, 104, 62), (120, 80, 48), (178, 136, 92), (92, 60, 38)]
 _GUITARS = [(196, 140, 80), (150, 70, 40), (40, 30, 28), (200, 40, 40), (235, 230, 220), (40, 70, 140)]

@@ -25,10 +25,9 @@ from hoiexport.sdk.generators.compose.objects.geometry import (
     rounded_box,
     rounded_outline,
 )
-from hoiexport.sdk.generators.compose.objects.materials import Material
+from hoiexport.sdk.generators.compose.objects.materials import DARK, Material
 from hoiexport.sdk.generators.compose.objects.sampling import pick, style, uniform
 
-_DARK = (30, 30, 32)
 _DECKS = [(200, 60, 50), (40, 80, 150), (230, 200, 60), (40, 130, 90), (150, 104, 62), (220, 220, 215)]
 _WHEELS = [(235, 232, 220), (230, 200, 60), (200, 60, 50), (60, 160, 200), (30, 30, 32)]
 _FRAMES = [(190, 192, 196), (40, 40, 44), (200, 40, 40), (40, 90, 170), (60, 150, 90)]
@@ -185,7 +184,7 @@ def build_scooter(rng: np.random.Generator, variant: str | None, action: str | N
         "handlebar_right": Anchor.at(p1 + [-(bar_w / 2 - 0.06), 0.0, 0.0], (0, 1, 0), (1, 0, 0)),
         "top": Anchor.at((0.0, deck_y + deck_t + 0.002, (deck_z0 + deck_z1) / 2), (0, 1, 0), (0, 0, 1)),
     }
-    slots = {"main": Material("metal", pick(rng, _FRAMES)), "grip": Material("rubber", _DARK),
+    slots = {"main": Material("metal", pick(rng, _FRAMES)), "grip": Material("rubber", DARK),
              "wheels": Material("plastic", pick(rng, _WHEELS)), "grips": Material("rubber", (40, 40, 42))}
     dims = {"wheel_radius": wheel_r, "wheelbase": wb, "handlebar_height": bar_y, "handlebar_width": bar_w,
             "handle_bar_radius": bar_r, "deck_height": deck_y + deck_t}
@@ -234,5 +233,5 @@ def build_mat(rng: np.random.Generator, variant: str | None, action: str | None)
         }
         dims = {"mat_width": w, "mat_length": length, "thickness": t, "roll_radius": r, "grip_radius": r}
         kind_of = "held"
-    slots = {"main": Material("rubber", color), "accent": Material("fabric", (235, 235, 230) if kind == "flat" else _DARK)}
+    slots = {"main": Material("rubber", color), "accent": Material("fabric", (235, 235, 230) if kind == "flat" else DARK)}
     return Blueprint(parts, slots, dims, anchors, kind_of, {"variant": kind}, edge_length=0.05)

@@ -23,11 +23,9 @@ from hoiexport.sdk.generators.compose.objects.geometry import (
     rounded_box,
     tapered_box,
 )
-from hoiexport.sdk.generators.compose.objects.materials import Material
+from hoiexport.sdk.generators.compose.objects.materials import DARK, PLASTICS, Material
 from hoiexport.sdk.generators.compose.objects.sampling import pick, style, uniform
 
-_DARK = (30, 30, 32)
-_PLASTICS = [(70, 90, 160), (200, 60, 50), (60, 140, 80), (230, 230, 225), (40, 40, 44), (240, 190, 40)]
 _WOODS = [(170, 130, 85), (150, 104, 62), (190, 150, 100), (130, 90, 55)]
 _STEELS = [(190, 60, 50), (40, 80, 150), (60, 62, 66), (190, 192, 196), (40, 110, 70)]
 _HORIZONTAL_RING = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -97,8 +95,8 @@ def build_bucket(rng: np.random.Generator, variant: str | None, action: str | No
         "side_left": Anchor.at((radius_at(y_side), y_side, 0.0), (1, 0, 0), (0, 1, 0)),
         "side_right": Anchor.at((-radius_at(y_side), y_side, 0.0), (-1, 0, 0), (0, 1, 0)),
     }
-    main = Material("metal", (178, 182, 186)) if kind == "metal" else Material("plastic", pick(rng, _PLASTICS))
-    slots = {"main": main, "accent": Material("plastic", _DARK), "metal": Material("metal", (160, 162, 166))}
+    main = Material("metal", (178, 182, 186)) if kind == "metal" else Material("plastic", pick(rng, PLASTICS))
+    slots = {"main": main, "accent": Material("plastic", DARK), "metal": Material("metal", (160, 162, 166))}
     dims = {"bucket_height": h, "rim_radius": rt, "bottom_radius": rb, "handle_height": apex,
             "handle_bar_radius": grip_r}
     return Blueprint(parts, slots, dims, anchors, "held", {"variant": kind}, cuts=cuts, edge_length=0.03)
@@ -260,8 +258,8 @@ def build_toolbox(rng: np.random.Generator, variant: str | None, action: str | N
         "front": Anchor.at((0.0, body_h / 2, d / 2), (0, 0, 1), (1, 0, 0)),
         "back": Anchor.at((0.0, body_h / 2, -d / 2), (0, 0, -1), (1, 0, 0)),
     }
-    main = Material("metal", pick(rng, _STEELS)) if kind == "metal" else Material("plastic", pick(rng, _PLASTICS))
-    slots = {"main": main, "accent": Material("plastic", _DARK), "metal": Material("metal", (190, 192, 196))}
+    main = Material("metal", pick(rng, _STEELS)) if kind == "metal" else Material("plastic", pick(rng, PLASTICS))
+    slots = {"main": main, "accent": Material("plastic", DARK), "metal": Material("metal", (190, 192, 196))}
     dims = {"box_width": w, "box_depth": d, "box_height": top, "handle_height": top_at_handle + hh,
             "handle_bar_radius": bar_r}
     return Blueprint(parts, slots, dims, anchors, "held", {"variant": kind}, edge_length=0.03)
@@ -303,7 +301,7 @@ def build_container(rng: np.random.Generator, variant: str | None, action: str |
         "back": Anchor.at((0.0, y_side, -z_side), (0, 0, -1), (1, 0, 0)),
     }
     slots = {"main": Material("plastic", pick(rng, [(232, 236, 238), (214, 226, 232), (240, 236, 226)])),
-             "accent": Material("plastic", pick(rng, _PLASTICS))}
+             "accent": Material("plastic", pick(rng, PLASTICS))}
     dims = {"container_width": w, "container_depth": d, "container_height": h}
     return Blueprint(parts, slots, dims, anchors, "held", {"clips": "4"}, edge_length=0.03)
 
