@@ -33,6 +33,7 @@ from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.models import GPU_EXTRA_HINT, LockFile, ModelRef, load_pretrained, resolve_weights
 from hoiexport.sdk.training.backends.llama import (
+    PlacedModel,
     decode_new,
     greedy_config,
     lock_revision,
@@ -153,7 +154,7 @@ class InternVLPrompter:
         return out
 
 
-class InternVLAnnotator:
+class InternVLAnnotator(PlacedModel):
     """InternVL3 as a `protocols.VisionLanguageModel`.
 
     Args:
@@ -171,12 +172,8 @@ class InternVLAnnotator:
             raise ModelUnavailableError(
                 f"{name}: the tokenizer's context-image token has id {context_id} but the model expects "
                 f"{model.config.image_token_id}; the tokenizer and weights do not belong together, re-download both")
-        # transformers types PreTrainedModel.to through functools.wraps, which loses `self`
-        self.model = model.to(device=runtime.torch_device, dtype=runtime.dtype).eval()  # type: ignore[call-arg]
+        super().__init__(model, runtime, name, revision)
         self.prompter = prompter
-        self.runtime = runtime
-        self.name = name
-        self.revision = revision
 
     @classmethod
     def from_pretrained(cls, folder: str | os.PathLike[str] | None, runtime: Runtime, ref: ModelRef, *,
@@ -231,11 +228,3 @@ class InternVLAnnotator:
         tokenizer = self.prompter.tokenizer
         return score_options(self.model, self._inputs(images, question), option_token_ids(tokenizer, options),
                              pad_token_id(tokenizer))
-
-    def close(self) -> None:
-        """Drop the weights (the CUDA cache is emptied)."""
-        import torch
-
-        del self.model
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()

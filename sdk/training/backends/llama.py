@@ -146,11 +146,38 @@ def decode_new(tokenizer: PreTrainedTokenizerBase, sequence: torch.Tensor, promp
     return str(tokenizer.decode(sequence[prompt_length:], skip_special_tokens=True)).strip()
 
 
+class PlacedModel:
+    """A transformers model on its runtime's device and dtype, in eval mode, with
+    its lock entry and revision for provenance (the base of the backends).
+
+    Args:
+        model: the network.
+        runtime: device and dtype; the model is moved there.
+        name: lock entry name.
+        revision: the lock's revision of the weights.
+    """
+
+    def __init__(self, model: Any, runtime: Runtime, name: str, revision: str | None) -> None:
+        # transformers types PreTrainedModel.to through functools.wraps, which loses `self`
+        self.model = model.to(device=runtime.torch_device, dtype=runtime.dtype).eval()
+        self.runtime = runtime
+        self.name = name
+        self.revision = revision
+
+    def close(self) -> None:
+        """Drop the weights (the CUDA cache is emptied)."""
+        import torch
+
+        del self.model
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
 LOCK_ENTRY = "llama-3-1-8b-instruct"
 """The `third_party_models.lock` entry `LlamaAnnotator.from_pretrained(None, ...)` resolves."""
 
 
-class LlamaAnnotator:
+class LlamaAnnotator(PlacedModel):
     """A chat LLM (Llama 3.1 Instruct) as a `protocols.LanguageModel`.
 
     Args:
@@ -165,12 +192,8 @@ class LlamaAnnotator:
                  name: str = LOCK_ENTRY, revision: str | None = None) -> None:
         if not getattr(tokenizer, "chat_template", None):
             raise ModelUnavailableError(f"{name}: the tokenizer has no chat template; re-download the model")
-        # transformers types PreTrainedModel.to through functools.wraps, which loses `self`
-        self.model = model.to(device=runtime.torch_device, dtype=runtime.dtype).eval()  # type: ignore[call-arg]
+        super().__init__(model, runtime, name, revision)
         self.tokenizer = tokenizer
-        self.runtime = runtime
-        self.name = name
-        self.revision = revision
 
     @classmethod
     def from_pretrained(cls, folder: str | os.PathLike[str] | None, runtime: Runtime, ref: ModelRef, *,
@@ -222,14 +245,6 @@ class LlamaAnnotator:
         """(len(options),) float64 log-probabilities of each option as the reply (`score_options`)."""
         return score_options(self.model, self._inputs(prompt), option_token_ids(self.tokenizer, options),
                              pad_token_id(self.tokenizer))
-
-    def close(self) -> None:
-        """Drop the weights (the CUDA cache is emptied)."""
-        import torch
-
-        del self.model
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
 
 
 def lock_revision(ref: ModelRef, folder: str | os.PathLike[str] | None, lock: LockFile | None) -> str | None:
