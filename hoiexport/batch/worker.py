@@ -152,19 +152,11 @@ def _generate(item: BatchItem):  # -> HOIAsset
                     preset=item.preset, overrides=parse_assignments(item.settings, "--set"))
 
 
-def item_metrics(asset, export_result, folder: Path) -> dict[str, Any]:
-    """Measured facts of a finished item, JSON-able, paths relative to its folder.
-
-    Keys: prompt, object, action, requested_config, measured_config, config_match,
-    contacts (part, joint, distance_cm), penetration (cm / cm³ plus max_depth_cm),
-    validation (file → ok, errors, warnings), files (kind → relative path),
-    counts (vertices / faces), provenance_timings_s.
-    """
+def asset_metrics(asset) -> dict[str, Any]:
+    """Measured facts of a generated asset, JSON-able: prompt, object, action,
+    requested_config, measured_config, config_match, contacts (part, joint,
+    distance_cm), penetration (cm / cm³ plus max_depth_cm)."""
     requested = asset.prompt.requested_config.value if asset.prompt.requested_config else None
-    validation = {}
-    for path, report in export_result.validation.items():
-        validation[Path(path).name] = {"ok": report.ok, "errors": report.errors, "warnings": report.warnings}
-    files = {fmt: str(Path(p).relative_to(folder)) for fmt, p in export_result.files.items()}
     return {
         "prompt": asset.prompt.text,
         "object": asset.prompt.object,
@@ -177,6 +169,22 @@ def item_metrics(asset, export_result, folder: Path) -> dict[str, Any]:
             for c in asset.contacts
         ],
         "penetration": {**asset.penetration.to_json(), "max_depth_cm": asset.penetration.max_depth_cm},
+    }
+
+
+def item_metrics(asset, export_result, folder: Path) -> dict[str, Any]:
+    """Measured facts of a finished "asset" item, JSON-able, paths relative to its folder.
+
+    Keys: those of `asset_metrics`, then validation (file → ok, errors,
+    warnings), files (kind → relative path), counts (vertices / faces),
+    provenance_timings_s.
+    """
+    validation = {}
+    for path, report in export_result.validation.items():
+        validation[Path(path).name] = {"ok": report.ok, "errors": report.errors, "warnings": report.warnings}
+    files = {fmt: str(Path(p).relative_to(folder)) for fmt, p in export_result.files.items()}
+    return {
+        **asset_metrics(asset),
         "validation": validation,
         "files": {"bundle": f"{BUNDLE_DIR}/asset.json", **files, "preview": PREVIEW_NAME, "log": LOG_NAME},
         "counts": {
@@ -227,9 +235,9 @@ def _sample_job(item: BatchItem, asset: Any, tmp: Path, timings: dict[str, float
     from hoiexport.sdk.training.data.synth import write_sample
 
     step[0], t = "sample", time.perf_counter()
-    metrics = write_sample(asset, tmp, sample_id=item.id, seed=item.seed)
+    files = write_sample(asset, tmp, sample_id=item.id, seed=item.seed)
     timings["sample"] = time.perf_counter() - t
-    return metrics
+    return {**asset_metrics(asset), "files": files}
 
 
 ItemJob = Callable[[BatchItem, Any, Path, dict[str, float], int, list[str]], dict[str, Any]]

@@ -22,7 +22,6 @@ import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -34,7 +33,7 @@ from hoiexport.sdk.generators.compose.objects.library import OBJECT_CATEGORIES, 
 from hoiexport.sdk.prompt import lexicon as lx
 from hoiexport.sdk.prompt.resolve import resolve_prompt
 from hoiexport.sdk.training.data.render import RenderOptions, render_images, scene_mesh
-from hoiexport.sdk.training.data.sample import BUNDLE_DIR, SampleRecord, write_record
+from hoiexport.sdk.training.data.sample import BUNDLE_DIR, SAMPLE_NAME, SampleRecord, write_record
 
 CONFIGS: tuple[ContactConfig, ...] = tuple(ContactConfig)
 """The 8 configurations, in `ContactConfig` order."""
@@ -235,7 +234,7 @@ def synth_grid(n: int, configs: Sequence[ContactConfig] | None = None, seed: int
 
 
 def write_sample(asset: HOIAsset, folder: Path, *, sample_id: str, seed: int | None,
-                 options: RenderOptions = RenderOptions()) -> dict[str, Any]:
+                 options: RenderOptions = RenderOptions()) -> dict[str, str]:
     """Write one synthesised sample into `folder` (the `sample` layout).
 
     Args:
@@ -246,8 +245,8 @@ def write_sample(asset: HOIAsset, folder: Path, *, sample_id: str, seed: int | N
         options: image sizes and camera.
 
     Returns:
-        The item's metrics (prompt, object, action, requested / measured config,
-        contacts, penetration), JSON-able.
+        The sample's files for the batch report: kind → path relative to `folder`
+        ("sample", "bundle", "view_<name>").
     """
     folder = Path(folder)
     save_bundle(asset, folder / BUNDLE_DIR)
@@ -259,16 +258,4 @@ def write_sample(asset: HOIAsset, folder: Path, *, sample_id: str, seed: int | N
         requested_config=requested, seed=seed, appearance=appearance, views=views,
         origin={"generator": asset.provenance.generator},
     ))
-    return {
-        "prompt": prompt.text,
-        "object": prompt.object,
-        "action": prompt.action,
-        "requested_config": requested,
-        "measured_config": asset.contact_config.value,
-        "config_match": requested is None or requested == asset.contact_config.value,
-        "contacts": [{"part": c.part, "joint": c.joint, "distance_cm": round(float(c.distance_m) * 100.0, 3)}
-                     for c in asset.contacts],
-        "penetration": {**asset.penetration.to_json(), "max_depth_cm": asset.penetration.max_depth_cm},
-        "files": {"sample": "sample.json", "bundle": f"{BUNDLE_DIR}/asset.json", **{
-            f"view_{k}": v for k, v in views.items()}},
-    }
+    return {"sample": SAMPLE_NAME, "bundle": f"{BUNDLE_DIR}/asset.json", **{f"view_{k}": v for k, v in views.items()}}
