@@ -8,6 +8,7 @@ many worker processes belongs to this floor, next to the batch runner.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hoiexport.batch.items import BatchItem, PromptSpec
+from hoiexport.batch.items import PromptSpec, make_items
 from hoiexport.batch.manifest import MANIFEST_NAME, Manifest
 from hoiexport.batch.runner import BatchOptions, BatchSummary, ProgressCallback, run
 from hoiexport.sdk.core.types import ContactConfig
@@ -77,8 +78,8 @@ def _spec(p: SynthPrompt) -> PromptSpec:
     return PromptSpec(text=p.text, object=p.object, action=p.action, contact=p.config, seed=p.seed)
 
 
-def _done_counts(out: Path, items: list[BatchItem]) -> tuple[dict[str, int], int]:
-    ids = {i.id for i in items}
+def _done_counts(out: Path, ids: set[str]) -> tuple[dict[str, int], int]:
+    """(configuration → done items, failed items) among `ids` in the manifest of `out`."""
     done: dict[str, int] = {}
     failed = 0
     with Manifest(out / MANIFEST_NAME) as manifest:
@@ -136,12 +137,11 @@ def synthesize(
     for rounds in range(1, MAX_ROUNDS + 1):
         summary = run(items_specs, out, options, on_progress=on_progress)
         batches.append(summary)
-        all_items = [i for i in _items(items_specs, options)]
-        done, failed = _done_counts(out, all_items)
+        done, failed = _done_counts(out, {i.id for i in make_items(items_specs, options.item_settings())})
         short = {c: targets[c] - done.get(c.value, 0) for c in chosen if done.get(c.value, 0) < targets[c]}
         if not short:
             break
-        options = BatchOptions(generator="compose", job="sample", workers=workers, seed=seed, resume=True)
+        options = dataclasses.replace(options, resume=True)
         for config, missing in short.items():
             extra = synth_grid(missing, (config,), seed, skip={config: tried[config]})
             tried[config] += missing
@@ -149,12 +149,6 @@ def synthesize(
     return SynthSummary(out_dir=out, targets={c.value: k for c, k in targets.items()},
                         done={c.value: done.get(c.value, 0) for c in chosen}, failed=failed, rounds=rounds,
                         wall_s=time.perf_counter() - t0, batches=batches)
-
-
-def _items(specs: list[PromptSpec], options: BatchOptions) -> list[BatchItem]:
-    from hoiexport.batch.items import make_items
-
-    return make_items(specs, options.item_settings())
 
 
 def evaluate_contacts_file(
