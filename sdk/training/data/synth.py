@@ -123,7 +123,7 @@ def feasible_pairs() -> dict[ContactConfig, tuple[tuple[str, str], ...]]:
 
     A pair is in when the action goes with the configuration
     (`lexicon.ACTION_CONTACTS`), the grid has a sentence for it, and the
-    compose planner stages it (no refusal). About 2 s, cached.
+    compose planner stages it (no refusal). A few seconds (every object built once), cached.
     """
     out: dict[ContactConfig, list[tuple[str, str]]] = {c: [] for c in CONFIGS}
     objects = {o: make_object(o, 0) for o in OBJECT_CATEGORIES}
