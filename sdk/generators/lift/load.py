@@ -124,6 +124,9 @@ def merge_meshes(parts: list[Mesh], name: str = "combined") -> Mesh:
     offsets = np.cumsum([0] + [len(p.vertices) for p in parts])
     vertices = np.vstack([p.vertices for p in parts])
     faces = np.vstack([p.faces + off for p, off in zip(parts, offsets, strict=False)])
+    if len(parts) == 1:  # nothing to merge: uv, colours and texture as they are (tiling uv included)
+        p = parts[0]
+        return Mesh(p.vertices, p.faces, uv=p.uv, colors=p.colors, texture=p.texture, name=name)
     if not any(p.texture is not None for p in parts):
         colors = None
         if any(p.colors is not None for p in parts):
@@ -151,7 +154,9 @@ def merge_meshes(parts: list[Mesh], name: str = "combined") -> Mesh:
         atlas[:h, x : x + w] = t
         white = np.full((len(p.vertices), 3), 255, np.uint8)
         if p.texture is not None and p.uv is not None:
-            local = np.mod(p.uv.astype(np.float64), 1.0)
+            raw = p.uv.astype(np.float64)
+            # wrap only coordinates outside [0, 1]: an edge at exactly 1.0 stays on the tile's far side
+            local = np.where((raw >= 0.0) & (raw <= 1.0), raw, np.mod(raw, 1.0))
             uvs.append(np.stack([(x + local[:, 0] * w) / width, local[:, 1] * h / height], axis=1))
             colours.append(white)
         else:

@@ -84,6 +84,7 @@ def test_the_prop_keeps_its_texture_through_the_export(tmp_path):
     asset = hoiexport.generate("A man carrying a painted box with both hands", generator="compose", seed=0,
                                object_mesh=path, prop=PropOptions(name="painted box"))
     assert asset.object.texture is not None and asset.object.uv is not None
+    np.testing.assert_allclose(np.ptp(asset.object.uv, axis=0), [1.0, 1.0])  # corners at u, v = 1 stay at 1
     image = asset.object.texture.image
     assert ((image[..., 0] > 180) & (image[..., 1] < 80)).any()  # the checker's red survived
     result = hoiexport.export(asset, tmp_path / "out", formats=("glb",))

@@ -88,3 +88,15 @@ def test_merge_packs_textures_side_by_side():
     assert (img[:4, :4] == (255, 0, 0)).all() and (img[:, 4:] == (0, 0, 255)).all()
     assert ((uv[:3, 0] * 6 >= 0) & (uv[:3, 0] * 6 <= 4) & (uv[:3, 1] * 8 <= 4)).all()  # red tile: 4x4, top-left
     assert ((uv[3:, 0] * 6 >= 4) & (uv[3:, 0] * 6 <= 6)).all()  # blue tile: columns 4-5
+
+
+def test_merge_keeps_uv_on_the_tile_edge_and_one_part_as_it_is():
+    quad = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], np.float32)
+    faces = np.array([[0, 1, 2], [0, 2, 3]], np.int32)
+    uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
+    textured = Mesh(quad, faces, uv=uv, texture=Texture(np.zeros((8, 8, 3), np.uint8)), name="a")
+    alone = merge_meshes([textured])
+    np.testing.assert_array_equal(alone.uv, uv)  # u, v = 1 is the far edge, not 0
+    plain = Mesh(quad + 2, faces, colors=np.full((4, 3), 9, np.uint8), name="b")
+    both = merge_meshes([textured, plain])
+    np.testing.assert_allclose(np.ptp(both.uv[:4], axis=0), [0.5, 1.0])  # half the atlas width, full height
