@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from hoiexport import REST_POSES, SKELETON_PRESETS
 from hoiexport.cli.common import TARGET_CHOICES
 from hoiexport.generation import GENERATOR_CHOICES, PRESET_CHOICES
 
@@ -81,6 +82,10 @@ def _print_summary(summary) -> None:
 @click.option("--target", default="unity", show_default=True, type=click.Choice(TARGET_CHOICES),
               help="Engine preset of prompts that do not name one.")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
+@click.option("--rest-pose", default="a", show_default=True, type=click.Choice(list(REST_POSES)),
+              help="Bind pose of every rig: A pose, T pose, or the generated pose (interaction).")
+@click.option("--skeleton", default="auto", show_default=True, type=click.Choice(["auto", *SKELETON_PRESETS]),
+              help="Joint names: auto = ue5 for unreal, unity-humanoid for unity, else smpl.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Parallel items [local: 1; Ray: every CPU (GPU for hoi3dgen) of the cluster].")
 @click.option("--ray", "ray_address", default=None, metavar="auto|ADDRESS",
@@ -92,7 +97,8 @@ def _print_summary(summary) -> None:
 @click.pass_context
 def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, preset: str | None,
           settings: tuple[str, ...], seeds: int | None, seed: int | None,
-          formats: str, target: str, texture_size: int, workers: int | None, ray_address: str | None,
+          formats: str, target: str, texture_size: int, rest_pose: str, skeleton: str,
+          workers: int | None, ray_address: str | None,
           resume: bool, retry_failed: bool, as_json: bool) -> None:
     """Generate and export every prompt in PROMPTS (.jsonl, .txt or .csv) into DIR.
 
@@ -109,7 +115,8 @@ def batch(ctx: click.Context, prompts: str, out_dir: str, generator: str, preset
     try:
         options = BatchOptions(generator=generator, formats=tuple(formats.split(",")), target=target, texture_size=texture_size,
                                seeds=seeds or 1, seed=seed or 0, workers=workers, ray=ray_address,
-                               resume=resume, retry_failed=retry_failed, preset=preset, settings=settings)
+                               resume=resume, retry_failed=retry_failed, preset=preset, settings=settings,
+                               rest_pose=rest_pose, skeleton=skeleton)
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     show = not as_json and sys.stdout.isatty()

@@ -5,9 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from typing import TYPE_CHECKING
+
 import click
 
-from hoiexport.cli.common import TARGET_CHOICES, echo_timings
+from hoiexport.cli.common import TARGET_CHOICES, echo_timings, lod_compress_options, rig_options
+
+if TYPE_CHECKING:
+    from hoiexport import RigOptions
 
 
 @click.command("export")
@@ -21,9 +26,12 @@ from hoiexport.cli.common import TARGET_CHOICES, echo_timings
 @click.option("--max-faces-human", default=40_000, show_default=True, type=int, help="Human face budget.")
 @click.option("--max-faces-object", default=20_000, show_default=True, type=int, help="Object face budget.")
 @click.option("--name", default=None, help="File stem / root name (default: hoi_<object>).")
+@rig_options
+@lod_compress_options
 @click.option("--json", "as_json", is_flag=True, help="Print files, validation and timings as JSON.")
 def export_cmd(bundle: str, out_dir: str, formats: str, target: str, texture_size: int,
-               max_faces_human: int, max_faces_object: int, name: str | None, as_json: bool) -> None:
+               max_faces_human: int, max_faces_object: int, name: str | None, as_json: bool,
+               rig: RigOptions, lods: int, compress: str) -> None:
     """Export BUNDLE as UV-unwrapped, baked, skinned glTF / USD assets into OUT."""
     from hoiexport import ExportOptions, export
     from hoiexport import BakeOptions, PrepareOptions
@@ -36,6 +44,9 @@ def export_cmd(bundle: str, out_dir: str, formats: str, target: str, texture_siz
         prepare=dataclasses.replace(base.prepare, human_max_faces=max_faces_human, object_max_faces=max_faces_object)
         if isinstance(base.prepare, PrepareOptions) else base.prepare,
         bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px),
+        rig=rig,
+        lods=lods,
+        compress=compress,
     )
     result = export(asset, out_dir, formats=formats, target=target, options=options, name=name)
     if as_json:

@@ -6,12 +6,16 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from hoiexport.generation import GENERATOR_CHOICES, PRESET_CHOICES
 
-from hoiexport.cli.common import TARGET_CHOICES, echo_timings
+from hoiexport.cli.common import TARGET_CHOICES, echo_timings, lod_compress_options, rig_options
+
+if TYPE_CHECKING:
+    from hoiexport import RigOptions
 
 
 def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
@@ -70,19 +74,22 @@ def _parse_body(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--target", default="unity", show_default=True,
               type=click.Choice(TARGET_CHOICES), help="Engine preset (USD axes/units).")
 @click.option("--texture-size", default=2048, show_default=True, type=int, help="Baked texture edge, 512-4096 px.")
+@rig_options
+@lod_compress_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def generate_cmd(text: str, out_dir: str, generator: str, preset: str | None, settings: tuple[str, ...], device: str, precision: str, cpu_offload: bool | None,
                  seed: int, object_: str | None, action: str | None, contact: str | None,
                  object_mesh: str | None, object_name: str | None, object_height: float | None,
                  object_scale: float | None, up_axis: str, body: tuple[str, ...],
-                 formats: str, target: str, texture_size: int, as_json: bool) -> None:
+                 formats: str, target: str, texture_size: int, as_json: bool, rig: RigOptions, lods: int,
+                 compress: str) -> None:
     """Generate the interaction TEXT describes, save its bundle and export it (validated).
 
     Example: hoiexport generate "A man carrying a suitcase in his right hand" -o out/
     """
     from hoiexport import ExportOptions, export, parse_formats
     from hoiexport import BakeOptions
-    from hoiexport import get_preset
+    from hoiexport import get_preset, locate_gltf_transform, resolve_compression
     from hoiexport import save_bundle
     from hoiexport.generation import generate, make_settings, parse_assignments, resolve_name
 
@@ -90,7 +97,10 @@ def generate_cmd(text: str, out_dir: str, generator: str, preset: str | None, se
     fmts = parse_formats(formats)  # bad flags fail before the work starts
     get_preset(target)
     base = ExportOptions()
-    options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px))
+    options = dataclasses.replace(base, bake=BakeOptions(size=texture_size, gutter_px=base.bake.gutter_px), rig=rig,
+                                  lods=lods, compress=compress)
+    if "glb" in fmts and resolve_compression(compress, target) != "none":
+        locate_gltf_transform()  # node and glTF-Transform are there before the generation runs
     shape = _parse_body(body)
     runtime = None
     prop = None

@@ -26,6 +26,11 @@ filtering and mip-maps sample chart colours rather than background across seams;
 texels farther away take the mean chart colour, so the smallest mip levels keep
 the asset's average colour.
 
+Extra maps: a `TexelShader` (e.g. `pbr.PBRShader`: ORM + normal map) gets every
+texel's target and source surface point (`TexelHits`) on the same workers, after
+the one raster and the one source search, and its channels go through the same
+gutter into images of the same atlas.
+
 Example::
 
     texture = bake_base_color(prepared.source, atlas.mesh, BakeOptions(size=2048))
@@ -39,7 +44,7 @@ import io
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import scipy.ndimage
@@ -79,6 +84,45 @@ class BakeResult:
     mean_distance_m: float
     max_distance_m: float
     seconds: dict[str, float] = field(default_factory=dict)
+    extra: np.ndarray | None = None
+    """(size, size, shader.channels) uint8 channels of the `TexelShader`, when one was given."""
+
+
+@dataclass
+class TexelHits:
+    """Where a share of the bake's texel entries lie on the target and the source.
+
+    Attributes:
+        target_face: (N,) int64 target face of each entry.
+        target_bary: (3, N) float32 barycentric coordinates on that face.
+        source_face: (N,) int64 source face the entry samples.
+        source_bary: (3, N) float32 barycentric coordinates on it (the same array
+            as `target_bary` on the same-topology path).
+        same_topology: target faces copy source faces one-to-one (the same point
+            on both surfaces); False when the source points were searched.
+    """
+
+    target_face: np.ndarray
+    target_bary: np.ndarray
+    source_face: np.ndarray
+    source_bary: np.ndarray
+    same_topology: bool
+
+
+class TexelShader(Protocol):
+    """Extra per-texel channels baked into the same atlas as the base colour.
+
+    Attributes:
+        channels: channels per texel, C.
+        background: (C,) uint8 value of texels outside every chart and its gutter.
+    """
+
+    channels: int
+    background: np.ndarray
+
+    def __call__(self, hits: TexelHits, /) -> np.ndarray:
+        """(C, N) uint8 channels of the entries of `hits` (called from worker threads)."""
+        ...
 
 
 def bake_base_color(
@@ -92,7 +136,11 @@ def bake_base_color(
 
 
 def bake(
-    source: Mesh, target: Mesh, opts: BakeOptions, source_face: np.ndarray | None = None
+    source: Mesh,
+    target: Mesh,
+    opts: BakeOptions,
+    source_face: np.ndarray | None = None,
+    shader: TexelShader | None = None,
 ) -> BakeResult:
     """Bake `source`'s texture / vertex colours into a texture over `target.uv`.
 
@@ -112,9 +160,11 @@ def bake(
             face each target face copies, same corner order (e.g.
             `PreparedMesh.source_face`). Without it, the same-topology path is
             used when both meshes have the same faces at the same corners.
+        shader: optional extra channels per texel (`TexelShader`), returned as
+            `BakeResult.extra` with the same gutter.
 
     Returns:
-        The texture and bake stats.
+        The texture (and extra channels) and bake stats.
 
     Raises:
         InputError: `target` has no uv; `source` has neither texture nor colours;
@@ -160,12 +210,12 @@ def bake(
         firsts = np.cumsum([0] + [len(g[2]) for g in groups])[:-1]
         parts = list(
             pool.map(
-                lambda g, first: _bake_runs(g[0], g[1], int(first), target, look, mapping, surface),
+                lambda g, first: _bake_runs(g[0], g[1], int(first), target, look, mapping, surface, shader),
                 groups,
                 firsts,
             )
         )
-        for key in ("locate", "sample", "encode"):
+        for key in ("locate", "sample", "encode", *(("shade",) if shader is not None else ())):
             times[key] = max(p.seconds[key] for p in parts)
 
         t = time.perf_counter()
@@ -181,6 +231,17 @@ def bake(
         empty = ~covered
         empty[near] = False
         image[empty] = background
+        extra = None
+        if shader is not None:  # channel-planar while scattering: contiguous rows
+            planes = np.empty((shader.channels, size * size), dtype=np.uint8)
+            for c in range(shader.channels):
+                plane = planes[c]
+                for (_, _, texel), part in zip(groups, parts, strict=True):
+                    assert part.extra is not None
+                    plane[texel] = part.extra[c]
+                plane[near] = plane[nearest]
+                plane[empty] = shader.background[c]
+            extra = np.ascontiguousarray(np.moveaxis(planes.reshape(shader.channels, size, size), 0, 2))
         times["gutter"] = time.perf_counter() - t
     out = np.empty((size, size, 3), dtype=np.uint8)
     rgbx = image.view(np.uint8).reshape(size, size, 4)
@@ -196,6 +257,7 @@ def bake(
         mean_distance_m=sum(p.dist_sum for p in parts) / dist_n if dist_n else 0.0,
         max_distance_m=max(p.dist_max for p in parts),
         seconds=times,
+        extra=extra,
     )
 
 
@@ -210,6 +272,7 @@ class _BakedRuns:
     dist_max: float
     dist_count: int
     seconds: dict[str, float]
+    extra: np.ndarray | None = None  # (C, n) uint8 shader channels
 
 
 def _bake_runs(
@@ -220,12 +283,16 @@ def _bake_runs(
     look: _Appearance,
     mapping: np.ndarray | None,
     surface: SurfaceQuery | None,
+    shader: TexelShader | None = None,
 ) -> _BakedRuns:
     """Locate, sample and encode the texels of `spans` (one worker's share; its
-    first texel entry is entry `first` of the whole bake)."""
+    first texel entry is entry `first` of the whole bake), and shade them when a
+    `shader` is given."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     dist = np.zeros(0)
+    face: np.ndarray | None = None
+    bary: np.ndarray | None = None
     if mapping is not None:
         # Same topology: anything interpolated over the source face is affine along a run.
         seconds["locate"] = time.perf_counter() - t
@@ -247,6 +314,18 @@ def _bake_runs(
     t = time.perf_counter()
     packed = look.encode(colors)
     seconds["encode"] = time.perf_counter() - t
+    extra = None
+    if shader is not None:
+        t = time.perf_counter()
+        target_face = np.repeat(spans.face, spans.count)
+        target_bary = spans.expand(spans.bary0, spans.step, offsets)
+        if mapping is not None:
+            hits = TexelHits(target_face, target_bary, mapping[target_face], target_bary, True)
+        else:
+            assert face is not None and bary is not None
+            hits = TexelHits(target_face, target_bary, face, np.ascontiguousarray(bary.T, dtype=np.float32), False)
+        extra = shader(hits)
+        seconds["shade"] = time.perf_counter() - t
     return _BakedRuns(
         packed=packed,
         color_sum=colors.sum(axis=1, dtype=np.float64),
@@ -255,6 +334,7 @@ def _bake_runs(
         dist_max=float(dist.max()) if len(dist) else 0.0,
         dist_count=len(dist),
         seconds=seconds,
+        extra=extra,
     )
 
 

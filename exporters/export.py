@@ -47,18 +47,27 @@ from typing import Any, Literal, ParamSpec, Protocol, Self, TypeVar
 import numpy as np
 
 from hoiexport.exporters.bake import bake, encode_png
+from hoiexport.exporters.compress import (
+    CompressedGlb,
+    Compression,
+    Method,
+    check_compression,
+    compress_glb,
+    resolve_compression,
+)
+from hoiexport.exporters.lod import add_lods, check_lod_count, lod_stats
 from hoiexport.exporters.options import BakeOptions, PrepareOptions, UVOptions
+from hoiexport.exporters.pbr import PBRMaps, pbr_shader
 from hoiexport.exporters.presets import TargetPreset, apply_preset, get_preset
 from hoiexport.exporters.scene import ExportMesh, ExportScene
+from hoiexport.exporters.rig import RigOptions, rig_scene
+from hoiexport.exporters.skeletons import apply_skeleton_preset, resolve_skeleton
 from hoiexport.exporters.skin import (
     SkinBinding,
     SkinOptions,
-    choose_object_joint,
-    export_skeleton,
     rigid_binding,
     transfer_skin_weights,
 )
-from hoiexport.exporters.sockets import make_sockets
 from hoiexport.exporters.validate import (
     ValidationReport,
     ValidationSession,
@@ -98,6 +107,7 @@ class ExportOptions:
             `workers` xatlas processes of the pooled scheduler).
         bake: stage 3 (texture size, gutter).
         skin: stage 4 (weight transfer).
+        rig: stage 4b (rest pose, joint naming preset, clips; `exporters.rig`).
         roughness_human: PBR roughness of the human material.
         roughness_object: PBR roughness of the object material.
         validate: run the validators (an export that fails them is an error).
@@ -105,23 +115,35 @@ class ExportOptions:
         concurrency: the scheduler `export` builds when given none: "pooled"
             (processes for xatlas, threads for the rest) or "serial" (every stage
             in the calling thread, in recipe order). The files do not depend on it.
+        lods: levels of detail per mesh, LOD0 (the mesh) included, 1..8
+            (`exporters.lod`: each level ~half the faces of the one before,
+            glTF `MSFT_lod`, USD variant set "LOD"); 1 = no LODs.
+        compress: glb compression (`exporters.compress`): "none" (the default),
+            "draco", "meshopt", or "auto" (by target: unreal draco, unity meshopt,
+            omniverse and blender none). Needs node and glTF-Transform
+            (scripts/install_validators.sh); .gltf and USD are never compressed.
     """
 
     prepare: PrepareOptions = field(default_factory=PrepareOptions)
     uv: UVOptions = field(default_factory=lambda: UVOptions(keep_uv=True))
     bake: BakeOptions = field(default_factory=BakeOptions)
     skin: SkinOptions = field(default_factory=SkinOptions)
+    rig: RigOptions = field(default_factory=RigOptions)
     roughness_human: float = 0.8
     roughness_object: float = 0.6
     validate: bool = True
     overwrite: bool = True
     concurrency: Concurrency = "pooled"
+    lods: int = 1
+    compress: Compression = "none"
 
     def __post_init__(self) -> None:
         if self.concurrency not in SCHEDULERS:
             raise InputError(
                 f"export concurrency must be one of {', '.join(map(repr, SCHEDULERS))}, got {self.concurrency!r}"
             )
+        check_lod_count(self.lods)
+        check_compression(self.compress)
 
 
 @dataclass
@@ -137,9 +159,13 @@ class ExportResult:
             mesh's own time (xatlas time in its worker), "uv+bake+skin" the wall
             time from the end of "prepare" to the end of the textures and skin,
             "validate" the wait for the validators after the last file was
-            written (node starts on each glTF file as soon as it is written).
+            written (node starts on each glTF file as soon as it is written);
+            with LODs "lods" (the simplifier), with compression "compress_glb"
+            (the node run of glTF-Transform).
         validation: main file path (str) → its validation report.
-        stats: per-mesh numbers (faces before / after, atlas, bake path).
+        stats: per-mesh numbers (faces before / after, atlas, bake path; with
+            LODs "lods": faces / vertices / error per level); with compression
+            "compression": method, tool, bytes_in, bytes_out.
     """
 
     files: dict[str, Path]
@@ -370,7 +396,8 @@ def _with_appearance(mesh: Mesh) -> Mesh:
     if mesh.texture is not None or mesh.colors is not None:
         return mesh
     colors = np.tile(np.array(NEUTRAL_GREY, np.uint8), (len(mesh.vertices), 1))
-    return Mesh(mesh.vertices, mesh.faces, uv=mesh.uv, colors=colors, normals=mesh.normals, name=mesh.name)
+    return Mesh(mesh.vertices, mesh.faces, uv=mesh.uv, colors=colors, normals=mesh.normals, name=mesh.name,
+                pbr=mesh.pbr)
 
 
 def prepare_one(mesh: Mesh, max_faces: int, opts: PrepareOptions) -> PreparedMesh:
@@ -379,29 +406,51 @@ def prepare_one(mesh: Mesh, max_faces: int, opts: PrepareOptions) -> PreparedMes
     return prepare_mesh(_with_appearance(mesh), max_faces, opts)
 
 
-def _bake_one(prepared: PreparedMesh, atlas: UVAtlas, opts: BakeOptions) -> tuple[Texture, dict[str, Any]]:
-    """Stage 3 for one mesh.
+def _bake_one(
+    prepared: PreparedMesh, atlas: UVAtlas, opts: BakeOptions
+) -> tuple[Texture, PBRMaps | None, dict[str, Any]]:
+    """Stage 3 for one mesh: base colour, and the PBR maps when the source has `pbr`.
 
     When the mesh kept its own uv and its appearance is a texture alone (no vertex
-    colours, not decimated), re-baking would resample the texture onto itself: the
-    texture passes through, resized to `opts.size` when it differs.
+    colours, not decimated, no `pbr`), re-baking would resample the texture onto
+    itself: the texture passes through, resized to `opts.size` when it differs.
+    With `pbr` the full bake runs (`pbr.PBRShader` rides on its raster and source
+    search) and the ORM / normal PNGs are encoded here, on the bake's thread.
     """
     src = prepared.source
-    if atlas.kept_source_uv and src.texture is not None and src.colors is None and src is prepared.mesh:
+    if (
+        src.pbr is None
+        and atlas.kept_source_uv
+        and src.texture is not None
+        and src.colors is None
+        and src is prepared.mesh
+    ):
         image = src.texture.image
         if image.shape[0] != opts.size or image.shape[1] != opts.size:
             from PIL import Image
 
             mode = "RGBA" if image.shape[2] == 4 else "RGB"
             image = np.asarray(Image.fromarray(image, mode).resize((opts.size, opts.size), Image.Resampling.LANCZOS))
-        return Texture(np.ascontiguousarray(image[..., :3])), {"bake_path": "passthrough", "appearance": "texture"}
+        texture = Texture(np.ascontiguousarray(image[..., :3]))
+        return texture, None, {"bake_path": "passthrough", "appearance": "texture"}
+    shader = pbr_shader(src, atlas.mesh, _unit_normals(atlas.mesh), opts.size)
     # xatlas keeps face and corner order, so target face i still copies source face source_face[i].
-    result = bake(src, atlas.mesh, opts, prepared.source_face)
-    return result.texture, {
+    result = bake(src, atlas.mesh, opts, prepared.source_face, shader=shader)
+    stats: dict[str, Any] = {
         "bake_path": result.path,
         "appearance": result.appearance,
         "coverage": round(result.coverage, 4),
     }
+    maps = None
+    if shader is not None:
+        t = time.perf_counter()
+        maps = shader.maps(result.extra).encode()
+        stats["pbr"] = {
+            "materials": [m.kind for m in shader.materials],
+            "shade_s": round(result.seconds.get("shade", 0.0), 4),
+            "png_s": round(time.perf_counter() - t, 4),
+        }
+    return result.texture, maps, stats
 
 
 @dataclass
@@ -411,22 +460,26 @@ class Baked:
     Attributes:
         atlas: its uv atlas (`atlas.mesh` is the mesh that is exported).
         texture: the baked sRGB base colour, `BakeOptions.size`² texels.
-        stats: how it was baked ("bake_path", "appearance", "coverage").
-        seconds: {"uv": xatlas time (in its worker), "bake": bake time}.
+        stats: how it was baked ("bake_path", "appearance", "coverage", and
+            "pbr": {materials, shade_s, png_s} when PBR maps were baked).
+        seconds: {"uv": xatlas time (in its worker), "bake": bake time (with the
+            PBR maps and their PNGs)}.
+        pbr: the ORM / normal maps (PNGs encoded), or None.
     """
 
     atlas: UVAtlas
     texture: Texture
     stats: dict[str, Any]
     seconds: dict[str, float]
+    pbr: PBRMaps | None = None
 
 
 def bake_one(prepared: PreparedMesh, pending: PendingAtlas, opts: BakeOptions) -> Baked:
     """Stages 2 → 3 for one mesh: wait for its atlas, then bake its texture."""
     atlas = pending.result()
     t = time.perf_counter()
-    texture, stats = _bake_one(prepared, atlas, opts)
-    return Baked(atlas, texture, stats, {"uv": atlas.seconds, "bake": time.perf_counter() - t})
+    texture, maps, stats = _bake_one(prepared, atlas, opts)
+    return Baked(atlas, texture, stats, {"uv": atlas.seconds, "bake": time.perf_counter() - t}, maps)
 
 
 def skin_one(human: PreparedMesh, asset: HOIAsset, opts: SkinOptions) -> SkinBinding:
@@ -520,25 +573,19 @@ def gather(
     timings["png"] = max(human_png_s, object_png_s)
     timings["uv+bake+skin"] = time.perf_counter() - t
 
-    skeleton = export_skeleton(asset.body)
-    joint_name = choose_object_joint(asset.contacts, asset.contact_config)
-    object_joint = skeleton.joint_names.index(joint_name) if joint_name else 0
-    human_skin = _remap_binding(binding, human_baked.atlas.vertex_map)
-    object_skin = rigid_binding(len(object_baked.atlas.mesh.vertices), object_joint)
-    scene = ExportScene(
-        name=name,
-        skeleton=skeleton,
-        meshes=[
-            _export_mesh("human", human_baked, human_png, human_skin, options.roughness_human),
-            _export_mesh("object", object_baked, object_png, object_skin, options.roughness_object),
-        ],
-        sockets=make_sockets(asset.contacts, skeleton),
-        metadata=hoi_metadata(asset),
-    )
+    t = time.perf_counter()
+    human = _export_mesh("human", human_baked, human_png, _remap_binding(binding, human_baked.atlas.vertex_map),
+                         options.roughness_human)
+    object_mesh = _export_mesh("object", object_baked, object_png, rigid_binding(len(object_baked.atlas.mesh.vertices), 0),
+                               options.roughness_object)
+    rigged = rig_scene(asset, human, object_mesh, options.rig, name, hoi_metadata(asset))
+    timings["rig"] = time.perf_counter() - t
+    scene = rigged.scene
     stats: dict[str, Any] = {
         "human": _mesh_stats(human_prep, human_baked),
         "object": _mesh_stats(object_prep, object_baked),
-        "object_joint": skeleton.joint_names[object_joint],
+        "object_joint": rigged.object_joint,
+        "rig": rigged.stats.to_json(),
     }
     timings["gather"] = time.perf_counter() - t0
     return Gathered(scene, timings, stats)
@@ -561,6 +608,7 @@ def _export_mesh(label: str, baked: Baked, png: bytes, skin: SkinBinding, roughn
         weights=skin.weights,
         rigid_joint=skin.rigid_joint,
         texture_png=png,
+        pbr=baked.pbr,
     )
 
 
@@ -844,6 +892,7 @@ def export(
     options = options or ExportOptions()
     fmts = parse_formats(formats)
     preset = get_preset(target)
+    method = resolve_compression(options.compress, target) if "glb" in fmts else "none"
     name = _check_name(name or f"hoi_{asset.prompt.object or 'asset'}")
     # glTF first: node validates each glTF file while the USD files are encoded.
     order = sorted(fmts, key=lambda f: f not in ("glb", "gltf"))
@@ -858,14 +907,27 @@ def export(
             )
         gathered = gather(asset, options, name, scheduler)
         scene = apply_preset(gathered.scene, preset)
+        scene = apply_skeleton_preset(scene, resolve_skeleton(options.rig.skeleton, target))
+        t = time.perf_counter()
+        scene = add_lods(scene, options.lods)
+        lods_s = time.perf_counter() - t
         staging = stack.enter_context(_Staging(Path(out_dir), name, options.overwrite, session))
-        encoded = encode(scene, order, preset, name, on_encoded=staging.write)
+        compressor = _CompressGlb(method, staging.write)
+        encoded = encode(scene, order, preset, name, on_encoded=compressor)
         t = time.perf_counter()
         reports = staging.validate()
         validate_s = time.perf_counter() - t
         written = staging.commit(encoded.files)
 
     timings = {**gathered.timings_s, "write": staging.seconds, **encoded.timings_s}
+    stats = dict(gathered.stats)
+    if options.lods > 1:
+        timings["lods"] = lods_s
+        for mesh in scene.meshes:
+            stats[mesh.name] = {**stats.get(mesh.name, {}), "lods": lod_stats(mesh)}
+    if compressor.result is not None:
+        timings["compress_glb"] = compressor.result.seconds
+        stats["compression"] = {**compressor.result.record, "bytes_out": compressor.result.bytes_out}
     if session is not None:
         timings["validate"] = validate_s
     timings["total"] = time.perf_counter() - t0
@@ -875,5 +937,24 @@ def export(
         written=written,
         timings_s=timings,
         validation={str(p): reports[str(p)] for p in files.values() if str(p) in reports},
-        stats=gathered.stats,
+        stats=stats,
     )
+
+
+class _CompressGlb:
+    """The `OnEncoded` step between `encode` and the staging write: the glb's bytes
+    go through `compress.compress_glb` (every other file passes unchanged), so the
+    validators and the final file see the compressed glb.
+    """
+
+    def __init__(self, method: Method, write: OnEncoded) -> None:
+        self.method = method
+        self.write = write
+        self.result: CompressedGlb | None = None
+        """What the glb's compression did (None: nothing was compressed)."""
+
+    def __call__(self, main: str, files: dict[str, bytes]) -> None:
+        if self.method != "none" and main.endswith(".glb"):
+            self.result = compress_glb(files[main], self.method)
+            files = {**files, main: self.result.data}
+        self.write(main, files)

@@ -5,21 +5,24 @@ Gather → encode, as glTF-Blender-IO does: one gatherer per glTF object
 `gather_sockets`) fills a pygltflib `GLTF2` and one binary buffer; `encode_glb` /
 `encode_gltf` serialise that. Nothing here touches the disk.
 
-glTF is always +Y up, metres (the internal frame); the only preset effect is the
-Unreal `root` joint. Document layout::
+glTF is always +Y up, metres (the internal frame); presets change joint names only
+(`skeletons`), applied before the writer. Document layout::
 
     scene "<name>"
       node "<name>"                      identity; holds the skeleton (skin.skeleton
-        pelvis → … → right_wrist …       is its root joint); joints have TRS = the pose
-          SOCKET_contact_<part>          under its joint; extras {part, joint, …}
+        root → pelvis → … → hand …       is its root joint); joints have TRS = the
+          SOCKET_contact_<part>          rest pose; sockets under their joint, extras
+                                         {part, joint, …}
       node "human", node "object"        skinned meshes: scene roots without transforms,
                                          siblings of node "<name>" (glTF rules)
-    skins[0]      every joint; inverseBindMatrices = inv(bind_world)
-    animations[0] "interaction": one key (t = 0) of translation + rotation per joint
+    skins[0]      every joint; inverseBindMatrices = inv(bind_world) (the rest pose)
+    animations    "interaction": one key (t = 0), the generated pose; "approach":
+                  rest → interaction, then held; translation + rotation per joint
     asset.extras  {"hoi": scene.metadata}
 
-Bind pose = generated pose: the joint nodes' rest transforms chain to `bind_world`,
-so skinning at rest (and at the animation's one key) gives back the stored vertices.
+The joint nodes' rest transforms chain to `bind_world`, so the file at rest shows the
+meshes in the rest pose (A / T, or the generated pose with `--rest-pose
+interaction`), and playing `interaction` skins them into the generated pose.
 
 Example::
 
@@ -35,7 +38,7 @@ import math
 import struct
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import numpy as np
@@ -43,7 +46,7 @@ import pygltflib
 from scipy.spatial.transform import Rotation
 
 from hoiexport.exporters.presets import TargetPreset
-from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSocket
+from hoiexport.exporters.scene import ExportClip, ExportMesh, ExportScene, ExportSocket
 from hoiexport.exporters.skin import MAX_INFLUENCES, add_root_joint
 from hoiexport.sdk.core.errors import ExportError, InputError
 
@@ -57,7 +60,7 @@ WEIGHT_SUM_TOLERANCE = 2e-3
 """Largest |sum of a vertex's weights − 1| accepted (the Khronos validator's bound)."""
 
 ANIMATION_NAME = "interaction"
-"""Name of the one-frame animation holding the generated pose."""
+"""Name of the one-key animation holding the generated pose (always the first clip)."""
 
 _ALIGN = 4
 
@@ -218,17 +221,18 @@ def check_scene(scene: ExportScene) -> np.ndarray:
                 f"skeleton joint {names[i]!r} has parent {int(p)}; joint 0 must be the only root (-1) "
                 "and every parent must come before its children"
             )
-    for name in ("bind_world", "pose_local"):
+    for name in ("bind_world", "rest_local"):
         arr = np.asarray(getattr(skel, name), dtype=np.float64)
         if arr.shape != (j, 4, 4) or not np.isfinite(arr).all():
             raise ExportError(f"skeleton.{name} must be finite ({j}, 4, 4), got {arr.shape}")
-    world = chain_world(np.asarray(skel.pose_local, np.float64), parents)
+    world = chain_world(np.asarray(skel.rest_local, np.float64), parents)
     gap = np.abs(world - np.asarray(skel.bind_world, np.float64)).reshape(j, -1).max(axis=1)
     if gap.max() > POSE_TOLERANCE_M:
         raise ExportError(
-            f"skeleton.pose_local does not chain to skeleton.bind_world (off by {gap.max():.3g} at joint "
-            f"{names[int(np.argmax(gap))]!r}); the bind pose must be the exported pose (DESIGN §8 step 4)"
+            f"skeleton.rest_local does not chain to skeleton.bind_world (off by {gap.max():.3g} at joint "
+            f"{names[int(np.argmax(gap))]!r}); the meshes must be bound in the rest pose"
         )
+    check_clips(skel.clips, j)
     if not scene.meshes:
         raise ExportError("scene has no meshes; export needs at least the human mesh")
     seen: set[str] = set()
@@ -241,6 +245,28 @@ def check_scene(scene: ExportScene) -> np.ndarray:
         if not 0 <= s.joint < j:
             raise ExportError(f"socket {s.name!r} joint {s.joint} is outside 0..{j - 1}")
     return world
+
+
+def check_clips(clips: list[ExportClip], num_joints: int) -> None:
+    """Check clip names, key times and transform shapes.
+
+    Raises:
+        ExportError: naming the clip and the fix.
+    """
+    names = [c.name for c in clips]
+    if not clips or names[0] != ANIMATION_NAME:
+        raise ExportError(f"the skeleton's first clip must be {ANIMATION_NAME!r} (the generated pose), got {names}")
+    if len(set(names)) != len(names):
+        raise ExportError(f"clip names must be unique, got {names}")
+    for c in clips:
+        times = np.asarray(c.times, np.float64)
+        if times.ndim != 1 or len(times) == 0 or not np.isfinite(times).all() or times[0] != 0.0 or (np.diff(times) <= 0).any():
+            raise ExportError(f"clip {c.name!r} key times must start at 0 and increase strictly, got {times[:5]}")
+        local = np.asarray(c.local, np.float64)
+        if local.shape != (len(times), num_joints, 4, 4) or not np.isfinite(local).all():
+            raise ExportError(
+                f"clip {c.name!r} transforms must be finite ({len(times)}, {num_joints}, 4, 4), got {local.shape}"
+            )
 
 
 def _check_mesh(mesh: ExportMesh, num_joints: int) -> None:
@@ -288,19 +314,19 @@ def _check_mesh(mesh: ExportMesh, num_joints: int) -> None:
 
 
 def gather_joints(scene: ExportScene, b: GltfBuilder) -> tuple[list[int], np.ndarray]:
-    """Joint nodes with TRS = `pose_local`, linked parent → children.
+    """Joint nodes with TRS = the rest pose (`rest_local`), linked parent → children.
 
     Returns:
         The node index of each joint, and (J, 4, 4) world transforms chained from the
         quaternions and translations as written (what a reader computes).
     """
     skel = scene.skeleton
-    local = np.asarray(skel.pose_local, np.float64)
+    local = np.asarray(skel.rest_local, np.float64)
     parents = np.asarray(skel.parents)
     nodes: list[int] = []
     written = np.empty_like(local)
     for j, name in enumerate(skel.joint_names):
-        t, q = decompose_rigid(local[j], f"skeleton.pose_local of joint {name!r}")
+        t, q = decompose_rigid(local[j], f"skeleton.rest_local of joint {name!r}")
         written[j] = trs_matrix(t, q)
         nodes.append(b.add_node(pygltflib.Node(name=name, translation=t, rotation=q)))
     for j, p in enumerate(parents):
@@ -322,10 +348,30 @@ def gather_skin(scene: ExportScene, b: GltfBuilder, joint_nodes: list[int]) -> i
     return len(b.gltf.skins) - 1
 
 
-def gather_texture(mesh: ExportMesh, b: GltfBuilder, sampler: int, image_name: str | None) -> int:
-    """The base-colour image (embedded in the buffer, or a file `image_name`) and its texture."""
-    png = mesh.png()  # rows top-down, as glTF reads them (v = 0 at the top)
-    image = pygltflib.Image(name=f"{mesh.name}_basecolor", mimeType="image/png")
+TextureKind = Literal["basecolor", "orm", "normal"]
+"""Which of a mesh's images: sRGB base colour, linear ORM (occlusion, roughness,
+metallic), tangent-space normal map."""
+
+
+def texture_file_name(basecolor_name: str, kind: TextureKind) -> str:
+    """The .gltf variant's file of a mesh's `kind` image, beside its base colour:
+    "chair_human_basecolor.png" → "chair_human_orm.png"."""
+    stem = basecolor_name.removesuffix(".png").removesuffix("_basecolor")
+    return f"{stem}_{kind}.png"
+
+
+def gather_texture(
+    mesh: ExportMesh, b: GltfBuilder, sampler: int, image_name: str | None, kind: TextureKind = "basecolor"
+) -> int:
+    """One of the mesh's images (embedded in the buffer, or a file `image_name`) and
+    its texture: the base colour, or (`mesh.pbr` set) the ORM or normal map."""
+    if kind == "basecolor":
+        png = mesh.png()  # rows top-down, as glTF reads them (v = 0 at the top)
+    elif mesh.pbr is None:
+        raise ExportError(f"mesh {mesh.name!r} has no PBR maps; its only image is the base colour")
+    else:
+        png = mesh.pbr.orm_png() if kind == "orm" else mesh.pbr.normal_png()
+    image = pygltflib.Image(name=f"{mesh.name}_{kind}", mimeType="image/png")
     index = len(b.gltf.images)
     if image_name is None:
         image.bufferView = b.add_view(png)
@@ -334,23 +380,51 @@ def gather_texture(mesh: ExportMesh, b: GltfBuilder, sampler: int, image_name: s
         image.mimeType = None
         b.images[index] = (image_name, png)
     b.gltf.images.append(image)
-    b.gltf.textures.append(pygltflib.Texture(name=f"{mesh.name}_basecolor", sampler=sampler, source=index))
+    b.gltf.textures.append(pygltflib.Texture(name=f"{mesh.name}_{kind}", sampler=sampler, source=index))
     return len(b.gltf.textures) - 1
 
 
-def gather_material(mesh: ExportMesh, b: GltfBuilder, texture: int) -> int:
-    """PBR metallic-roughness material: base colour texture, metallic 0, roughness explicit."""
-    pbr = pygltflib.PbrMetallicRoughness(
-        baseColorTexture=pygltflib.TextureInfo(index=texture, texCoord=0),
-        metallicFactor=0.0,
-        roughnessFactor=float(mesh.roughness),
-    )
-    b.gltf.materials.append(pygltflib.Material(name=f"{mesh.name}_material", pbrMetallicRoughness=pbr))
+def gather_material(mesh: ExportMesh, b: GltfBuilder, sampler: int, image_name: str | None) -> int:
+    """PBR metallic-roughness material and its textures (`gather_texture`).
+
+    Without `mesh.pbr`: base-colour texture, metallic 0, roughness `mesh.roughness`.
+    With it: base colour; the ORM image as metallicRoughnessTexture (G roughness,
+    B metallic; both factors 1) and, when it holds baked occlusion, as
+    occlusionTexture (R); the normal map as normalTexture (scale 1; the primitive
+    carries the TANGENT it was baked against, `gather_mesh`).
+
+    Args:
+        image_name: the base colour's file name for the .gltf variant (the PBR
+            maps go beside it, `texture_file_name`); None embeds every image.
+    """
+    def name(kind: TextureKind) -> str | None:
+        return None if image_name is None else texture_file_name(image_name, kind)
+
+    base = pygltflib.TextureInfo(index=gather_texture(mesh, b, sampler, image_name), texCoord=0)
+    material = pygltflib.Material(name=f"{mesh.name}_material")
+    if mesh.pbr is None:
+        material.pbrMetallicRoughness = pygltflib.PbrMetallicRoughness(
+            baseColorTexture=base, metallicFactor=0.0, roughnessFactor=float(mesh.roughness)
+        )
+    else:
+        orm = gather_texture(mesh, b, sampler, name("orm"), "orm")
+        normal = gather_texture(mesh, b, sampler, name("normal"), "normal")
+        material.pbrMetallicRoughness = pygltflib.PbrMetallicRoughness(
+            baseColorTexture=base,
+            metallicFactor=1.0,
+            roughnessFactor=1.0,
+            metallicRoughnessTexture=pygltflib.TextureInfo(index=orm, texCoord=0),
+        )
+        material.normalTexture = pygltflib.NormalMaterialTexture(index=normal, texCoord=0, scale=1.0)
+        if mesh.pbr.occlusion:
+            material.occlusionTexture = pygltflib.OcclusionTextureInfo(index=orm, texCoord=0, strength=1.0)
+    b.gltf.materials.append(material)
     return len(b.gltf.materials) - 1
 
 
 def gather_mesh(mesh: ExportMesh, b: GltfBuilder, material: int, num_joints: int) -> int:
-    """One triangle primitive: POSITION (min/max), NORMAL, TEXCOORD_0, JOINTS_0, WEIGHTS_0, indices."""
+    """One triangle primitive: POSITION (min/max), NORMAL, TEXCOORD_0, JOINTS_0, WEIGHTS_0, indices,
+    and TANGENT when the mesh has a normal map."""
     pos = np.asarray(mesh.vertices, np.float32)
     nrm = np.asarray(mesh.normals, np.float64)
     nrm = (nrm / np.linalg.norm(nrm, axis=1, keepdims=True)).astype(np.float32)
@@ -369,6 +443,8 @@ def gather_mesh(mesh: ExportMesh, b: GltfBuilder, material: int, num_joints: int
         JOINTS_0=b.add_accessor(joints, "VEC4", arr),
         WEIGHTS_0=b.add_accessor(weights, "VEC4", arr),
     )
+    if mesh.pbr is not None:  # the frame the normal map was baked in (pbr.vertex_tangents)
+        attributes.TANGENT = b.add_accessor(np.asarray(mesh.tangent_frame(), np.float32), "VEC4", arr)
     indices = b.add_accessor(faces.reshape(-1).astype(index_type), "SCALAR", pygltflib.ELEMENT_ARRAY_BUFFER)
     prim = pygltflib.Primitive(attributes=attributes, indices=indices, material=material, mode=pygltflib.TRIANGLES)
     b.gltf.meshes.append(pygltflib.Mesh(name=mesh.name, primitives=[prim]))
@@ -390,23 +466,87 @@ def gather_sockets(
     return out
 
 
-def gather_animation(scene: ExportScene, b: GltfBuilder, joint_nodes: list[int]) -> int:
-    """Animation `interaction`: one key at t = 0 of every joint's translation and rotation."""
-    time = b.add_accessor(np.zeros(1, np.float32), "SCALAR", bounds=True)
-    samplers: list[pygltflib.AnimationSampler] = []
-    channels: list[pygltflib.AnimationChannel] = []
-    for node_index in joint_nodes:
-        node = b.gltf.nodes[node_index]
-        for path, value, kind in (("translation", node.translation, "VEC3"), ("rotation", node.rotation, "VEC4")):
-            out = b.add_accessor(np.asarray([value], np.float32), kind)
-            samplers.append(pygltflib.AnimationSampler(input=time, output=out, interpolation="LINEAR"))
-            channels.append(
-                pygltflib.AnimationChannel(
-                    sampler=len(samplers) - 1, target=pygltflib.AnimationChannelTarget(node=node_index, path=path)
+def clip_channels(clip: ExportClip, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Translations (T, J, 3) and unit quaternions (T, J, 4, x y z w) of a clip's keys,
+    each quaternion sign-aligned with the previous key's so LINEAR interpolation
+    takes the short way.
+
+    Raises:
+        ExportError: a key transform is not rigid.
+    """
+    local = np.asarray(clip.local, np.float64)
+    t_count, j = local.shape[:2]
+    flat = local.reshape(-1, 4, 4)
+    r = flat[:, :3, :3]
+    off = np.abs(np.einsum("nji,njk->nik", r, r) - np.eye(3)).reshape(len(flat), -1).max(axis=1)
+    if len(off) and (off.max() > RIGID_TOLERANCE or np.abs(np.linalg.det(r) - 1.0).max() > RIGID_TOLERANCE):
+        raise ExportError(f"{what} holds a key that is not a rigid transform; clips carry rotation + translation only")
+    quats = Rotation.from_matrix(r).as_quat().reshape(t_count, j, 4)
+    quats /= np.linalg.norm(quats, axis=-1, keepdims=True)
+    for k in range(1, t_count):
+        flip = np.einsum("jq,jq->j", quats[k], quats[k - 1]) < 0
+        quats[k, flip] *= -1.0
+    return local[:, :, :3, 3], quats
+
+
+def gather_animation(scene: ExportScene, b: GltfBuilder, joint_nodes: list[int]) -> list[int]:
+    """One glTF animation per clip (`interaction`: one key, the generated pose;
+    `approach`: rest → interaction), a translation and a rotation channel per joint.
+    """
+    out = []
+    for clip in scene.skeleton.clips:
+        times = b.add_accessor(np.asarray(clip.times, np.float32), "SCALAR", bounds=True)
+        translations, rotations = clip_channels(clip, f"clip {clip.name!r}")
+        samplers: list[pygltflib.AnimationSampler] = []
+        channels: list[pygltflib.AnimationChannel] = []
+        for j, node_index in enumerate(joint_nodes):
+            for path, value, kind in (
+                ("translation", translations[:, j], "VEC3"),
+                ("rotation", rotations[:, j], "VEC4"),
+            ):
+                acc = b.add_accessor(np.asarray(value, np.float32), kind)
+                samplers.append(pygltflib.AnimationSampler(input=times, output=acc, interpolation="LINEAR"))
+                channels.append(
+                    pygltflib.AnimationChannel(
+                        sampler=len(samplers) - 1, target=pygltflib.AnimationChannelTarget(node=node_index, path=path)
+                    )
                 )
-            )
-    b.gltf.animations.append(pygltflib.Animation(name=ANIMATION_NAME, samplers=samplers, channels=channels))
-    return len(b.gltf.animations) - 1
+        b.gltf.animations.append(pygltflib.Animation(name=clip.name, samplers=samplers, channels=channels))
+        out.append(len(b.gltf.animations) - 1)
+    return out
+
+
+def gather_lods(mesh: ExportMesh, b: GltfBuilder, node: int, material: int, skin: int, num_joints: int) -> list[int]:
+    """`MSFT_lod` on the LOD0 node `node`: one skinned node per lower level (`exporters.lod`).
+
+    Each level is a node `<mesh>_LOD<k>` with its own mesh (the level's vertices
+    and triangles), LOD0's material and the one skin; the level nodes are not in
+    the scene's node list, so a loader without `MSFT_lod` shows LOD0 only. The LOD0
+    node gets `extensions.MSFT_lod.ids` (levels in order) and
+    `extras.MSFT_screencoverage` (`lod.screen_coverage`). A mesh without levels
+    adds nothing.
+
+    Returns:
+        The level nodes, LOD1 first.
+
+    Raises:
+        ExportError: a level's arrays are inconsistent.
+    """
+    from hoiexport.exporters.lod import level_mesh, screen_coverage
+
+    if not mesh.lods:
+        return []
+    nodes = []
+    for k in range(1, len(mesh.lods) + 1):
+        level = level_mesh(mesh, k)
+        _check_mesh(level, num_joints)
+        gl_mesh = gather_mesh(level, b, material, num_joints)
+        nodes.append(b.add_node(pygltflib.Node(name=level.name, mesh=gl_mesh, skin=skin)))
+    b.gltf.nodes[node].extensions = {**b.gltf.nodes[node].extensions, "MSFT_lod": {"ids": nodes}}
+    b.extras[("nodes", node)] = {**b.extras.get(("nodes", node), {}), "MSFT_screencoverage": screen_coverage(len(nodes) + 1)}
+    if "MSFT_lod" not in b.gltf.extensionsUsed:
+        b.gltf.extensionsUsed.append("MSFT_lod")
+    return nodes
 
 
 def gather(scene: ExportScene, image_names: dict[str, str] | None = None) -> GltfBuilder:
@@ -441,9 +581,10 @@ def gather(scene: ExportScene, image_names: dict[str, str] | None = None) -> Glt
     mesh_nodes = []
     for mesh in scene.meshes:
         name = None if image_names is None else image_names[mesh.name]
-        material = gather_material(mesh, b, gather_texture(mesh, b, 0, name))
+        material = gather_material(mesh, b, 0, name)
         gl_mesh = gather_mesh(mesh, b, material, num_joints)
         mesh_nodes.append(b.add_node(pygltflib.Node(name=mesh.name, mesh=gl_mesh, skin=skin)))
+        gather_lods(mesh, b, mesh_nodes[-1], material, skin, num_joints)
     gather_animation(scene, b, joint_nodes)
     b.gltf.scenes.append(pygltflib.Scene(name=scene.name, nodes=[root, *mesh_nodes]))
     b.gltf.scene = 0
@@ -536,7 +677,8 @@ def encode_gltf(scene: ExportScene, basename: str, preset: TargetPreset | None =
 
     Returns:
         {"<basename>.gltf": JSON, "<basename>.bin": buffer,
-         "<basename>_<mesh>_basecolor.png": PNG, ...}; the JSON names the others by
+         "<basename>_<mesh>_basecolor.png": PNG (+ "_orm.png", "_normal.png" for a mesh
+         with PBR maps), ...}; the JSON names the others by
         these relative URIs, so they must be written side by side.
 
     Raises:

@@ -35,18 +35,23 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
+import scipy.spatial
 import trimesh
 
-from hoiexport.exporters.scene import ExportScene, ExportSkeleton
+from hoiexport.exporters.skeletons import RIG_ROOT
+from hoiexport.exporters.scene import ExportClip, ExportScene, ExportSkeleton
 from hoiexport.sdk.core.errors import ExportError, InputError
 from hoiexport.sdk.core.types import BodyFit, Contact, ContactConfig
 from hoiexport.sdk.geometry.surface import SurfaceQuery
 
+VERTEX_SNAP_M = 1e-6
+"""A target vertex this close to a body vertex (metres) copies that vertex's weights."""
+
 MAX_INFLUENCES = 4
 """Joints per skinned vertex (glTF JOINTS_0 / WEIGHTS_0 hold four)."""
 
-ROOT_JOINT = "root"
-"""Name of the joint `add_root_joint` puts above the pelvis (Unreal convention)."""
+ROOT_JOINT = RIG_ROOT
+"""Name of the floor joint above the pelvis (`skeletons.RIG_ROOT`, before a naming preset)."""
 
 HAND_JOINT: dict[str, str] = {"right_hand": "right_wrist", "left_hand": "left_wrist"}
 """Body part → the SMPL-24 joint that carries an object held by it.
@@ -174,7 +179,17 @@ def _closest_on_body(body: BodyFit, points: np.ndarray) -> _BodyMatch:
     if vn is None:
         vn = trimesh.Trimesh(body.mesh.vertices, body.mesh.faces, process=False).vertex_normals
     normal = np.einsum("nk,nkd->nd", bary, np.asarray(vn, np.float64)[corners])
-    return _BodyMatch(dense, np.asarray(distance, np.float64), normal)
+    distance = np.asarray(distance, np.float64)
+    # A point lying on a body vertex takes that vertex's weights: the walk can end on
+    # another surface touching it (a hand resting on the hip) at the same distance.
+    snap_d, snap_v = scipy.spatial.cKDTree(body.mesh.vertices).query(points, distance_upper_bound=VERTEX_SNAP_M)
+    on_vertex = np.isfinite(snap_d)
+    if on_vertex.any():
+        v = snap_v[on_vertex]
+        dense[on_vertex] = sw[v]
+        normal[on_vertex] = np.asarray(vn, np.float64)[v]
+        distance[on_vertex] = snap_d[on_vertex]
+    return _BodyMatch(dense, distance, normal)
 
 
 def _adjacency(faces: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
@@ -362,33 +377,34 @@ def choose_object_joint(contacts: list[Contact], config: ContactConfig | str) ->
 
 
 def export_skeleton(body: BodyFit) -> ExportSkeleton:
-    """The export skeleton of a fitted body: bind = pose = the generated pose.
+    """The export skeleton of a fitted body bound in its generated pose (no root joint).
 
     Args:
         body: the fitted body; its `skeleton.world_transforms` are rigid
             joint-to-world transforms, metres, internal frame.
 
     Returns:
-        `ExportSkeleton` with float64 `bind_world` = the world transforms and
-        `pose_local` = their joint-to-parent form (root: joint-to-world).
+        `ExportSkeleton` with float64 `bind_world` = the world transforms,
+        `rest_local` = their joint-to-parent form (root: joint-to-world) and one
+        clip `interaction` holding the same pose. `exporters.rig.build_rig` makes
+        the engine rig (floor root, canonical rest pose, approach clip).
     """
+    from hoiexport.exporters.rig import INTERACTION_CLIP, to_local
+
     world = np.asarray(body.skeleton.world_transforms, dtype=np.float64)
     parents = np.asarray(body.skeleton.parents, dtype=np.int32)
-    inv = np.linalg.inv(world)
-    local = world.copy()
-    for j, p in enumerate(parents):
-        if p >= 0:
-            local[j] = inv[p] @ world[j]
-    local[:, 3, :] = (0.0, 0.0, 0.0, 1.0)
-    return ExportSkeleton(list(body.skeleton.joint_names), parents.copy(), world.copy(), local)
+    local = to_local(world, parents)
+    clip = ExportClip(INTERACTION_CLIP, np.zeros(1, np.float32), local[None].copy())
+    return ExportSkeleton(list(body.skeleton.joint_names), parents.copy(), world.copy(), local, [clip])
 
 
 def add_root_joint(scene: ExportScene) -> ExportScene:
     """A copy of `scene` with a `root` joint (identity, at the origin) above its root.
 
-    The Unreal convention: the pelvis becomes the child of a `root` bone on the floor
-    origin. Joint indices of meshes (`joints`, `rigid_joint`) and sockets shift by
-    one; a scene whose first joint is already `root` is returned unchanged.
+    The pelvis becomes the child of a `root` bone on the floor origin, in the rest
+    pose and in every clip. Joint indices of meshes (`joints`, `rigid_joint`) and
+    sockets shift by one; a scene whose first joint is already `root` is returned
+    unchanged (scenes from `export.gather` always have it).
 
     Args:
         scene: the scene, internal frame.
@@ -401,12 +417,18 @@ def add_root_joint(scene: ExportScene) -> ExportScene:
         return scene
     eye = np.eye(4)[None]
     parents = np.asarray(skel.parents, np.int32)
-    new_skel = ExportSkeleton(
+    clips = [
+        dataclasses.replace(c, local=np.concatenate([np.tile(eye, (len(c.local), 1, 1, 1)), c.local], axis=1))
+        for c in skel.clips
+    ]
+    new_skel = dataclasses.replace(
+        skel,
         joint_names=[ROOT_JOINT, *skel.joint_names],
         parents=np.concatenate([[-1], np.where(parents < 0, 0, parents + 1)]).astype(np.int32),
         bind_world=np.concatenate([eye, np.asarray(skel.bind_world, np.float64)]),
         # the old root's local transform was joint-to-world = joint-to-identity-root
-        pose_local=np.concatenate([eye, np.asarray(skel.pose_local, np.float64)]),
+        rest_local=np.concatenate([eye, np.asarray(skel.rest_local, np.float64)]),
+        clips=clips,
     )
     meshes = []
     for m in scene.meshes:

@@ -8,11 +8,16 @@ Stage layout (`<Name>` = the scene name as a USD identifier)::
 
     /<Name>                       SkelRoot, defaultPrim, kind=component,
                                   customData["hoi"] = metadata JSON, hoi:schemaVersion
-        Skeleton                  UsdSkel Skeleton (joints "pelvis/spine1/...")
-            interaction           SkelAnimation: the pose at default time and time 0
-        human, object             Mesh + UsdSkel.BindingAPI + MaterialBindingAPI
+        Skeleton                  UsdSkel Skeleton (joints "root/pelvis/spine1/..."),
+                                  bind = rest transforms = the rest pose (A / T)
+            interaction           SkelAnimation (bound): the generated pose, default time + 0
+            approach              SkelAnimation: rest → interaction, t · 30 time codes
+        human, object             Mesh + UsdSkel.BindingAPI + MaterialBindingAPI; with
+                                  LODs an Xform with variant set "LOD" = {LOD0, LOD1, ...},
+                                  each variant one such Mesh named like it (`define_mesh_levels`)
         Materials/<mesh>_material UsdPreviewSurface ← UsdUVTexture ← UsdPrimvarReader_float2
-        Sockets/SOCKET_contact_*  Xform at the contact (hoi:part, hoi:joint, ...)
+        Sockets/SOCKET_contact_*  Xform at the contact in the bound (interaction) pose
+                                  (hoi:part, hoi:joint, ...)
 
 Frames: points, normals and transforms go through the preset's `to_usd_*` methods
 (upAxis / metersPerUnit authored from it). The JSON in customData["hoi"] is the
@@ -29,22 +34,25 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pxr import Kind, Sdf, Tf, Usd, UsdGeom, UsdSkel, UsdUtils, Vt
+from pxr import Kind, Sdf, Tf, Usd, UsdGeom, UsdShade, UsdSkel, UsdUtils, Vt
 
+from hoiexport.exporters.lod import LOD_NAME, LOD_VARIANT_SET, level_mesh
 from hoiexport.exporters.presets import TargetPreset
 from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSocket
-from hoiexport.exporters.usd_material import bind_material, define_material, texture_path
+from hoiexport.exporters.usd_material import bind_material, define_material, mesh_textures, texture_path
 from hoiexport.exporters.skin import add_root_joint
 from hoiexport.exporters.usd_skel import (
     bind_mesh,
     check_skeleton,
     define_skeleton,
+    interaction_world,
     joint_paths,
     usd_matrix,
 )
@@ -52,6 +60,9 @@ from hoiexport.sdk.core.errors import ExportError, InputError
 from hoiexport.sdk.core.types import SCHEMA_VERSION
 
 UsdFormat = Literal["usda", "usdc"]
+
+CLIP_TIME_CODES_PER_SECOND = 30.0
+"""Stage timeCodesPerSecond: clip key times (seconds) are authored at t · this."""
 
 
 def prim_name(name: str, fallback: str) -> str:
@@ -124,6 +135,45 @@ def define_mesh(stage: Usd.Stage, path: Sdf.Path, mesh: ExportMesh, preset: Targ
     return geom
 
 
+def define_mesh_levels(
+    stage: Usd.Stage,
+    path: Sdf.Path,
+    mesh: ExportMesh,
+    preset: TargetPreset,
+    skeleton: UsdSkel.Skeleton,
+    num_joints: int,
+    material: UsdShade.Material,
+) -> None:
+    """Author `mesh` at `path`, skinned to `skeleton` and bound to `material`.
+
+    Without LODs: one Mesh prim at `path`. With LODs (`mesh.lods`, `exporters.lod`),
+    the Unreal USD importer's LOD convention: `path` is an Xform with a variant set
+    "LOD" whose variants "LOD0", "LOD1", ... each hold one Mesh prim named like the
+    variant (`path/LOD0`, ...), every level skinned to the one skeleton and bound
+    to the one material; the selection is "LOD0".
+
+    Raises:
+        ExportError: a level's arrays are inconsistent.
+    """
+    if not mesh.lods:
+        geom = define_mesh(stage, path, mesh, preset)
+        bind_mesh(geom.GetPrim(), mesh, skeleton, num_joints)
+        bind_material(geom.GetPrim(), material)
+        return
+    variants = UsdGeom.Xform.Define(stage, path).GetPrim().GetVariantSets().AddVariantSet(LOD_VARIANT_SET)
+    for k in range(len(mesh.lods) + 1):
+        level = level_mesh(mesh, k)
+        _check_mesh(level)
+        variant = LOD_NAME.format(k)
+        variants.AddVariant(variant)
+        variants.SetVariantSelection(variant)
+        with variants.GetVariantEditContext():
+            geom = define_mesh(stage, path.AppendChild(variant), level, preset)
+            bind_mesh(geom.GetPrim(), level, skeleton, num_joints)
+            bind_material(geom.GetPrim(), material)
+    variants.SetVariantSelection(LOD_NAME.format(0))
+
+
 def define_socket(
     stage: Usd.Stage,
     path: Sdf.Path,
@@ -174,8 +224,10 @@ def define_root(stage: Usd.Stage, scene: ExportScene, preset: TargetPreset) -> S
     up = UsdGeom.Tokens.y if preset.usd_up_axis == "Y" else UsdGeom.Tokens.z
     UsdGeom.SetStageUpAxis(stage, up)
     UsdGeom.SetStageMetersPerUnit(stage, preset.usd_meters_per_unit)
+    stage.SetTimeCodesPerSecond(CLIP_TIME_CODES_PER_SECOND)
     stage.SetStartTimeCode(0)
-    stage.SetEndTimeCode(0)
+    last = max((float(np.asarray(c.times)[-1]) for c in scene.skeleton.clips), default=0.0)
+    stage.SetEndTimeCode(last * CLIP_TIME_CODES_PER_SECOND)
     stage.GetRootLayer().customLayerData = {"creator": "hoiexport", "hoi:target": preset.name}
 
     path = Sdf.Path.absoluteRootPath.AppendChild(prim_name(scene.name, "asset"))
@@ -196,6 +248,8 @@ def define_sockets(stage: Usd.Stage, path: Sdf.Path, scene: ExportScene, preset:
     """
     UsdGeom.Xform.Define(stage, path)
     names, paths = scene.skeleton.joint_names, joint_paths(scene.skeleton)
+    # sockets sit where the bound `interaction` animation puts their joints
+    to_pose = interaction_world(scene.skeleton) @ np.linalg.inv(np.asarray(scene.skeleton.bind_world, np.float64))
     taken: set[str] = set()
     for socket in scene.sockets:
         if not 0 <= socket.joint < len(names):
@@ -207,7 +261,8 @@ def define_sockets(stage: Usd.Stage, path: Sdf.Path, scene: ExportScene, preset:
         while name in taken:
             name, k = f"{stem}_{k}", k + 1
         taken.add(name)
-        define_socket(stage, path.AppendChild(name), socket, names[socket.joint], paths[socket.joint], preset)
+        posed = dataclasses.replace(socket, world=to_pose[socket.joint] @ np.asarray(socket.world, np.float64))
+        define_socket(stage, path.AppendChild(name), posed, names[socket.joint], paths[socket.joint], preset)
 
 
 def build_stage(scene: ExportScene, preset: TargetPreset, basename: str) -> Usd.Stage:
@@ -245,11 +300,9 @@ def build_stage(scene: ExportScene, preset: TargetPreset, basename: str) -> Usd.
                 f"mesh name {mesh.name!r} is used twice or reserved; give each mesh its own name"
             )
         taken.add(name)
-        geom = define_mesh(stage, root.AppendChild(name), mesh, preset)
-        bind_mesh(geom.GetPrim(), mesh, skeleton, len(scene.skeleton.joint_names))
         material_path = materials.AppendChild(f"{name}_material")
         material = define_material(stage, material_path, mesh, "./" + texture_path(basename, name))
-        bind_material(geom.GetPrim(), material)
+        define_mesh_levels(stage, root.AppendChild(name), mesh, preset, skeleton, len(scene.skeleton.joint_names), material)
     if scene.sockets:
         define_sockets(stage, root.AppendChild("Sockets"), scene, preset)
     return stage
@@ -261,8 +314,12 @@ def _check_basename(basename: str) -> None:
 
 
 def texture_files(scene: ExportScene, basename: str) -> dict[str, bytes]:
-    """{relative texture path: PNG bytes} for every mesh of the scene."""
-    return {texture_path(basename, prim_name(m.name, "mesh")): m.png() for m in scene.meshes}
+    """{relative texture path: PNG bytes} for every mesh of the scene (base colour, and
+    ORM + normal map where the mesh has them: `usd_material.mesh_textures`)."""
+    files: dict[str, bytes] = {}
+    for m in scene.meshes:
+        files.update(mesh_textures(basename, prim_name(m.name, "mesh"), m))
+    return files
 
 
 def _export(

@@ -10,15 +10,16 @@ authored as Tᵀ; `usd_matrices` is the one place that transposes.
 from __future__ import annotations
 
 import numpy as np
-from pxr import Gf, Sdf, Usd, UsdSkel, Vt
+from pxr import Gf, Sdf, Tf, Usd, UsdSkel, Vt
 
 from hoiexport.exporters.presets import TargetPreset
 from hoiexport.exporters.scene import ExportMesh, ExportSkeleton
+from hoiexport.exporters.skeletons import usd_identifier
 from hoiexport.exporters.skin import MAX_INFLUENCES
 from hoiexport.sdk.core.errors import ExportError
 
 POSE_TOLERANCE_M = 1e-4
-"""Largest distance, metres, between `bind_world` and the chained `pose_local`."""
+"""Largest distance, metres, between `bind_world` and the chained `rest_local`."""
 
 
 def usd_matrices(transforms: np.ndarray) -> Vt.Matrix4dArray:
@@ -32,9 +33,18 @@ def usd_matrix(transform: np.ndarray) -> Gf.Matrix4d:
     return Gf.Matrix4d(np.asarray(transform, np.float64).T.tolist())
 
 
+def interaction_world(skeleton: ExportSkeleton) -> np.ndarray:
+    """(J, 4, 4) float64 joint-to-world transforms of the first clip (`interaction`)."""
+    local = np.asarray(skeleton.clips[0].local[0], np.float64)
+    world = np.empty_like(local)
+    for j, p in enumerate(np.asarray(skeleton.parents)):
+        world[j] = local[j] if p < 0 else world[p] @ local[j]
+    return world
+
+
 def chain_world(skeleton: ExportSkeleton) -> np.ndarray:
-    """(J, 4, 4) float64 joint-to-world transforms obtained by chaining `pose_local`."""
-    local = np.asarray(skeleton.pose_local, np.float64)
+    """(J, 4, 4) float64 joint-to-world transforms obtained by chaining `rest_local`."""
+    local = np.asarray(skeleton.rest_local, np.float64)
     world = np.empty_like(local)
     for j, p in enumerate(np.asarray(skeleton.parents)):
         world[j] = local[j] if p < 0 else world[p] @ local[j]
@@ -52,14 +62,14 @@ def check_skeleton(skeleton: ExportSkeleton) -> None:
     parents = np.asarray(skeleton.parents)
     if j == 0:
         raise ExportError("export skeleton has no joints; the scene needs the SMPL-24 skeleton")
-    for field in ("bind_world", "pose_local"):
+    for field in ("bind_world", "rest_local"):
         shape = np.shape(getattr(skeleton, field))
         if shape != (j, 4, 4):
             raise ExportError(f"skeleton.{field} must be ({j}, 4, 4) for {j} joints, got {shape}")
     if parents.shape != (j,):
         raise ExportError(f"skeleton.parents must be ({j},), got {parents.shape}")
     for i, (name, p) in enumerate(zip(names, parents, strict=True)):
-        if not Sdf.Path.IsValidIdentifier(name):
+        if not Sdf.Path.IsValidIdentifier(usd_identifier(name)):
             raise ExportError(
                 f"skeleton joint {i} name {name!r} is not a valid USD identifier; "
                 "use letters, digits and underscores"
@@ -71,22 +81,28 @@ def check_skeleton(skeleton: ExportSkeleton) -> None:
             )
     if len(set(names)) != j:
         raise ExportError("skeleton.joint_names has duplicates; joint names must be unique")
-    for field in ("bind_world", "pose_local"):
+    for field in ("bind_world", "rest_local"):
         if not np.isfinite(np.asarray(getattr(skeleton, field), np.float64)).all():
             raise ExportError(f"skeleton.{field} has NaN or inf values")
     gap = np.abs(chain_world(skeleton) - np.asarray(skeleton.bind_world, np.float64))
     if gap.max() > POSE_TOLERANCE_M:
         worst = names[int(np.argmax(gap.reshape(j, -1).max(axis=1)))]
         raise ExportError(
-            f"skeleton.pose_local does not chain to skeleton.bind_world (off by {gap.max():.3g} at "
-            f"joint {worst!r}); the bind pose must be the exported pose (DESIGN §8 step 4)"
+            f"skeleton.rest_local does not chain to skeleton.bind_world (off by {gap.max():.3g} at "
+            f"joint {worst!r}); the meshes must be bound in the rest pose"
         )
 
 
+def usd_joint_names(skeleton: ExportSkeleton) -> list[str]:
+    """The joint names as USD identifiers (`skeletons.usd_identifier`)."""
+    return [usd_identifier(n) for n in skeleton.joint_names]
+
+
 def joint_paths(skeleton: ExportSkeleton) -> list[str]:
-    """UsdSkel joint tokens: each joint's path from the root, e.g. "pelvis/spine1/spine2"."""
+    """UsdSkel joint tokens: each joint's path from the root, e.g. "root/pelvis/spine1"
+    (names as USD identifiers: `mixamorig:Hips` → `mixamorig_Hips`)."""
     paths: list[str] = []
-    for name, p in zip(skeleton.joint_names, np.asarray(skeleton.parents), strict=True):
+    for name, p in zip(usd_joint_names(skeleton), np.asarray(skeleton.parents), strict=True):
         paths.append(name if p < 0 else f"{paths[p]}/{name}")
     return paths
 
@@ -94,41 +110,48 @@ def joint_paths(skeleton: ExportSkeleton) -> list[str]:
 def define_skeleton(
     stage: Usd.Stage, path: Sdf.Path, skeleton: ExportSkeleton, preset: TargetPreset
 ) -> UsdSkel.Skeleton:
-    """Author a UsdSkel Skeleton and its one-frame SkelAnimation `interaction`.
+    """Author a UsdSkel Skeleton and one SkelAnimation per clip.
 
-    The Skeleton holds joints (path tokens), jointNames, bindTransforms (= the
-    generated pose, joint-to-skeleton-space) and restTransforms (= the pose, local).
-    The animation child `<path>/interaction` holds the same pose as translations,
-    rotations (quatf) and scales at the default time and at time 0, and is bound with
-    skel:animationSource.
+    The Skeleton holds joints (path tokens), jointNames, bindTransforms (the rest
+    pose, joint-to-skeleton-space) and restTransforms (the rest pose, local). Each
+    clip becomes `<path>/<clip name>` with translations, rotations (quatf) and scales
+    sampled at time code t · timeCodesPerSecond (and, for the one-key `interaction`,
+    also at the default time). `interaction` is bound with skel:animationSource, so
+    a USD viewer shows the generated pose; `approach` is there to bind instead.
 
     Args:
-        stage: stage to author on.
+        stage: stage to author on (its timeCodesPerSecond converts clip seconds).
         path: the Skeleton prim path (under the SkelRoot).
         skeleton: checked export skeleton, internal frame.
         preset: target preset (axes, units).
     """
     tokens = Vt.TokenArray(joint_paths(skeleton))
     bind = preset.to_usd_transforms(skeleton.bind_world)
-    local = preset.to_usd_transforms(skeleton.pose_local)
+    rest = preset.to_usd_transforms(skeleton.rest_local)
 
     skel = UsdSkel.Skeleton.Define(stage, path)
     skel.CreateJointsAttr(tokens)
-    skel.CreateJointNamesAttr(Vt.TokenArray(list(skeleton.joint_names)))
+    skel.CreateJointNamesAttr(Vt.TokenArray(usd_joint_names(skeleton)))
     skel.CreateBindTransformsAttr(usd_matrices(bind))
-    skel.CreateRestTransformsAttr(usd_matrices(local))
+    skel.CreateRestTransformsAttr(usd_matrices(rest))
 
-    anim = UsdSkel.Animation.Define(stage, path.AppendChild("interaction"))
-    anim.CreateJointsAttr(tokens)
-    translations, rotations, scales = UsdSkel.DecomposeTransforms(usd_matrices(local))
-    for attr, value in (
-        (anim.CreateTranslationsAttr(), translations),
-        (anim.CreateRotationsAttr(), rotations),
-        (anim.CreateScalesAttr(), scales),
-    ):
-        attr.Set(value)
-        attr.Set(value, Usd.TimeCode(0))
-    UsdSkel.BindingAPI.Apply(skel.GetPrim()).CreateAnimationSourceRel().SetTargets([anim.GetPath()])
+    fps = stage.GetTimeCodesPerSecond()
+    bound = None
+    for clip in skeleton.clips:
+        anim = UsdSkel.Animation.Define(stage, path.AppendChild(Tf.MakeValidIdentifier(clip.name)))
+        anim.CreateJointsAttr(tokens)
+        attrs = (anim.CreateTranslationsAttr(), anim.CreateRotationsAttr(), anim.CreateScalesAttr())
+        local = preset.to_usd_transforms(np.asarray(clip.local, np.float64))
+        for time, key in zip(np.asarray(clip.times, np.float64), local, strict=True):
+            values = UsdSkel.DecomposeTransforms(usd_matrices(key))
+            for attr, value in zip(attrs, values, strict=True):
+                attr.Set(value, Usd.TimeCode(float(time) * fps))
+                if len(clip.times) == 1:
+                    attr.Set(value)
+        if bound is None:
+            bound = anim
+    if bound is not None:
+        UsdSkel.BindingAPI.Apply(skel.GetPrim()).CreateAnimationSourceRel().SetTargets([bound.GetPath()])
     return skel
 
 

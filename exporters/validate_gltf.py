@@ -8,7 +8,9 @@ stdin, so node can be started, and load the validator, before the files exist). 
 in `$HOIEXPORT_CACHE/gltf_validator/node_modules`.
 
 House rules read the file's JSON with `json` and decode accessors with numpy
-(`GltfDocument`; its `gltf` gives pygltflib's model of the same file).
+(`GltfDocument`; its `gltf` gives pygltflib's model of the same file). A glb whose
+geometry is draco / meshopt compressed is read decoded (`compress.decode_glb`,
+glTF-Transform in node), as an engine's decoder reads it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from hoiexport.exporters.validate import (
     ValidationMessage,
     run_house_rules,
 )
+from hoiexport.exporters.compress import decode_glb, is_compressed
 from hoiexport.sdk.core.cache import cache_dir
 from hoiexport.sdk.core.errors import ExportError, InputError, ModelUnavailableError
 
@@ -369,6 +372,11 @@ class GltfDocument:
             document, binary = json.loads(data.decode("utf-8")), None
         if not isinstance(document, dict):
             raise TypeError(f"{path} holds no glTF JSON object")
+        if is_compressed(document):
+            # draco / meshopt geometry: read what a decoder gets (glTF-Transform, `compress.decode_glb`)
+            if binary is None:
+                raise ValueError(f"{path}: compressed geometry is decoded for .glb files only")
+            document, binary = _read_glb(decode_glb(data))
         root = path.resolve().parent
         buffers = []
         for i, buf in enumerate(document.get("buffers", [])):

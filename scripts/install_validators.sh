@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Khronos glTF-Validator (npm `gltf-validator`, pinned by
-# exporters/gltf_validator/package-lock.json) that hoiexport runs through node.
+# Installs the npm tools hoiexport runs through node, all pinned by
+# exporters/gltf_validator/package-lock.json: the Khronos glTF-Validator (npm
+# `gltf-validator`, run.js) and glTF-Transform with its codecs
+# (@gltf-transform/core, extensions, functions, draco3dgltf, meshoptimizer,
+# ktx2-encoder; compress.mjs, used by `--compress`).
 #
 # Usage: scripts/install_validators.sh [DIR]
 #   DIR  where to install (default: exporters/gltf_validator in this checkout).
 #        For a non-editable install of hoiexport use "$HOIEXPORT_CACHE/gltf_validator",
 #        the second place hoiexport looks for node_modules.
-# Idempotent: does nothing when the pinned version is already installed.
+# Idempotent: does nothing when the installed tree was made from this package-lock.json.
 # OpenUSD's validators come with the Python package usd-core; nothing to install.
 set -euo pipefail
 
@@ -26,13 +29,15 @@ if [ "$(cd "$dest" && pwd)" != "$src" ]; then
   cp "$src/package.json" "$src/package-lock.json" "$dest/"
 fi
 
-want="$(node -p "require('$src/package-lock.json').packages['node_modules/gltf-validator'].version")"
-have="$(node -p "try { require('$dest/node_modules/gltf-validator/package.json').version } catch (e) { '' }")"
-if [ "$want" = "$have" ]; then
-  echo "gltf-validator $have already installed in $dest/node_modules"
+want="$(sha256sum "$src/package-lock.json" | cut -c1-16)"
+stamp="$dest/node_modules/.hoiexport-lock"
+if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  echo "gltf-validator and glTF-Transform already installed in $dest/node_modules"
   exit 0
 fi
 
-echo "installing gltf-validator $want into $dest/node_modules"
+echo "installing gltf-validator and glTF-Transform (package-lock.json $want) into $dest/node_modules"
 (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error)
 node -e "const v = require('$dest/node_modules/gltf-validator'); console.log('gltf-validator ' + v.version() + ' ready');"
+node -e "const c = require('$dest/node_modules/@gltf-transform/core'); console.log('glTF-Transform ' + c.VERSION + ' ready');"
+echo "$want" > "$stamp"

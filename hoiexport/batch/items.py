@@ -160,6 +160,8 @@ class ItemSettings:
         job: what a worker makes of each item, a `worker.ITEM_JOBS` name:
             "asset" (bundle + validated exports + preview) or "sample" (bundle +
             the training images of `hoiexport data synth`).
+        rest_pose: the exported rig's rest pose (`exporters.rig.REST_POSES`).
+        skeleton: joint naming preset, or "auto" (from the target).
     """
 
     generator: str = "compose"
@@ -171,10 +173,15 @@ class ItemSettings:
     preset: str | None = None
     settings: tuple[str, ...] = ()
     job: str = "asset"
+    rest_pose: str = "a"
+    skeleton: str = "auto"
 
     def __post_init__(self) -> None:
         from hoiexport.exporters.export import parse_formats
         from hoiexport.exporters.options import BakeOptions
+        from hoiexport.exporters.rig import RigOptions
+
+        RigOptions(rest_pose=self.rest_pose, skeleton=self.skeleton)  # one-line errors naming the choices
 
         if self.generator not in GENERATOR_CHOICES:
             raise InputError(f"unknown generator {self.generator!r}; use one of: {', '.join(GENERATOR_CHOICES)}")
@@ -212,6 +219,8 @@ class BatchItem:
         preset: the generator's settings preset, None = its default.
         settings: `KEY=VALUE` overrides of the preset's settings.
         job: the worker job (`ItemSettings.job`).
+        rest_pose: the exported rig's rest pose.
+        skeleton: joint naming preset or "auto".
     """
 
     id: str
@@ -229,6 +238,8 @@ class BatchItem:
     preset: str | None = None
     settings: tuple[str, ...] = ()
     job: str = "asset"
+    rest_pose: str = "a"
+    skeleton: str = "auto"
 
     @property
     def overrides(self) -> dict[str, str]:
@@ -257,6 +268,8 @@ class BatchItem:
             "preset": self.preset,
             "settings": list(self.settings),
             "job": self.job,
+            "rest_pose": self.rest_pose,
+            "skeleton": self.skeleton,
         }
 
     @classmethod
@@ -278,13 +291,16 @@ def item_id(
     preset: str | None = None,
     settings: Iterable[str] = (),
     job: str = "asset",
+    rest_pose: str = "a",
+    skeleton: str = "auto",
 ) -> str:
     """Stable id of an item: sha256 of its request, first 16 hex digits.
 
     The request is the prompt text, its overrides, the seed, the generator, its
     preset and settings overrides (only when set, so ids made before presets
     existed stay the same) and the export settings (target, sorted formats,
-    texture size). The line number and file name are not part of it: moving a
+    texture size; rest pose and skeleton preset when not the defaults). The line
+    number and file name are not part of it: moving a
     prompt within a file keeps its id.
     """
     payload = {
@@ -306,6 +322,10 @@ def item_id(
         payload["settings"] = settings
     if job != "asset":
         payload["job"] = job
+    if rest_pose != "a":
+        payload["rest_pose"] = rest_pose
+    if skeleton != "auto":
+        payload["skeleton"] = skeleton
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -554,7 +574,7 @@ def make_items(specs: Iterable[PromptSpec], settings: ItemSettings) -> list[Batc
         for seed in range(first, first + settings.seeds):
             iid = item_id(spec.text, spec.object, spec.action, contact, seed, settings.generator, target,
                           settings.formats, settings.texture_size, settings.preset, settings.settings,
-                          settings.job)
+                          settings.job, settings.rest_pose, settings.skeleton)
             if iid in seen:
                 continue
             seen.add(iid)
@@ -563,5 +583,6 @@ def make_items(specs: Iterable[PromptSpec], settings: ItemSettings) -> list[Batc
                 generator=settings.generator, target=target, formats=settings.formats,
                 texture_size=settings.texture_size, line=spec.line, source=spec.source,
                 preset=settings.preset, settings=settings.settings, job=settings.job,
+                rest_pose=settings.rest_pose, skeleton=settings.skeleton,
             ))
     return items

@@ -96,6 +96,8 @@ class BatchOptions:
             None = its default.
         settings: `KEY=VALUE` overrides of the preset's settings.
         job: what each item makes (`ItemSettings.job`): "asset" or "sample".
+        rest_pose: the exported rig's rest pose ("a", "t", "interaction").
+        skeleton: joint naming preset or "auto" (from the target).
     """
 
     generator: str = "compose"
@@ -112,6 +114,8 @@ class BatchOptions:
     preset: str | None = None
     settings: tuple[str, ...] = ()
     job: str = "asset"
+    rest_pose: str = "a"
+    skeleton: str = "auto"
 
     def __post_init__(self) -> None:
         settings = self.item_settings()  # validates generator, formats, target, sizes, seeds
@@ -127,7 +131,8 @@ class BatchOptions:
     def item_settings(self) -> ItemSettings:
         return ItemSettings(generator=self.generator, formats=self.formats, target=self.target,
                             texture_size=self.texture_size, seeds=self.seeds, seed=self.seed,
-                            preset=self.preset, settings=self.settings, job=self.job)
+                            preset=self.preset, settings=self.settings, job=self.job,
+                            rest_pose=self.rest_pose, skeleton=self.skeleton)
 
 
 @dataclass

@@ -209,6 +209,7 @@ def _asset_job(item: BatchItem, asset: Any, tmp: Path, timings: dict[str, float]
     from hoiexport.batch.preview import PreviewOptions, contact_sheet, png_bytes
     from hoiexport.exporters.export import ExportOptions, export
     from hoiexport.exporters.options import BakeOptions
+    from hoiexport.exporters.rig import RigOptions
     from hoiexport.sdk.bundle import save_bundle
 
     step[0], t = "bundle", time.perf_counter()
@@ -216,7 +217,8 @@ def _asset_job(item: BatchItem, asset: Any, tmp: Path, timings: dict[str, float]
     timings["bundle"] = time.perf_counter() - t
 
     step[0], t = "export", time.perf_counter()
-    options = ExportOptions(bake=BakeOptions(size=item.texture_size))
+    options = ExportOptions(bake=BakeOptions(size=item.texture_size),
+                            rig=RigOptions(rest_pose=item.rest_pose, skeleton=item.skeleton))
     result = export(asset, tmp, formats=item.formats, target=item.target, options=options)
     timings["export"] = time.perf_counter() - t
     _log.info("exported %s in %.2f s", ", ".join(p.name for p in result.files.values()), timings["export"])

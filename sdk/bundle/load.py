@@ -40,6 +40,8 @@ from hoiexport.sdk.core.types import (
     Prompt,
     Provenance,
     Skeleton,
+    SurfaceMaterial,
+    SurfacePBR,
     Texture,
 )
 
@@ -88,6 +90,7 @@ MESH_SPECS: dict[str, _ArraySpec] = {
     "uv": _ArraySpec("float", (2,), "V"),
     "colors": _ArraySpec("uint8", (3, 4), "V"),
     "normals": _ArraySpec("float", (3,), "V"),
+    "face_material": _ArraySpec("int", None, "F"),
 }
 """Arrays of every mesh `.npz`."""
 
@@ -179,6 +182,14 @@ class _Reader:
                 )
             tex_path = self.file(entry["texture"], f"{field}.texture")
             image = read_png(tex_path)
+        pbr = None
+        if entry.get("pbr") is not None:
+            pbr = self.pbr(entry["pbr"], arrays.get("face_material"), "uv" in arrays, field, path)
+        elif "face_material" in arrays:
+            raise BundleError(
+                f"{path}: array 'face_material' has no materials (asset.json field {field}.pbr is missing); "
+                f"{_RESAVE}"
+            )
         try:
             texture = None if image is None else Texture(image)
             mesh = Mesh(
@@ -189,10 +200,32 @@ class _Reader:
                 normals=arrays.get("normals"),
                 texture=texture,
                 name=entry["name"],
+                pbr=pbr,
             )
         except InputError as e:
             raise BundleError(f"{path}: {e} {src}; {_RESAVE}") from None
         return mesh, {k: arrays[k] for k in (extra or {})}
+
+    def pbr(
+        self, d: dict[str, Any], face_material: np.ndarray | None, has_uv: bool, field: str, path: Path
+    ) -> SurfacePBR:
+        """Build a mesh's `SurfacePBR` from its `pbr` entry and `face_material` array."""
+        mr = None
+        if d["metallic_roughness"] is not None:
+            if not has_uv:
+                raise BundleError(
+                    f"{self.where}: field {field}.pbr.metallic_roughness is set but {path} has no 'uv' array; "
+                    f"add uv coordinates or drop the texture, then {_RESAVE}"
+                )
+            mr = Texture(read_png(self.file(d["metallic_roughness"], f"{field}.pbr.metallic_roughness")))
+        try:
+            materials = tuple(
+                SurfaceMaterial(m["kind"], float(m["roughness"]), float(m["metallic"]), m["detail"])
+                for m in d["materials"]
+            )
+            return SurfacePBR(materials, face_material, mr)
+        except InputError as e:
+            raise BundleError(f"{self.where}: field {field}.pbr: {e}; {_RESAVE}") from None
 
     def skeleton(self, d: dict[str, Any]) -> Skeleton:
         """Build the body skeleton from `body.skeleton`."""

@@ -3,10 +3,11 @@
 Layout of a bundle folder:
 
     asset.json              metadata, schema-versioned (asset.schema.json)
-    meshes/human.npz        vertices, faces [, uv, colors, normals]
+    meshes/human.npz        vertices, faces [, uv, colors, normals, face_material]
     meshes/object.npz       same
     meshes/body.npz         same + skin_weights (V, J), part_labels (V,)
     textures/<role>.png     base-colour texture of a mesh, when it has one
+    textures/<role>_mr.png  linear metallic-roughness texture (`SurfacePBR`), when it has one
     params/body.npz         numpy arrays of BodyFit.params, when it has any
 
 Every file is referenced from `asset.json` by relative path with its sha256.
@@ -117,6 +118,8 @@ def _write_mesh(
 ) -> dict[str, Any]:
     """Write one mesh's `.npz` (and texture) and return its `asset.json` entry."""
     arrays = {k: getattr(mesh, k) for k in MESH_ARRAYS if getattr(mesh, k) is not None}
+    if mesh.pbr is not None and mesh.pbr.face_material is not None:
+        arrays["face_material"] = mesh.pbr.face_material
     arrays.update(extra or {})
     entry: dict[str, Any] = {
         "name": mesh.name,
@@ -125,6 +128,12 @@ def _write_mesh(
     }
     if mesh.texture is not None:
         entry["texture"] = file_ref(root, f"textures/{role}.png", png_bytes(mesh.texture.image))
+    if mesh.pbr is not None:
+        mr = mesh.pbr.metallic_roughness
+        entry["pbr"] = {
+            "materials": [m.to_json() for m in mesh.pbr.materials],
+            "metallic_roughness": None if mr is None else file_ref(root, f"textures/{role}_mr.png", png_bytes(mr.image)),
+        }
     return entry
 
 

@@ -109,6 +109,81 @@ class Texture:
         self.image = img
 
 
+SurfaceDetail = Literal["none", "wood_grain", "leather_grain", "fabric_weave"]
+"""Procedural relief an exporter bakes into a surface's normal map (`exporters.pbr`
+holds one height field per kind; "none" is flat)."""
+SURFACE_DETAILS: tuple[str, ...] = get_args(SurfaceDetail)
+
+
+@dataclass(frozen=True)
+class SurfaceMaterial:
+    """PBR parameters of one kind of surface (metallic-roughness model, glTF 2.0).
+
+    Attributes:
+        kind: what the surface is ("wood", "metal", "skin", ...), for people and
+            metadata.
+        roughness: perceptual roughness in [0, 1] (glTF `roughnessFactor`).
+        metallic: metalness in [0, 1]; 1 for bare metal, 0 for dielectrics.
+        detail: the procedural relief of its normal map (`SurfaceDetail`).
+    """
+
+    kind: str
+    roughness: float
+    metallic: float
+    detail: SurfaceDetail = "none"
+
+    def __post_init__(self) -> None:
+        for name in ("roughness", "metallic"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+                raise InputError(f"material {self.kind!r} {name} must be a number in [0, 1], got {value!r}")
+        if self.detail not in SURFACE_DETAILS:
+            raise InputError(
+                f"material {self.kind!r} detail {self.detail!r} is unknown; use one of: {', '.join(SURFACE_DETAILS)}"
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "roughness": float(self.roughness), "metallic": float(self.metallic),
+                "detail": self.detail}
+
+
+@dataclass
+class SurfacePBR:
+    """What a mesh's surface is made of beyond its base colour (all optional parts).
+
+    Attributes:
+        materials: (M,) the surface materials `face_material` indexes.
+        face_material: optional (F,) int32 index into `materials` of each face.
+        metallic_roughness: optional linear (not sRGB) texture addressed by the
+            mesh's `uv`, glTF layout: G = roughness, B = metallic (R unused); e.g.
+            Hunyuan3D-Paint 2.1's maps. Where present it gives roughness and
+            metallic; `materials` then still give the normal detail.
+    """
+
+    materials: tuple[SurfaceMaterial, ...] = ()
+    face_material: np.ndarray | None = None
+    metallic_roughness: Texture | None = None
+
+    def __post_init__(self) -> None:
+        self.materials = tuple(self.materials)
+        if self.face_material is not None:
+            self.face_material = _as_array("pbr.face_material", self.face_material, np.int32, ())
+            if len(self.face_material) and (
+                self.face_material.min() < 0 or self.face_material.max() >= len(self.materials)
+            ):
+                raise InputError(
+                    f"pbr.face_material indexes outside the {len(self.materials)} materials; "
+                    "give every face an index into pbr.materials"
+                )
+        if self.face_material is None and self.metallic_roughness is None:
+            raise InputError("SurfacePBR needs face_material (with materials) or a metallic_roughness texture")
+
+    def take_faces(self, index: np.ndarray) -> SurfacePBR:
+        """The same description for a mesh made of faces `index` ((F',) int) of this one."""
+        faces = None if self.face_material is None else self.face_material[np.asarray(index, np.int64)]
+        return SurfacePBR(self.materials, faces, self.metallic_roughness)
+
+
 @dataclass
 class Mesh:
     """A triangle mesh in the internal frame (+Y up, metres, faces +Z).
@@ -122,6 +197,9 @@ class Mesh:
         texture: optional base-colour `Texture` addressed by `uv`.
         normals: optional (V, 3) float32 unit vertex normals.
         name: mesh name used by exporters.
+        pbr: optional `SurfacePBR` (per-face materials and / or a
+            metallic-roughness texture); None = base colour only, and exporters
+            write a constant roughness.
     """
 
     vertices: np.ndarray
@@ -131,6 +209,7 @@ class Mesh:
     texture: Texture | None = None
     normals: np.ndarray | None = None
     name: str = "mesh"
+    pbr: SurfacePBR | None = None
 
     def __post_init__(self) -> None:
         self.vertices = _as_array(f"{self.name}.vertices", self.vertices, np.float32, (3,))
@@ -153,6 +232,12 @@ class Mesh:
                 raise InputError(f"{self.name}.normals has {len(self.normals)} rows, expected {n}")
         if self.texture is not None and self.uv is None:
             raise InputError(f"{self.name} has a texture but no uv coordinates")
+        if self.pbr is not None:
+            fm = self.pbr.face_material
+            if fm is not None and len(fm) != len(self.faces):
+                raise InputError(f"{self.name}.pbr.face_material has {len(fm)} rows, expected {len(self.faces)} (one per face)")
+            if self.pbr.metallic_roughness is not None and self.uv is None:
+                raise InputError(f"{self.name} has a metallic-roughness texture but no uv coordinates")
 
     def validate(self) -> None:
         """Check values: finite coordinates and face indices in range.

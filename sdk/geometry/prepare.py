@@ -96,8 +96,8 @@ class PreparedMesh:
             frame, metres; always has normals; keeps uv / colours / texture only
             when not decimated.
         source: the cleaned full-resolution mesh with the input's appearance
-            (uv, colours, texture); the bake stage samples it. It is `mesh`
-            itself when no decimation ran.
+            (uv, colours, texture, `pbr` with its faces kept); the bake stage
+            samples it. It is `mesh` itself when no decimation ran.
         source_face: (F,) int64 index into `source.faces` of each face of
             `mesh`, same corner order; None when decimated (faces then have no
             single source face).
@@ -163,6 +163,8 @@ def prepare_mesh(mesh: Mesh, max_faces: int, opts: PrepareOptions) -> PreparedMe
     keep, n_float_comp, n_float_faces = _drop_floaters(gfaces, areas, keep, geo.max() + 1, opts)
 
     source, source_vertex = _compact(welded, faces[keep])
+    if mesh.pbr is not None:  # welding keeps the face order: `keep` indexes the input's faces
+        source.pbr = mesh.pbr.take_faces(keep)
     input_vertex = rep[source_vertex]
     source_geo = np.unique(geo[source_vertex], return_inverse=True)[1].reshape(-1)
     if source.normals is None:

@@ -174,3 +174,21 @@ def test_preset_and_settings_are_part_of_the_request_and_checked_early():
         ItemSettings(generator="compose", preset="paper")
     with pytest.raises(InputError, match="unknown setting"):
         ItemSettings(generator="compose", settings=("nope=1",))
+
+
+def test_rig_settings_reach_the_items_and_their_ids() -> None:
+    from hoiexport.batch.items import BatchItem
+
+    spec = PromptSpec(text="a man sitting on a chair", line=1, source="p.txt")
+    default = make_items([spec], ItemSettings())[0]
+    rigged = make_items([spec], ItemSettings(rest_pose="t", skeleton="mixamo"))[0]
+    assert (default.rest_pose, default.skeleton) == ("a", "auto")
+    assert (rigged.rest_pose, rigged.skeleton) == ("t", "mixamo")
+    assert rigged.id != default.id
+    assert BatchItem.from_json(rigged.to_json()) == rigged
+    # ids of items with the default rig are those made before rigs existed
+    assert default.id == item_id(spec.text, None, None, None, 0, "compose", "unity", ("glb", "usdc", "usdz"), 2048)
+    with pytest.raises(InputError, match="rest pose"):
+        ItemSettings(rest_pose="x")
+    with pytest.raises(InputError, match="skeleton preset"):
+        ItemSettings(skeleton="maya")

@@ -102,7 +102,8 @@ def test_object_bound_to_the_contact_hand(asset: HOIAsset, tmp_path: Path) -> No
     assert result.stats["object_joint"] == "right_wrist"
     gltf = pygltflib.GLTF2().load(str(result.files["glb"]))
     skin = gltf.skins[0]
-    wrist_node = [n.name for n in gltf.nodes].index("right_wrist")
+    # the default target (unity) names joints after Unity's HumanBodyBones
+    wrist_node = [n.name for n in gltf.nodes].index("RightHand")
     obj_mesh = next(m for m in gltf.meshes if m.name == "object")
     prim = obj_mesh.primitives[0]
     acc = gltf.accessors[prim.attributes.JOINTS_0]

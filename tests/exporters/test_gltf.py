@@ -363,17 +363,17 @@ def test_writer_errors(scene_and_contacts):
 
     scene, _ = scene_and_contacts
     skel = scene.skeleton
-    scaled = dataclasses.replace(skel, pose_local=skel.pose_local.copy(), bind_world=skel.bind_world.copy())
-    scaled.pose_local[5, :3, :3] *= 1.1
+    scaled = dataclasses.replace(skel, rest_local=skel.rest_local.copy(), bind_world=skel.bind_world.copy())
+    scaled.rest_local[5, :3, :3] *= 1.1
     scaled.bind_world[5, :3, :3] *= 1.1
     for j in range(6, len(skel.parents)):  # keep the chain consistent so only rigidity fails
         p = skel.parents[j]
-        scaled.bind_world[j] = scaled.bind_world[p] @ scaled.pose_local[j]
+        scaled.bind_world[j] = scaled.bind_world[p] @ scaled.rest_local[j]
     with pytest.raises(ExportError, match="not a rigid transform"):
         encode_glb(dataclasses.replace(scene, skeleton=scaled))
 
-    moved = dataclasses.replace(skel, pose_local=skel.pose_local.copy())
-    moved.pose_local[3, :3, 3] += 0.05
+    moved = dataclasses.replace(skel, rest_local=skel.rest_local.copy())
+    moved.rest_local[3, :3, 3] += 0.05
     with pytest.raises(ExportError, match="does not chain to"):
         encode_glb(dataclasses.replace(scene, skeleton=moved))
 

@@ -207,9 +207,9 @@ def test_choose_object_joint():
 
 def test_export_skeleton_chains_back_to_bind(body):
     skel = export_skeleton(body)
-    world = np.empty_like(skel.pose_local)
+    world = np.empty_like(skel.rest_local)
     for j, p in enumerate(skel.parents):
-        world[j] = skel.pose_local[j] if p < 0 else world[p] @ skel.pose_local[j]
+        world[j] = skel.rest_local[j] if p < 0 else world[p] @ skel.rest_local[j]
     np.testing.assert_allclose(world, skel.bind_world, atol=1e-6)
     assert skel.joint_names[0] == "pelvis" and skel.parents[0] == -1
 

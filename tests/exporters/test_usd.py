@@ -16,7 +16,7 @@ from pxr import Ar, Gf, Sdf, Usd, UsdGeom, UsdShade, UsdSkel, Vt
 from scipy.spatial.transform import Rotation
 
 from hoiexport.exporters.presets import PRESETS, TargetPreset
-from hoiexport.exporters.scene import ExportMesh, ExportScene, ExportSkeleton, ExportSocket
+from hoiexport.exporters.scene import ExportClip, ExportMesh, ExportScene, ExportSkeleton, ExportSocket
 from hoiexport.exporters.usd import encode_usd, encode_usdz
 from hoiexport.exporters.validate import validate_file
 from hoiexport.sdk.core.errors import ExportError, InputError
@@ -183,7 +183,8 @@ def scene() -> ExportScene:
     rotvecs[0] = [0.0, 0.4, 0.0]
     local = pose_locals(rotvecs, np.array([0.1, 0.0, -0.2]))
     world = forward_kinematics(SMPL_PARENTS, local)
-    skeleton = ExportSkeleton(list(SMPL_JOINT_NAMES), SMPL_PARENTS.copy(), world, local)
+    clip = ExportClip("interaction", np.zeros(1, np.float32), local[None].copy())
+    skeleton = ExportSkeleton(list(SMPL_JOINT_NAMES), SMPL_PARENTS.copy(), world, local, [clip])
     hand = JOINT_INDEX["right_hand"]
     box_center = world[hand, :3, 3] + np.array([0.0, -0.12, 0.0])
     box_half = np.array([0.05, 0.1, 0.05])
@@ -335,7 +336,7 @@ def test_skinning_a_new_pose_matches_linear_blend_skinning(exported, scene: Expo
     _, shift = roundtrip_joints(preset)
     skel = scene.skeleton
     rng = np.random.default_rng(3)
-    new_local = skel.pose_local.copy()
+    new_local = skel.rest_local.copy()
     for j in range(24):
         new_local[j, :3, :3] = new_local[j, :3, :3] @ Rotation.from_rotvec(rng.normal(0, 0.3, 3)).as_matrix()
     new_world = forward_kinematics(skel.parents, new_local)
@@ -451,10 +452,10 @@ def test_bad_inputs_raise_one_clear_error(scene: ExportScene) -> None:
         encode_usd(scene, unity, "usdx", "asset")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="basename"):
         encode_usd(scene, unity, "usda", "a/b")
-    moved = scene.skeleton.pose_local.copy()
+    moved = scene.skeleton.rest_local.copy()
     moved[5, :3, 3] += 0.05
-    bad = dataclasses.replace(scene, skeleton=dataclasses.replace(scene.skeleton, pose_local=moved))
-    with pytest.raises(ExportError, match="pose_local does not chain"):
+    bad = dataclasses.replace(scene, skeleton=dataclasses.replace(scene.skeleton, rest_local=moved))
+    with pytest.raises(ExportError, match="rest_local does not chain"):
         encode_usdz(bad, unity, "asset")
     weights = scene.meshes[0].weights.copy()
     weights[0] *= 2

@@ -16,6 +16,10 @@ metres), from the body-part labels and the SMPL-24 skin weights:
 | hair   | head vertices above the forehead line, and the back of the head above the ears    |
 | hat    | head vertices above the brow, when the prompt colours a hat                       |
 | skin   | everything else (face, neck, hands, bare forearms and legs)                       |
+
+PBR (`region_pbr`): each region is a surface material (`REGION_SURFACES`: skin,
+fabric clothes and hat, leather shoes, hair; values in `objects.materials.SURFACES`),
+one per face, for the exporters' ORM and normal maps.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hoiexport.sdk.core.skeleton import JOINT_INDEX
-from hoiexport.sdk.core.types import BODY_PARTS, Prompt
+from hoiexport.sdk.core.types import BODY_PARTS, Prompt, SurfacePBR
+from hoiexport.sdk.generators.compose.objects.materials import surface_pbr
 
 RGB = tuple[int, int, int]
 
@@ -188,6 +193,27 @@ def body_regions(
     if appearance.hat is not None:
         region[head & (v[:, 1] > head_y + 0.55 * span)] = "hat"
     return region
+
+
+REGION_SURFACES: dict[str, str] = {
+    "skin": "skin", "top": "fabric", "bottom": "fabric", "shoes": "leather", "hair": "hair", "hat": "fabric",
+}
+"""Region name → material kind (`objects.materials.SURFACES`)."""
+
+
+def region_pbr(regions: np.ndarray, faces: np.ndarray) -> SurfacePBR:
+    """The body's `SurfacePBR`: one material per region, each face in the region of
+    the majority of its corners (its first corner's when all three differ).
+
+    Args:
+        regions: (V,) region names of the mesh's vertices (`body_regions`).
+        faces: (F, 3) int triangles of the same mesh.
+    """
+    names = list(REGION_SURFACES)
+    index = np.array([names.index(r) for r in regions], np.int32)
+    c = index[np.asarray(faces, np.int64)]
+    face_region = np.where((c[:, 1] == c[:, 2]) & (c[:, 0] != c[:, 1]), c[:, 1], c[:, 0])
+    return surface_pbr([REGION_SURFACES[n] for n in names], face_region)
 
 
 def region_colors(regions: np.ndarray, appearance: Appearance) -> np.ndarray:

@@ -50,7 +50,12 @@ from hoiexport.sdk.bodies.grasp import (
     fingers_note,
 )
 from hoiexport.sdk.bodies.pose_library import sample_pose
-from hoiexport.sdk.generators.compose.appearance import appearance_from_prompt, body_regions, region_colors
+from hoiexport.sdk.generators.compose.appearance import (
+    appearance_from_prompt,
+    body_regions,
+    region_colors,
+    region_pbr,
+)
 from hoiexport.sdk.generators.compose.interaction import InteractionPlan, body_sites, build_problem, plan_interaction
 from hoiexport.sdk.generators.compose.objects import ProceduralObject, make_object
 from hoiexport.sdk.generators.compose.placement import (
@@ -285,7 +290,7 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     object_vertices = obj.mesh.vertices.astype(np.float64) @ result.object_rotation.T \
         + result.object_translation + shift
     object_mesh = Mesh(object_vertices.astype(np.float32), obj.mesh.faces, uv=obj.mesh.uv,
-                       colors=obj.mesh.colors, texture=obj.mesh.texture, name=obj.category)
+                       colors=obj.mesh.colors, texture=obj.mesh.texture, name=obj.category, pbr=obj.mesh.pbr)
     timings["body"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -301,6 +306,7 @@ def _attempt(prompt: Prompt, seed: int, model, opts: ComposeOptions, overrides: 
     regions = body_regions(rest, vertex_normals(rest, rig.faces), rig.rest_joints.numpy(), rig.part_labels,
                            rig.weights.numpy(), look)
     human.colors = region_colors(regions, look)[vertex_map]
+    human.pbr = region_pbr(regions[vertex_map], human.faces)
     human.name = "human"
     timings["body"] += time.perf_counter() - t
 

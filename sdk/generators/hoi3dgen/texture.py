@@ -72,7 +72,7 @@ from hoiexport.sdk.core.errors import InputError, ModelUnavailableError
 from hoiexport.sdk.generators.hoi3dgen.protocols import Texturer
 from hoiexport.sdk.generators.hoi3dgen.runtime import Runtime
 from hoiexport.sdk.generators.hoi3dgen.shape import check_image, foreground_mask, rgba_cutout
-from hoiexport.sdk.core.types import Mesh, Texture
+from hoiexport.sdk.core.types import Mesh, SurfacePBR, Texture
 from hoiexport.sdk.models import LockFile, ModelRef, RequiredPaths, load_checkpoint, resolve_weights
 from hoiexport.sdk.models.messages import model_head, redownload
 
@@ -951,10 +951,12 @@ class Hunyuan3D21Paint:
     views are chosen, their normal and position maps rendered with the CUDA
     rasteriser, the multi-view PBR diffusion (DINOv2-conditioned, seed 0) paints
     albedo and metallic-roughness views, Real-ESRGAN x4 upsamples them, they are
-    baked into a 4096² atlas, inpainted, and saved as OBJ with 2048² maps.
-    hoiexport keeps the albedo as the base-colour texture (`Texture` holds one
-    base-colour image; the metallic and roughness maps are dropped, the exporters
-    write metallic 0 and an explicit roughness).
+    baked into a 4096² atlas, inpainted, and saved as OBJ with 2048² maps
+    (`mesh_utils.save_obj_mesh`: `<name>.jpg` albedo, `<name>_metallic.jpg` and
+    `<name>_roughness.jpg` grey maps, referenced by the .mtl as map_Pm / map_Pr).
+    hoiexport keeps the albedo as the base-colour texture and the two grey maps as
+    the mesh's linear metallic-roughness texture (`SurfacePBR.metallic_roughness`,
+    G roughness, B metallic), which the exporters bake into the ORM map.
 
     Args:
         pipeline: the loaded 2.1 pipeline (`from_pretrained`).
@@ -1047,6 +1049,7 @@ class Hunyuan3D21Paint:
             if picture is None or getattr(visual, "uv", None) is None:
                 raise RuntimeError(f"Hunyuan3D-Paint 2.1 wrote {target} without a diffuse texture or uv")
             pixels = np.asarray(picture.convert("RGB"), dtype=np.uint8)
+            pbr = paint21_metallic_roughness(target, pixels.shape[:2])
         uv = np.asarray(visual.uv, dtype=np.float64)
         uv = np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1)
         return Mesh(
@@ -1055,7 +1058,41 @@ class Hunyuan3D21Paint:
             uv=uv,
             texture=Texture(pixels),
             name=mesh.name,
+            pbr=pbr,
         )
+
+
+def paint21_metallic_roughness(obj_path: Path, size: tuple[int, int]) -> SurfacePBR | None:
+    """The metallic-roughness maps Hunyuan3D-Paint 2.1 writes beside its OBJ, as one
+    linear glTF-layout texture (R 0, G roughness, B metallic), or None when it wrote
+    neither (`use_pbr` off: albedo only).
+
+    The 2.1 code saves them (`mesh_utils.save_obj_mesh`) as `<stem>_metallic.jpg` and
+    `<stem>_roughness.jpg`, single-channel, values 0–255 linear, same uv as the
+    albedo; a missing one of the two reads as metallic 0 / roughness 1 (glTF's
+    defaults with factors 1).
+
+    Args:
+        obj_path: the textured OBJ the pipeline wrote.
+        size: (H, W) of its albedo; the maps are resized to it if they differ.
+    """
+    from PIL import Image
+
+    maps: dict[str, np.ndarray] = {}
+    for kind in ("metallic", "roughness"):
+        path = obj_path.with_name(f"{obj_path.stem}_{kind}.jpg")
+        if path.is_file():
+            with Image.open(path) as img:
+                grey = img.convert("L")
+                if grey.size != (size[1], size[0]):
+                    grey = grey.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                maps[kind] = np.asarray(grey, dtype=np.uint8)
+    if not maps:
+        return None
+    image = np.zeros((size[0], size[1], 3), np.uint8)
+    image[..., 1] = maps.get("roughness", np.full(size, 255, np.uint8))
+    image[..., 2] = maps.get("metallic", np.zeros(size, np.uint8))
+    return SurfacePBR(metallic_roughness=Texture(image))
 
 
 # ----------------------------------------------------------------------------- registry and choice

@@ -268,7 +268,8 @@ def label_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
 
 def submesh(mesh: Mesh, face_mask: np.ndarray, name: str) -> Mesh:
     """The faces of `mesh` selected by `face_mask` with their vertices, uv, colours,
-    normals and texture carried over (vertices re-indexed in their original order)."""
+    normals, texture and PBR description carried over (vertices re-indexed in their
+    original order)."""
     faces = mesh.faces[np.asarray(face_mask, bool)]
     used = np.unique(faces)
     remap = np.full(len(mesh.vertices), -1, np.int64)
@@ -282,6 +283,7 @@ def submesh(mesh: Mesh, face_mask: np.ndarray, name: str) -> Mesh:
         texture=texture,
         normals=None if mesh.normals is None else mesh.normals[used],
         name=name,
+        pbr=None if mesh.pbr is None else mesh.pbr.take_faces(np.flatnonzero(np.asarray(face_mask, bool))),
     )
 
 

@@ -88,8 +88,9 @@ class ProceduralObject:
 
     Attributes:
         mesh: watertight, welded triangle mesh (internal frame, metres), resting
-            on y = 0 and centred on x = z = 0, with per-vertex `uv` and a
-            256 × 256 base-colour `Texture` (one atlas tile per material slot).
+            on y = 0 and centred on x = z = 0, with per-vertex `uv`, a
+            256 × 256 base-colour `Texture` (one atlas tile per material slot)
+            and `pbr`: each face's slot material (`materials.surface_pbr`).
         category: library category ("chair", "suitcase", ...).
         kind: "held", "support" or "floor".
         dims: named dimensions in metres ("width" = x extent, "depth" = z

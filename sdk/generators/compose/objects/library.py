@@ -52,6 +52,7 @@ from hoiexport.sdk.generators.compose.objects.materials import (
     build_atlas,
     resolve_color,
     resolve_material,
+    surface_pbr,
     tile_uv,
 )
 from hoiexport.sdk.core.errors import InputError
@@ -258,7 +259,8 @@ def make_object(
         sel = vert_slot == s
         uv[sel] = tile_uv(uv01[sel], tile)
 
-    mesh = Mesh(vertices=vertices, faces=asm.faces, uv=uv, texture=Texture(image), name=cat)
+    pbr = surface_pbr([slots[n].kind for n in slot_names], part_slot[asm.face_part])
+    mesh = Mesh(vertices=vertices, faces=asm.faces, uv=uv, texture=Texture(image), name=cat, pbr=pbr)
     ext = vertices.max(axis=0) - vertices.min(axis=0)
     dims = {"width": float(ext[0]), "height": float(ext[1]), "depth": float(ext[2])}
     dims.update({k: float(v) for k, v in bp.dims.items()})

@@ -9,6 +9,10 @@ Patterns are numpy value noise: wood grain (stripes along u with warped rings),
 leather (darker, fine mottling), brushed metal (streaks along u), fabric weave,
 cardboard fibres with faint corrugation, stone blotches; plastic, ceramic, glass
 and rubber are near-flat with slight noise.
+
+PBR (`SURFACES`): each kind's roughness, metallic and normal-map relief, carried on
+the mesh as `SurfacePBR` (one material per slot, `surface_pbr`) for the exporters'
+ORM and normal maps.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Protocol
 import numpy as np
 from hoiexport.sdk.prompt import lexicon as lx
 from hoiexport.sdk.core.errors import InputError
+from hoiexport.sdk.core.types import SurfaceMaterial, SurfacePBR
 from scipy import ndimage
 
 ATLAS_SIZE = 256
@@ -40,6 +45,59 @@ DEFAULT_COLORS: dict[str, tuple[int, int, int]] = {
     "stone": (140, 138, 134),
 }
 """Base colour of each material when no colour word is given."""
+
+SURFACES: dict[str, SurfaceMaterial] = {
+    "wood": SurfaceMaterial("wood", roughness=0.7, metallic=0.0, detail="wood_grain"),
+    "leather": SurfaceMaterial("leather", roughness=0.55, metallic=0.0, detail="leather_grain"),
+    "metal": SurfaceMaterial("metal", roughness=0.35, metallic=1.0),
+    "plastic": SurfaceMaterial("plastic", roughness=0.4, metallic=0.0),
+    "fabric": SurfaceMaterial("fabric", roughness=0.85, metallic=0.0, detail="fabric_weave"),
+    "cardboard": SurfaceMaterial("cardboard", roughness=0.9, metallic=0.0),
+    "ceramic": SurfaceMaterial("ceramic", roughness=0.15, metallic=0.0),
+    "glass": SurfaceMaterial("glass", roughness=0.05, metallic=0.0),
+    "rubber": SurfaceMaterial("rubber", roughness=0.55, metallic=0.0),
+    "stone": SurfaceMaterial("stone", roughness=0.4, metallic=0.0),
+    "skin": SurfaceMaterial("skin", roughness=0.65, metallic=0.0),
+    "hair": SurfaceMaterial("hair", roughness=0.7, metallic=0.0),
+}
+"""PBR parameters of every material kind (and the body's skin and hair).
+
+Metallic is binary: 1 for bare metal, 0 for every dielectric (Allegorithmic /
+Adobe, "The PBR Guide", part 2, metal / roughness workflow; Filament's material
+guide: "pure, unweathered surfaces ... will be either 0.0 or 1.0").
+
+Roughness from Roblox's published reference chart (create.roblox.com/docs/art/
+modeling/material-reference, "Common Materials"): worn wood 0.7–0.9 → 0.7
+(unvarnished furniture and crates); worn leather 0.5–0.7 → 0.55; pure / worn metals
+0.2–0.4 → 0.35; matte plastic 0.4; cotton, canvas, denim 0.8–0.9 → 0.85; wool,
+linen 0.9 → cardboard 0.9; rubber 0.5–0.6 → 0.55; marble 0.375 → stone 0.4;
+skin 0.65; fur 0.65–0.75 → hair 0.7. Not in that chart: glazed ceramic 0.15
+(jade's 0.15, between glossy plastic's 0.1 and marble) and glass 0.05 (a smooth
+dielectric, drawn opaque: glTF core has no transmission).
+
+`detail` names the relief the exporters bake into the normal map
+(`hoiexport.exporters.pbr.DETAILS`): wood grain, leather grain, fabric weave; the
+smooth kinds stay flat. Metal too: brushing streaks are finer than a texel of any
+export texture (they show as anisotropic roughness, which glTF core does not
+have)."""
+
+assert set(lx.MATERIALS) <= set(SURFACES), "every lexicon material needs its PBR parameters"
+
+
+def surface_pbr(kinds: list[str], face_slot: np.ndarray) -> SurfacePBR:
+    """The `SurfacePBR` of a mesh whose faces are in material slots.
+
+    Args:
+        kinds: material kind of each slot (keys of `SURFACES`).
+        face_slot: (F,) int slot index of every face.
+
+    Raises:
+        InputError: a kind without PBR parameters.
+    """
+    unknown = [k for k in kinds if k not in SURFACES]
+    if unknown:
+        raise InputError(f"no PBR parameters for material {unknown[0]!r}; use one of: {', '.join(SURFACES)}")
+    return SurfacePBR(materials=tuple(SURFACES[k] for k in kinds), face_material=np.asarray(face_slot, np.int32))
 
 
 @dataclass(frozen=True)
