@@ -30,7 +30,7 @@ PROMPTS = [
     "a woman carrying a box with both hands",
     "a person kicking a ball with the left foot",
     "a person sitting on a bench",
-    "a man holding a bat with his left hand",
+    "a man holding an umbrella with his left hand",
 ]
 
 

@@ -75,10 +75,14 @@ class SkinOptions:
             by more than this (degrees) are inpainted too (e.g. the closest point
             lies on the neighbouring finger).
             180 turns the test off.
+        drop_islands: inpaint matched vertices whose dominant joint forms a
+            stray island on the target mesh (`stray_islands`: a finger matched onto
+            the thigh it rests on).
     """
 
     smooth_distance_m: float = 0.05
     max_normal_angle_deg: float = 60.0
+    drop_islands: bool = True
 
     def __post_init__(self) -> None:
         if not (self.smooth_distance_m >= 0.0 and np.isfinite(self.smooth_distance_m)):
@@ -159,6 +163,7 @@ class _BodyMatch:
     dense: np.ndarray  # (N, J) float64 interpolated body weights
     distance: np.ndarray  # (N,) metres
     normal: np.ndarray  # (N, 3) body vertex normals interpolated at the closest point
+    on_vertex: np.ndarray  # (N,) bool, the point lies on a body vertex (weights copied)
 
 
 def _closest_on_body(body: BodyFit, points: np.ndarray) -> _BodyMatch:
@@ -189,7 +194,7 @@ def _closest_on_body(body: BodyFit, points: np.ndarray) -> _BodyMatch:
         dense[on_vertex] = sw[v]
         normal[on_vertex] = np.asarray(vn, np.float64)[v]
         distance[on_vertex] = snap_d[on_vertex]
-    return _BodyMatch(dense, distance, normal)
+    return _BodyMatch(dense, distance, normal, on_vertex)
 
 
 def _adjacency(faces: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
@@ -203,6 +208,45 @@ def _adjacency(faces: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
     adj.setdiag(0.0)
     adj.eliminate_zeros()
     return adj
+
+
+def stray_islands(dense: np.ndarray, known: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Matched vertices whose dominant joint forms a stray island on the mesh.
+
+    A closest-point match can land on another limb that touches the surface (a hand
+    resting on the thigh, a foot on the other shin): those vertices then carry the
+    wrong limb's weights, invisible in the generated pose and torn apart once posed
+    otherwise. Among matched vertices, each joint's region (vertices whose largest
+    weight is that joint, joined by mesh edges between such vertices) should be one
+    piece: every piece but the joint's largest is an island.
+
+    Args:
+        dense: (N, J) matched weights.
+        known: (N,) bool, the matched vertices.
+        faces: (F, 3) triangles.
+
+    Returns:
+        (N,) bool, True on vertices of islands (never on unmatched ones).
+    """
+    n = len(dense)
+    out = np.zeros(n, bool)
+    if n == 0 or len(faces) == 0 or not known.any():
+        return out
+    label = np.where(known, np.argmax(dense, axis=1), -1)
+    adj = _adjacency(faces, n).tocoo()
+    same = (label[adj.row] == label[adj.col]) & (label[adj.row] >= 0)
+    graph = scipy.sparse.coo_matrix((np.ones(int(same.sum())), (adj.row[same], adj.col[same])), shape=(n, n))
+    _, comp = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    sizes = np.bincount(comp[known], minlength=comp.max() + 1)
+    best: dict[int, int] = {}
+    for c in np.unique(comp[known]):
+        j = int(label[np.flatnonzero(comp == c)[0]])
+        if j not in best or sizes[c] > sizes[best[j]]:
+            best[j] = int(c)
+    keep = np.zeros(comp.max() + 1, bool)
+    keep[list(best.values())] = True
+    out[known] = ~keep[comp[known]]
+    return out
 
 
 def inpaint_weights(dense: np.ndarray, known: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -316,6 +360,8 @@ def transfer_skin_weights(
     # a vertex or body point without a normal skips the test
     facing = (length == 0) | (body_length == 0) | (cos >= np.cos(np.radians(opts.max_normal_angle_deg)) - 1e-12)
     known = (match.distance <= opts.smooth_distance_m) & facing
+    if opts.drop_islands:
+        known &= match.on_vertex | ~stray_islands(match.dense, known, faces)
     dense = inpaint_weights(match.dense, known, faces)
     joints, weights = top_influences(dense)
     return SkinBinding(joints, weights, None, match.distance.astype(np.float32), ~known)

@@ -93,7 +93,7 @@ def test_far_vertices_take_weights_from_their_surface_not_the_nearest_body_part(
     truth = dense(*top_influences(body.skin_weights))
 
     normals = body.mesh.normals  # the patch's own normals (the distance test is under test)
-    raw = transfer_skin_weights(verts, body.mesh.faces, body, SkinOptions(10.0, 180.0), normals)
+    raw = transfer_skin_weights(verts, body.mesh.faces, body, SkinOptions(10.0, 180.0, drop_islands=False), normals)
     assert not raw.inpainted.any()
     fixed = transfer_skin_weights(verts, body.mesh.faces, body, target_normals=normals)
     check_binding_invariants(fixed.joints, fixed.weights)
@@ -117,7 +117,8 @@ def test_flipped_normals_are_inpainted(body):
     truth = dense(*top_influences(body.skin_weights))
     assert np.abs(dense(skin.joints, skin.weights) - truth)[patch].max() < 0.1
     off = transfer_skin_weights(
-        body.mesh.vertices, body.mesh.faces, body, SkinOptions(max_normal_angle_deg=180.0), target_normals=normals
+        body.mesh.vertices, body.mesh.faces, body, SkinOptions(max_normal_angle_deg=180.0, drop_islands=False),
+        target_normals=normals,
     )
     assert not off.inpainted.any()
 
@@ -256,3 +257,23 @@ def test_bad_input(body):
         SkinOptions(smooth_distance_m=-1.0)
     with pytest.raises(InputError, match="max_normal_angle_deg"):
         SkinOptions(max_normal_angle_deg=200.0)
+
+
+def test_a_limb_matched_onto_another_it_touches_is_inpainted(body):
+    """Tip vertices of the hand lying on the upper arm (as a hand rests on a thigh) are
+    matched onto that other limb: an island of shoulder weights inside the hand,
+    inpainted from the hand rather than kept."""
+    verts = body.mesh.vertices.astype(np.float64).copy()
+    label = np.argmax(body.skin_weights, axis=1)
+    hand = np.flatnonzero(label == JOINT_INDEX["right_hand"])
+    world = body.skeleton.world_transforms.astype(np.float64)
+    wrist = world[JOINT_INDEX["right_wrist"], :3, 3]
+    tip = hand[np.argsort(-np.linalg.norm(verts[hand] - wrist, axis=1))[:12]]  # the far end of the hand
+    upper = np.flatnonzero(label == JOINT_INDEX["right_shoulder"])[: len(tip)]
+    verts[tip] = body.mesh.vertices[upper] + 0.002 * body.mesh.normals[upper]  # just off the upper arm
+    kept = transfer_skin_weights(verts, body.mesh.faces, body, SkinOptions(max_normal_angle_deg=180.0, drop_islands=False))
+    fixed = transfer_skin_weights(verts, body.mesh.faces, body, SkinOptions(max_normal_angle_deg=180.0))
+    assert (kept.joints[tip, 0] == JOINT_INDEX["right_shoulder"]).all()
+    assert fixed.inpainted[tip].all()
+    assert np.isin(fixed.joints[tip, 0], [JOINT_INDEX["right_wrist"], JOINT_INDEX["right_hand"]]).all()
+    assert not fixed.inpainted[np.setdiff1d(np.arange(len(verts)), tip)].any()
